@@ -117,7 +117,7 @@ function parseInteger(flag: string, text: string, min: number, max: number): num
 }
 
 /** Reads argv into a copy of CONFIG; an unknown flag or a bad value is an error (exit 2). */
-export function parseCommandLine(argv: string[]): { config: Config; step: Step | "all"; help: boolean } {
+export function parseCommandLine(argv: string[], paths: Paths = PATHS): { config: Config; step: Step | "all"; help: boolean } {
   let parsed;
   try {
     parsed = parseArgs({
@@ -136,7 +136,7 @@ export function parseCommandLine(argv: string[]): { config: Config; step: Step |
     throw new EtlError(`${(err as Error).message.split(". ")[0]} (see --help)`, 2);
   }
   const { values, positionals } = parsed;
-  const config: Config = { ...CONFIG, features: [...CONFIG.features] };
+  const config: Config = { ...CONFIG, csv: paths.csv, features: [...CONFIG.features] };
   if (values.csv !== undefined) config.csv = path.resolve(values.csv);
   if (values.seed !== undefined) config.seed = parseInteger("seed", values.seed, 0, 2 ** 32 - 1);
   if (values["batch-size"] !== undefined) {
@@ -516,7 +516,9 @@ async function streamCsv(
           const json = builder.add(cells);
           if (typeof json !== "string") {
             const name = builder.columns[json.column];
-            const what = NA_STRINGS.has(json.value) ? "is blank or missing" : `is '${json.value}', not a finite number`;
+            const what = json.value === "" ? "is blank"
+              : NA_STRINGS.has(json.value) ? `is '${json.value}', which pandas reads as missing`
+              : `is '${json.value}', not a finite number`;
             failure = { row: rowsBefore + r, message: `column ${name} ${what}; every feature and target cell needs a number` };
             return parser.abort();
           }
@@ -1011,7 +1013,7 @@ export async function main(argv: string[], paths: Paths = PATHS): Promise<number
   process.once("SIGINT", interrupted);
   process.once("SIGTERM", interrupted);
   try {
-    const { config, step, help } = parseCommandLine(argv);
+    const { config, step, help } = parseCommandLine(argv, paths);
     if (help) {
       process.stdout.write(HELP);
       return 0;

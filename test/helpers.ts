@@ -1,0 +1,87 @@
+/** Shared by the test files: temporary project copies, running the CLI, finding Python. */
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const FIXTURES = path.join(REPO, "test", "fixtures");
+
+export function readFixture<T>(name: string): T {
+  return JSON.parse(fs.readFileSync(path.join(FIXTURES, name), "utf8")) as T;
+}
+
+/**
+ * A throwaway copy of the project (etl.ts, the shipped CSV, node_modules linked), so that a
+ * test can run the CLI as a user would and look at the artifacts it leaves, without touching
+ * the repository's own.
+ */
+export function tempProject(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etl-test-"));
+  fs.copyFileSync(path.join(REPO, "etl.ts"), path.join(dir, "etl.ts"));
+  fs.copyFileSync(path.join(REPO, "package.json"), path.join(dir, "package.json"));
+  fs.mkdirSync(path.join(dir, "data"));
+  fs.copyFileSync(path.join(REPO, "data", "ccr_mock.csv"), path.join(dir, "data", "ccr_mock.csv"));
+  fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
+  return dir;
+}
+
+/** Runs `tsx etl.ts ...args` inside `dir`, as a user in that folder would. */
+export function runEtl(dir: string, args: string[] = []): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, ["--import", "tsx", "etl.ts", ...args], {
+    cwd: dir,
+    encoding: "utf8",
+    env: { ...process.env, FORCE_COLOR: "0" },
+  });
+}
+
+/** Every file below `dir`, as path (relative) -> bytes; node_modules left out. */
+export function snapshot(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (sub: string) => {
+    for (const entry of fs.readdirSync(path.join(dir, sub), { withFileTypes: true })) {
+      const rel = path.join(sub, entry.name);
+      if (entry.name === "node_modules") continue;
+      if (entry.isDirectory()) walk(rel);
+      else files.set(rel, fs.readFileSync(path.join(dir, rel)).toString("base64"));
+    }
+  };
+  walk("");
+  return files;
+}
+
+export const ARTIFACTS = [
+  "data/ccr_raw.json",
+  "artifacts/transform_artifacts/X_train.npy",
+  "artifacts/transform_artifacts/X_val.npy",
+  "artifacts/transform_artifacts/y_train.npy",
+  "artifacts/transform_artifacts/y_val.npy",
+  "artifacts/transform_artifacts/scaler.json",
+  "artifacts/transform_artifacts/feature_columns.json",
+  "artifacts/loader_artifacts/train_loader_info.json",
+  "artifacts/loader_artifacts/val_loader_info.json",
+];
+
+let python: string | null | undefined;
+
+/**
+ * A python3 that imports numpy, pandas and sklearn (Debian's /usr/bin/python3 with
+ * python3-numpy python3-pandas python3-sklearn), or null when there is none.
+ */
+export function referencePython(): string | null {
+  if (python !== undefined) return python;
+  python = null;
+  for (const candidate of [process.env.ETL_PYTHON, "/usr/bin/python3", "python3"]) {
+    if (!candidate) continue;
+    const probe = spawnSync(candidate, ["-c", "import numpy, pandas, sklearn"], { encoding: "utf8" });
+    if (probe.status === 0) {
+      python = candidate;
+      break;
+    }
+  }
+  return python;
+}
+
+export const PYTHON_MISSING =
+  "needs python3 with numpy, pandas and scikit-learn: apt-get install -y python3-numpy python3-pandas python3-sklearn";
