@@ -23,6 +23,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import Papa from "papaparse";
@@ -133,7 +134,7 @@ export function parseCommandLine(argv: string[], paths: Paths = PATHS): { config
     });
   } catch (err) {
     // node:util names the flag in its own words ("Unknown option '--sed'"); keep them.
-    throw new EtlError(`${(err as Error).message.split(". ")[0]} (see --help)`, 2);
+    throw new EtlError(`${(err as Error).message.split(/\.\s/)[0]} (see --help)`, 2);
   }
   const { values, positionals } = parsed;
   const config: Config = { ...CONFIG, csv: paths.csv, features: [...CONFIG.features] };
@@ -255,17 +256,19 @@ class Progress {
 // ================================================================================================
 // 1. Extract: CSV -> table (kept in typed arrays) and data/ccr_raw.json
 // ================================================================================================
-// The CSV is streamed through papaparse a chunk at a time: memory holds the numeric columns
-// later steps need (float32, one typed array each) and never the file's text or a row object.
-// The raw artifact is pandas' "split" JSON, written row by row as the rows arrive.
+// The CSV is streamed through papaparse a chunk at a time. Memory holds only the columns later
+// steps need, as float32 in one typed array, never the file's text or an object per row; the
+// raw artifact (pandas' "split" JSON, one row per line) is written as the rows arrive.
 
 /** pandas' dtype for a column: int64, float64 or object (text). */
 export type ColumnKind = "int" | "float" | "text";
 
+/** The table as later steps need it. */
 export interface Table {
-  columns: string[]; //                   header names, in file order
+  columns: string[]; //     every header name, in file order
   nRows: number;
-  numeric: Map<string, Float32Array>; //  the feature and target columns: (nRows,) float32
+  kept: string[]; //        the columns kept in memory: the features, then the target
+  values: Float32Array; //  (nRows, kept.length) float32, row-major
 }
 
 // read_csv's default missing-value strings (pandas 1.5); an empty cell is missing too.
@@ -278,9 +281,11 @@ const CSV_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/; //      what r
 const INFINITIES = new Set(["inf", "-inf", "+inf", "Inf", "-Inf", "+Inf", "Infinity", "-Infinity", "+Infinity"]);
 const HEAD_ROWS = 3;
 
-/** Sniffs the file's start: rejects binary data and finds the line ending papaparse should use. */
+// ---- Reading the file ---------------------------------------------------------------------------
+
 type Newline = "\n" | "\r\n" | "\r";
 
+/** Looks at the file's start: rejects binary data and finds the line ending papaparse should use. */
 function sniffCsv(file: string): { newline: Newline; empty: boolean } {
   const fd = fs.openSync(file, "r");
   const bytes = Buffer.alloc(1 << 16);
@@ -312,7 +317,7 @@ function countNewlines(text: string, end = text.length): number {
  * need it, so rather than count lines for every row we parse again up to that row.
  */
 async function lineOfRow(file: string, newline: Newline, row: number): Promise<number> {
-  let start = 0;
+  let start = 0; // where the row before ends, in characters of the BOM-less text
   if (row > 0) {
     let seen = 0;
     await new Promise<void>((resolve) => {
@@ -330,97 +335,94 @@ async function lineOfRow(file: string, newline: Newline, row: number): Promise<n
     });
   }
   // Count the line breaks before `start`, then skip blank lines to the row's first character.
-  let lines = 1;
+  let line = 1;
   let offset = 0;
-  let skipping = true;
   for await (const chunk of fs.createReadStream(file, { encoding: "utf8" })) {
-    let text = chunk as string;
-    if (offset === 0) text = text.replace(/^\uFEFF/, "");
+    const text = offset === 0 ? (chunk as string).replace(/^\uFEFF/, "") : (chunk as string);
     for (let i = 0; i < text.length; i++) {
       const c = text[i];
-      if (offset + i < start) {
-        if (c === "\n" || (c === "\r" && newline === "\r")) lines++;
-      } else if (skipping && (c === "\n" || c === "\r")) {
-        if (c === "\n" || newline === "\r") lines++;
-      } else {
-        return lines;
-      }
+      const lineBreak = c === "\n" || (c === "\r" && newline === "\r");
+      if (offset + i >= start && c !== "\n" && c !== "\r") return line;
+      if (lineBreak) line++;
     }
     offset += text.length;
   }
-  return lines;
+  return line;
 }
 
-/** A row of cells as one line of split-orientation JSON, and the table's typed columns grown. */
-class TableBuilder {
-  readonly kinds: ColumnKind[];
-  nRows = 0;
-  readonly head: string[][] = [];
-  private readonly keep: (Float32Array | null)[];
-  private readonly keptIndex: number[];
-  /** Columns whose numbers were written as JSON numbers before a text cell showed up in them. */
-  readonly turnedText = new Set<number>();
-  private readonly hadNumber: boolean[];
+// ---- Writing the raw JSON -----------------------------------------------------------------------
+// At a million rows, building a string per row (a regex, a Number() and a join per cell) costs
+// more than parsing the CSV. Instead one pass over each cell's characters checks that it is a
+// plain number, computes its value and copies its bytes into a buffer bound for the file.
 
-  constructor(readonly columns: string[], kept: string[], private readonly asText: Set<number>) {
-    this.kinds = columns.map(() => "int");
-    this.hadNumber = columns.map(() => false);
-    this.keptIndex = kept.map((name) => columns.indexOf(name));
-    this.keep = columns.map((_, j) => (this.keptIndex.includes(j) ? new Float32Array(1024) : null));
+/** Bytes on their way to a file, a buffer at a time. */
+class ByteWriter {
+  readonly bytes = Buffer.allocUnsafe(1 << 22);
+  pos = 0;
+  constructor(private readonly fd: number) {}
+
+  /** Makes room for `n` more bytes. */
+  reserve(n: number): void {
+    if (this.pos + n > this.bytes.length) this.flush();
   }
 
-  /** Adds one row; returns its JSON text, or a problem with a kept column's cell. */
-  add(cells: string[]): string | { column: number; value: string } {
-    const i = this.nRows;
-    let json = "[";
-    for (let j = 0; j < cells.length; j++) {
-      const cell = cells[j];
-      let value = NaN;
-      let text: string;
-      if (JSON_NUMBER.test(cell) && !this.asText.has(j)) {
-        // The CSV's own digits are valid JSON: keeping them keeps 5 an int and 5.0 a float.
-        text = cell;
-        value = Number(cell);
-        if (this.kinds[j] === "int" && /[.eE]/.test(cell)) this.kinds[j] = "float";
-        this.hadNumber[j] = true;
-      } else if (NA_STRINGS.has(cell)) {
-        text = "null";
-        if (this.kinds[j] === "int") this.kinds[j] = "float"; // NaN needs float64
-      } else if ((CSV_NUMBER.test(cell) || INFINITIES.has(cell)) && !this.asText.has(j)) {
-        value = Number(cell.replace(/^\+/, "").replace(/inf$/i, "Infinity"));
-        const isInt = /^[+-]?\d+$/.test(cell);
-        if (this.kinds[j] === "int" && !isInt) this.kinds[j] = "float";
-        // JSON has no infinity; pandas would read it back as NaN.
-        text = !Number.isFinite(value) ? "null" : isInt ? String(value) : floatText(value);
-        this.hadNumber[j] = true;
-      } else {
-        text = JSON.stringify(cell);
-        if (this.kinds[j] !== "text" && this.hadNumber[j]) this.turnedText.add(j);
-        this.kinds[j] = "text";
-      }
-      json += j === 0 ? text : "," + text;
-      const column = this.keep[j];
-      if (column) {
-        if (!Number.isFinite(value)) return { column: j, value: cell };
-        this.grow(j, column)[i] = value;
-      }
+  text(s: string): void {
+    if (3 * s.length > this.bytes.length / 2) {
+      this.flush();
+      fs.writeSync(this.fd, s);
+      return;
     }
-    if (this.head.length < HEAD_ROWS) this.head.push(cells);
-    this.nRows++;
-    return json + "]";
+    this.reserve(3 * s.length); // UTF-8 takes at most 3 bytes per UTF-16 unit
+    this.pos += this.bytes.write(s, this.pos);
   }
 
-  private grow(j: number, column: Float32Array): Float32Array {
-    if (this.nRows < column.length) return column;
-    const bigger = new Float32Array(column.length * 2);
-    bigger.set(column);
-    this.keep[j] = bigger;
-    return bigger;
+  flush(): void {
+    for (let done = 0; done < this.pos; ) done += fs.writeSync(this.fd, this.bytes, done, this.pos - done);
+    this.pos = 0;
   }
+}
 
-  numeric(): Map<string, Float32Array> {
-    return new Map(this.keptIndex.map((j) => [this.columns[j], this.keep[j]!.subarray(0, this.nRows)]));
+const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
+const MAX_PLAIN_BYTES = 17; // "-", 15 digits, "."
+
+/**
+ * Reads a cell that is a plain decimal (-?digits[.digits], at most 15 digits, valid JSON) and
+ * copies its characters to `out`; NaN, and nothing copied, for anything else. Such a number is
+ * m / 10^k with m < 2^53 and k <= 15, both exact doubles, and IEEE division rounds the quotient
+ * correctly: the result is exactly Number(cell), and what pandas reads.
+ */
+function scanPlainNumber(cell: string, out: ByteWriter): number {
+  const bytes = out.bytes;
+  let pos = out.pos;
+  let i = 0;
+  let c = cell.charCodeAt(0);
+  const negative = c === 45; // -
+  if (negative) {
+    bytes[pos++] = c;
+    c = cell.charCodeAt(++i);
   }
+  if (!(c >= 48 && c <= 57)) return NaN; // a number starts with a digit
+  if (c === 48 && i + 1 < cell.length && cell.charCodeAt(i + 1) !== 46) return NaN; // "07" is not JSON
+  let mantissa = 0;
+  let digits = 0;
+  let decimals = -1; // digits after the ".", -1 before one is seen
+  for (; i < cell.length; i++) {
+    c = cell.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      mantissa = mantissa * 10 + (c - 48);
+      if (++digits > 15) return NaN;
+      if (decimals >= 0) decimals++;
+    } else if (c === 46 && decimals < 0) {
+      decimals = 0;
+    } else {
+      return NaN;
+    }
+    bytes[pos++] = c;
+  }
+  if (decimals === 0) return NaN; // "5." is not JSON
+  out.pos = pos;
+  const value = decimals > 0 ? mantissa / POW10[decimals] : mantissa;
+  return negative ? -value : value;
 }
 
 /** A float as JSON that pandas reads back as float64 (5 would come back int64: write 5.0). */
@@ -429,9 +431,115 @@ function floatText(value: number): string {
   return /[.e]/.test(text) ? text : text + ".0";
 }
 
+// ---- Building the table -------------------------------------------------------------------------
+
 /**
- * Streams `config.csv` into a Table and writes its raw JSON through `staging`.
- *   table.numeric: one (nRows,) float32 array per feature and target column
+ * Takes the CSV a row at a time: infers each column's pandas dtype, keeps the feature and
+ * target columns as float32, and writes the row as one line of "split" JSON.
+ */
+class TableBuilder {
+  readonly kinds: ColumnKind[];
+  nRows = 0;
+  readonly head: string[][] = [];
+  /** Columns whose numbers were written as JSON numbers before a text cell showed up in them. */
+  readonly turnedText = new Set<number>();
+  /** The kept cell that was not a number, when add() returned false. */
+  problem = { column: 0, value: "" };
+  private readonly hadNumber: boolean[];
+  private readonly textOnly: boolean[];
+  private readonly slot: number[]; // column -> its place among the kept columns, or -1
+  private values: Float32Array; //   (capacity, kept.length) float32, row-major
+  private capacity = 1024;
+
+  constructor(readonly columns: string[], readonly kept: string[], asText: Set<number>, private readonly out: ByteWriter) {
+    this.kinds = columns.map(() => "int");
+    this.hadNumber = columns.map(() => false);
+    this.textOnly = columns.map((_, j) => asText.has(j));
+    this.slot = columns.map((name) => kept.indexOf(name));
+    this.values = new Float32Array(this.capacity * kept.length);
+    out.text(`{"columns":${JSON.stringify(columns)},"data":[`);
+  }
+
+  /** Adds one row; false when a kept column's cell is not a finite number (see `problem`). */
+  add(cells: string[]): boolean {
+    const out = this.out;
+    if (this.nRows === this.capacity) this.grow();
+    if (this.head.length < HEAD_ROWS) this.head.push(cells.slice());
+    out.reserve(cells.length * (MAX_PLAIN_BYTES + 1) + 4);
+    const bytes = out.bytes;
+    const values = this.values;
+    const base = this.nRows * this.kept.length;
+    if (this.nRows > 0) bytes[out.pos++] = 44; // ,
+    bytes[out.pos++] = 10; // \n
+    bytes[out.pos++] = 91; // [
+    for (let j = 0; j < cells.length; j++) {
+      if (j > 0) bytes[out.pos++] = 44;
+      const cell = cells[j];
+      let value = this.textOnly[j] ? NaN : scanPlainNumber(cell, out);
+      if (value === value) {
+        if (this.kinds[j] === "int" && cell.includes(".")) this.kinds[j] = "float";
+        this.hadNumber[j] = true;
+      } else {
+        value = this.writeOtherCell(j, cell);
+      }
+      const k = this.slot[j];
+      if (k >= 0) {
+        if (!Number.isFinite(value)) {
+          this.problem = { column: j, value: cell };
+          return false;
+        }
+        values[base + k] = value;
+      }
+    }
+    bytes[out.pos++] = 93; // ]
+    this.nRows++;
+    return true;
+  }
+
+  /** Any cell but a plain number: missing, text, or a number pandas spells more freely (+1, 1e5, .5). */
+  private writeOtherCell(j: number, cell: string): number {
+    if (NA_STRINGS.has(cell)) {
+      this.out.text("null");
+      if (this.kinds[j] === "int") this.kinds[j] = "float"; // a missing value makes pandas use float64
+      return NaN;
+    }
+    if (!this.textOnly[j] && (CSV_NUMBER.test(cell) || INFINITIES.has(cell))) {
+      const value = Number(cell.replace(/^\+/, "").replace(/inf$/i, "Infinity"));
+      const isInt = /^[+-]?\d+$/.test(cell);
+      if (this.kinds[j] === "int" && !isInt) this.kinds[j] = "float";
+      const json = JSON_NUMBER.test(cell) ? cell : isInt ? String(value) : floatText(value);
+      this.out.text(Number.isFinite(value) ? json : "null"); // JSON has no infinity
+      this.hadNumber[j] = true;
+      return value;
+    }
+    this.out.text(JSON.stringify(cell));
+    if (this.kinds[j] !== "text" && this.hadNumber[j]) this.turnedText.add(j);
+    this.kinds[j] = "text";
+    return NaN;
+  }
+
+  /** Makes room for `rows` rows at least (twice as many as now when that is more). */
+  grow(rows = 2 * this.capacity): void {
+    if (rows <= this.capacity) return;
+    this.capacity = rows;
+    const bigger = new Float32Array(this.capacity * this.kept.length);
+    bigger.set(this.values);
+    this.values = bigger;
+  }
+
+  finish(): Table {
+    this.out.text("\n]}\n");
+    this.out.flush();
+    const values = this.values.subarray(0, this.nRows * this.kept.length);
+    return { columns: this.columns, nRows: this.nRows, kept: this.kept, values };
+  }
+}
+
+// ---- The step -----------------------------------------------------------------------------------
+
+/**
+ * Streams `config.csv` into a Table and writes data/ccr_raw.json through `staging`.
+ *   table.values: (nRows, features + 1) float32, row-major, the target last
  */
 export async function extract(config: Config, staging: Staging, paths: Paths = PATHS): Promise<Table> {
   const file = config.csv;
@@ -448,7 +556,7 @@ export async function extract(config: Config, staging: Staging, paths: Paths = P
 
   let asText = new Set<number>();
   for (;;) {
-    const builder = await streamCsv(file, newline, config, asText, staging, paths);
+    const { builder, table } = await streamCsv(file, newline, config, asText, staging, paths);
     // A column that pandas reads as text must be text in every JSON row; the rare column that
     // turned to text after numbers were written gets one more pass, now that its kind is known.
     if (builder.turnedText.size > 0) {
@@ -456,97 +564,91 @@ export async function extract(config: Config, staging: Staging, paths: Paths = P
       continue;
     }
     const dtypes = { int: "int64", float: "float64", text: "object" };
-    console.log(`Extract: ${builder.nRows} rows x ${builder.columns.length} columns from ${shown(file)} -> ${shown(paths.raw)}`);
-    console.log(`  dtypes: ${builder.columns.map((name, j) => `${name} ${dtypes[builder.kinds[j]]}`).join(", ")}`);
-    console.log(formatTable(["", ...builder.columns], builder.head.map((cells, i) => [String(i), ...cells])));
-    return { columns: builder.columns, nRows: builder.nRows, numeric: builder.numeric() };
+    console.log(`Extract: ${table.nRows} rows x ${table.columns.length} columns from ${shown(file)} -> ${shown(paths.raw)}`);
+    console.log(`  dtypes: ${table.columns.map((name, j) => `${name} ${dtypes[builder.kinds[j]]}`).join(", ")}`);
+    console.log(formatTable(["", ...table.columns], builder.head.map((cells, i) => [String(i), ...cells])));
+    return table;
   }
 }
 
 async function streamCsv(
   file: string, newline: Newline, config: Config, asText: Set<number>, staging: Staging, paths: Paths,
-): Promise<TableBuilder> {
+): Promise<{ builder: TableBuilder; table: Table }> {
   const fileSize = fs.statSync(file).size;
   const fd = staging.open(paths.raw);
+  const out = new ByteWriter(fd);
   const input = fs.createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 20 });
   const progress = new Progress("extract");
   let builder: TableBuilder | null = null;
   let rowsBefore = 0; // papaparse rows (header included) before the current chunk
   let linesBefore = 0; // line breaks before the current stream chunk, for binary-data errors
-  let failure: { error?: EtlError; row?: number; message?: string } | null = null;
+  let failure: EtlError | { row: number; message: string } | null = null;
 
   input.on("data", (chunk) => {
     try {
       checkIsText(file, chunk as string, linesBefore);
       linesBefore += countNewlines(chunk as string);
     } catch (err) {
-      failure ??= { error: err as EtlError };
+      failure ??= err as EtlError;
     }
   });
 
   try {
-  await new Promise<void>((resolve, reject) => {
-    input.on("error", reject);
-    Papa.parse<string[]>(input, {
-      delimiter: ",", newline, skipEmptyLines: true,
-      beforeFirstChunk: (chunk) => chunk.replace(/^\uFEFF/, ""),
-      chunk: (result, parser) => {
-        if (failure) return parser.abort();
-        const rows = result.data as string[][];
-        const quoteError = result.errors[0];
-        if (quoteError) {
-          failure = { row: rowsBefore + (quoteError.row ?? 0), message: quoteMessage(quoteError.code) };
-          return parser.abort();
-        }
-        let out = "";
-        for (let r = 0; r < rows.length; r++) {
-          if (!builder) {
-            builder = new TableBuilder(checkHeader(file, rows[r], config), [...config.features, config.target], asText);
-            fs.writeSync(fd, `{"columns":${JSON.stringify(builder.columns)},"data":[`);
-            continue;
-          }
-          const cells = rows[r];
-          if (cells.length !== builder.columns.length) {
-            failure = {
-              row: rowsBefore + r,
-              message: `expected ${builder.columns.length} fields as in the header, found ${cells.length}`,
-            };
+    await new Promise<void>((resolve, reject) => {
+      input.on("error", reject);
+      Papa.parse<string[]>(input, {
+        delimiter: ",", newline, skipEmptyLines: true,
+        beforeFirstChunk: (chunk) => chunk.replace(/^\uFEFF/, ""),
+        chunk: (result, parser) => {
+          if (failure) return parser.abort();
+          const rows = result.data;
+          const quoteError = result.errors[0];
+          if (quoteError) {
+            failure = { row: rowsBefore + (quoteError.row ?? 0), message: quoteMessage(quoteError.code) };
             return parser.abort();
           }
-          const json = builder.add(cells);
-          if (typeof json !== "string") {
-            const name = builder.columns[json.column];
-            const what = json.value === "" ? "is blank"
-              : NA_STRINGS.has(json.value) ? `is '${json.value}', which pandas reads as missing`
-              : `is '${json.value}', not a finite number`;
-            failure = { row: rowsBefore + r, message: `column ${name} ${what}; every feature and target cell needs a number` };
-            return parser.abort();
+          for (let r = 0; r < rows.length; r++) {
+            const cells = rows[r];
+            if (!builder) {
+              builder = new TableBuilder(checkHeader(file, cells, config), [...config.features, config.target], asText, out);
+            } else if (cells.length !== builder.columns.length) {
+              failure = { row: rowsBefore + r, message: `expected ${builder.columns.length} fields as in the header, found ${cells.length}` };
+              return parser.abort();
+            } else if (!builder.add(cells)) {
+              failure = { row: rowsBefore + r, message: cellProblem(builder) };
+              return parser.abort();
+            }
           }
-          out += (builder.nRows === 1 ? "\n" : ",\n") + json;
-        }
-        rowsBefore += rows.length;
-        fs.writeSync(fd, out);
-        progress.update(builder?.nRows ?? 0, input.bytesRead / Math.max(fileSize, 1));
-      },
-      complete: () => resolve(),
-      error: (err: Error) => reject(err),
+          // Size the table once from the first chunk's bytes per row, not by doubling it again and again.
+          if (rowsBefore === 0 && builder) builder.grow(Math.ceil((1.05 * fileSize * rows.length) / Math.max(result.meta.cursor, 1)));
+          rowsBefore += rows.length;
+          progress.update(builder?.nRows ?? 0, input.bytesRead / Math.max(fileSize, 1));
+        },
+        complete: () => resolve(),
+        error: (err: Error) => reject(err),
+      });
     });
-  });
-  progress.done();
+    progress.done();
 
-  if (failure) {
-    const { error, row, message } = failure;
-    if (error) throw error;
-    throw new EtlError(`${shown(file)} line ${await lineOfRow(file, newline, row!)}: ${message}`);
-  }
-  const table = builder as TableBuilder | null;
-  if (!table) throw new EtlError(`${shown(file)}: the file is empty; a CSV needs a header line and data rows`);
-  if (table.nRows === 0) throw new EtlError(`${shown(file)}: has a header but no data rows`);
-  fs.writeSync(fd, "\n]}\n");
-  return table;
+    const failed = failure as EtlError | { row: number; message: string } | null; // set in the callbacks
+    if (failed instanceof EtlError) throw failed;
+    if (failed) throw new EtlError(`${shown(file)} line ${await lineOfRow(file, newline, failed.row)}: ${failed.message}`);
+    const done = builder as TableBuilder | null;
+    if (!done) throw new EtlError(`${shown(file)}: the file is empty; a CSV needs a header line and data rows`);
+    if (done.nRows === 0) throw new EtlError(`${shown(file)}: has a header but no data rows`);
+    return { builder: done, table: done.finish() };
   } finally {
     fs.closeSync(fd);
   }
+}
+
+function cellProblem(builder: TableBuilder): string {
+  const { column, value: cell } = builder.problem;
+  const value = JSON.stringify(cell).slice(1, -1); // a line break shows as \n
+  const what = value === "" ? "is blank"
+    : NA_STRINGS.has(cell) ? `is '${value}', which pandas reads as missing`
+    : `is '${value}', not a finite number`;
+  return `column ${builder.columns[column]} ${what}; every feature and target cell needs a number`;
 }
 
 function quoteMessage(code: string): string {
@@ -571,52 +673,48 @@ function checkHeader(file: string, header: string[], config: Config): string[] {
 
 /** Reads data/ccr_raw.json back (one row per line, as extract writes it) into a Table. */
 export async function readRawTable(config: Config, paths: Paths = PATHS): Promise<Table> {
-  requireArtifact(paths.raw, "extract");
   const file = paths.raw;
+  requireArtifact(file, "extract");
   const damaged = (detail: string) => new EtlError(`${shown(file)}: ${detail}; run npx tsx etl.ts extract to write it again`);
-  const { createInterface } = await import("node:readline");
-  const lines = createInterface({ input: fs.createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
+  const kept = [...config.features, config.target];
   let columns: string[] | null = null;
+  let slots: number[] = []; // kept column -> its index in a row
+  let values = new Float32Array(1024 * kept.length);
   let nRows = 0;
-  let kept: { name: string; index: number; values: Float32Array }[] = [];
   let closed = false;
-  for await (const line of lines) {
+  for await (const line of createInterface({ input: fs.createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity })) {
     if (!columns) {
       const match = /^\{"columns":(\[.*\]),"data":\[$/.exec(line);
       if (!match) throw damaged("not written by etl.ts extract");
       columns = JSON.parse(match[1]) as string[];
-      const missing = [...config.features, config.target].filter((name) => !columns!.includes(name));
+      const missing = kept.filter((name) => !columns!.includes(name));
       if (missing.length > 0) throw new EtlError(`${shown(file)}: missing column ${missing.join(", ")}; the table has ${columns.join(", ")}`);
-      kept = [...config.features, config.target].map((name) => ({ name, index: columns!.indexOf(name), values: new Float32Array(1024) }));
-      continue;
-    }
-    if (line === "]}") {
+      slots = kept.map((name) => columns!.indexOf(name));
+    } else if (line === "]}") {
       closed = true;
-      continue;
-    }
-    let row: unknown[];
-    try {
-      row = JSON.parse(line.endsWith(",") ? line.slice(0, -1) : line) as unknown[];
-    } catch {
-      throw damaged(`row ${nRows + 1} is not valid JSON`);
-    }
-    if (!Array.isArray(row) || row.length !== columns.length) throw damaged(`row ${nRows + 1} has the wrong number of cells`);
-    for (const column of kept) {
-      const value = row[column.index];
-      if (typeof value !== "number") {
-        throw new EtlError(`${shown(file)} row ${nRows + 1}: column ${column.name} is ${JSON.stringify(value)}, not a number`);
+    } else {
+      let row: unknown;
+      try {
+        row = JSON.parse(line.endsWith(",") ? line.slice(0, -1) : line);
+      } catch {
+        throw damaged(`row ${nRows + 1} is not valid JSON`);
       }
-      if (nRows === column.values.length) {
-        const bigger = new Float32Array(nRows * 2);
-        bigger.set(column.values);
-        column.values = bigger;
+      if (closed || !Array.isArray(row) || row.length !== columns.length) throw damaged(`row ${nRows + 1} is not a row of the table`);
+      if ((nRows + 1) * kept.length > values.length) {
+        const bigger = new Float32Array(values.length * 2);
+        bigger.set(values);
+        values = bigger;
       }
-      column.values[nRows] = value;
+      slots.forEach((index, k) => {
+        const value: unknown = row[index];
+        if (typeof value !== "number") throw new EtlError(`${shown(file)} row ${nRows + 1}: column ${kept[k]} is ${JSON.stringify(value)}, not a number`);
+        values[nRows * kept.length + k] = value;
+      });
+      nRows++;
     }
-    nRows++;
   }
   if (!columns || !closed) throw damaged("the file is cut short");
-  return { columns, nRows, numeric: new Map(kept.map((c) => [c.name, c.values.subarray(0, nRows)])) };
+  return { columns, nRows, kept, values: values.subarray(0, nRows * kept.length) };
 }
 
 // ================================================================================================
@@ -724,7 +822,7 @@ export function permutation(n: number, rng: MT19937): Uint32Array {
  * Row indices as train_test_split(test_size, random_state=seed) picks them: the test rows are
  * the first ceil(testSize * n) of one permutation, the train rows the rest, both in that order.
  */
-export function trainTestSplit(n: number, testSize: number, seed: number): { train: Uint32Array; test: Uint32Array } {
+export function trainTestSplit(n: number, testSize: number, seed: number): { order: Uint32Array; train: Uint32Array; test: Uint32Array } {
   const nTest = Math.ceil(testSize * n);
   if (n - nTest < 1) {
     throw new EtlError(
@@ -733,29 +831,33 @@ export function trainTestSplit(n: number, testSize: number, seed: number): { tra
     );
   }
   const order = permutation(n, new MT19937(seed));
-  return { test: order.subarray(0, nTest), train: order.subarray(nTest) };
+  return { order, test: order.subarray(0, nTest), train: order.subarray(nTest) };
 }
 
-// ---- Selecting and gathering ---------------------------------------------------------------------
+// ---- Reordering rows -----------------------------------------------------------------------------
 
 /**
- * Gathers the chosen rows of the feature columns into one row-major matrix, in `rows` order.
- *   returns X: (rows.length, columns.length) float32, row-major
+ * The table's rows in `order`, as features and target.
+ *   table.values: (nRows, d + 1) float32, the d features then the target
+ *   returns X: (nRows, d) float32 row-major, y: (nRows,) float32; row i is table row order[i]
+ * It reads the table front to back and writes each row to its place: at a million rows that is
+ * twice as fast as reading rows at random, because writes need not wait for memory.
  */
-export function gatherRows(columns: Float32Array[], rows: Uint32Array): Float32Array {
-  const d = columns.length;
-  const X = new Float32Array(rows.length * d);
-  for (let j = 0; j < d; j++) {
-    const column = columns[j];
-    for (let i = 0; i < rows.length; i++) X[i * d + j] = column[rows[i]];
+export function reorderRows(table: Table, order: Uint32Array): { X: Float32Array; y: Float32Array } {
+  const width = table.kept.length;
+  const d = width - 1;
+  const place = new Uint32Array(order.length);
+  for (let i = 0; i < order.length; i++) place[order[i]] = i;
+  const values = table.values;
+  const X = new Float32Array(table.nRows * d);
+  const y = new Float32Array(table.nRows);
+  for (let row = 0; row < table.nRows; row++) {
+    const from = row * width;
+    const to = place[row] * d;
+    for (let j = 0; j < d; j++) X[to + j] = values[from + j];
+    y[place[row]] = values[from + d];
   }
-  return X;
-}
-
-export function gather(column: Float32Array, rows: Uint32Array): Float32Array {
-  const out = new Float32Array(rows.length);
-  for (let i = 0; i < rows.length; i++) out[i] = column[rows[i]];
-  return out;
+  return { X, y };
 }
 
 // ---- StandardScaler -----------------------------------------------------------------------------
@@ -866,15 +968,16 @@ export interface Arrays {
 
 /** Splits and scales the table; writes the arrays, the scaler and the feature list. */
 export function transform(table: Table, config: Config, staging: Staging, paths: Paths = PATHS): Arrays {
-  // float32 is what the model trains in; the original casts with to_numpy(dtype=float32).
-  const features = config.features.map((name) => table.numeric.get(name)!);
-  const target = table.numeric.get(config.target)!;
-  const d = features.length;
-  const { train, test } = trainTestSplit(table.nRows, config.testSize, config.seed);
-  const xTrain = gatherRows(features, train);
-  const xVal = gatherRows(features, test);
-  const yTrain = gather(target, train);
-  const yVal = gather(target, test);
+  // The table is float32 already: what the model trains in, and what the original's
+  // to_numpy(dtype=float32) gives. Its columns are the features in CONFIG order, then the target.
+  const d = config.features.length;
+  const { order, train, test } = trainTestSplit(table.nRows, config.testSize, config.seed);
+  // In permutation order the validation rows come first: both splits are views of one array.
+  const { X, y } = reorderRows(table, order);
+  const xVal = X.subarray(0, test.length * d);
+  const xTrain = X.subarray(test.length * d);
+  const yVal = y.subarray(0, test.length);
+  const yTrain = y.subarray(test.length);
 
   const scaler = fitStandardScaler(xTrain, d);
   standardize(xTrain, scaler);
@@ -952,10 +1055,14 @@ export function* batches(X: Float32Array, y: Float32Array, options: BatchOptions
       yield { x: X.subarray(start * d, end * d), y: y.subarray(start, end) };
       continue;
     }
-    const rows = order.subarray(start, end);
-    const x = new Float32Array(rows.length * d);
-    for (let i = 0; i < rows.length; i++) x.set(X.subarray(rows[i] * d, rows[i] * d + d), i * d);
-    yield { x, y: gather(y, rows) };
+    const x = new Float32Array((end - start) * d);
+    const yBatch = new Float32Array(end - start);
+    for (let i = 0; i < end - start; i++) {
+      const row = order[start + i];
+      for (let j = 0; j < d; j++) x[i * d + j] = X[row * d + j];
+      yBatch[i] = y[row];
+    }
+    yield { x, y: yBatch };
   }
 }
 
