@@ -577,7 +577,9 @@ async function streamCsv(
   const fileSize = fs.statSync(file).size;
   const fd = staging.open(paths.raw);
   const out = new ByteWriter(fd);
-  const input = fs.createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 20 });
+  // 128 KB chunks: papaparse's row arrays then die young, in V8's cheap nursery collections;
+  // 1 MB chunks survive into the old generation and cost a third more time and memory.
+  const input = fs.createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 17 });
   const progress = new Progress("extract");
   let builder: TableBuilder | null = null;
   let rowsBefore = 0; // papaparse rows (header included) before the current chunk
