@@ -646,10 +646,10 @@ async function streamCsv(
 
 function cellProblem(builder: TableBuilder): string {
   const { column, value: cell } = builder.problem;
-  const value = JSON.stringify(cell).slice(1, -1); // a line break shows as \n
-  const what = value === "" ? "is blank"
-    : NA_STRINGS.has(cell) ? `is '${value}', which pandas reads as missing`
-    : `is '${value}', not a finite number`;
+  const value = JSON.stringify(cell); // quoted, and a line break shows as \n
+  const what = cell === "" ? "is blank"
+    : NA_STRINGS.has(cell) ? `is ${value}, which pandas reads as missing`
+    : `is ${value}, not a finite number`;
   return `column ${builder.columns[column]} ${what}; every feature and target cell needs a number`;
 }
 
