@@ -67,13 +67,13 @@ let python: string | null | undefined;
 
 /**
  * A python3 that imports numpy, pandas and sklearn (Debian's /usr/bin/python3 with
- * python3-numpy python3-pandas python3-sklearn), or null when there is none.
+ * python3-numpy python3-pandas python3-sklearn), or null when there is none. ETL_PYTHON, when
+ * set, is the only one tried.
  */
 export function referencePython(): string | null {
   if (python !== undefined) return python;
   python = null;
-  for (const candidate of [process.env.ETL_PYTHON, "/usr/bin/python3", "python3"]) {
-    if (!candidate) continue;
+  for (const candidate of process.env.ETL_PYTHON ? [process.env.ETL_PYTHON] : ["/usr/bin/python3", "python3"]) {
     const probe = spawnSync(candidate, ["-c", "import numpy, pandas, sklearn"], { encoding: "utf8" });
     if (probe.status === 0) {
       python = candidate;

@@ -1,0 +1,88 @@
+// Interop: run etl.ts, then ask Debian's NumPy, pandas and scikit-learn about its artifacts
+// (test/interop_check.py). Skipped, with one line saying what to install, where they are missing;
+// a failure when the CI environment variable is set.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { describe, test } from "node:test";
+import { MT19937 } from "../etl.ts";
+import { mockRow } from "../data/generate_mock.ts";
+import { PYTHON_MISSING, REPO, referencePython, runEtl, tempProject } from "./helpers.ts";
+
+const python = referencePython();
+if (!python && process.env.CI) {
+  test("interop: reference libraries", () => assert.fail(`CI is set, and the interop tests ${PYTHON_MISSING}`));
+}
+const skip = python ? false : `interop tests skipped: ${PYTHON_MISSING}`;
+
+const HEADER = "gpa,attendance_rate,sat_math,sat_ebrw,cte_hours,internship,career_interest_clarity,self_efficacy,readiness_score".split(",");
+
+/** `rows` mock rows drawn with `seed`, as arrays of cells in HEADER order. */
+function mockRows(rows: number, seed: number): string[][] {
+  const rng = new MT19937(seed);
+  return Array.from({ length: rows }, () => mockRow(rng).split(","));
+}
+const csvText = (header: string[], rows: string[][], newline = "\n") => [header, ...rows].map((r) => r.join(",")).join(newline) + newline;
+
+interface Case {
+  name: string;
+  csv: () => string | Buffer;
+  args?: { seed?: number; testSize?: number; batchSize?: number };
+}
+
+const CASES: Case[] = [
+  { name: "the shipped CSV, default flags", csv: () => fs.readFileSync(path.join(REPO, "data", "ccr_mock.csv")) },
+  { name: "1,000 rows, seed 0, test size 0.33, batch 7", csv: () => csvText(HEADER, mockRows(1000, 1)), args: { seed: 0, testSize: 0.33, batchSize: 7 } },
+  { name: "20,000 rows, seed 4294967295, test size 0.1, batch 1000", csv: () => csvText(HEADER, mockRows(20000, 2)), args: { seed: 4294967295, testSize: 0.1, batchSize: 1000 } },
+  { name: "7 rows, test size 0.5, batch 1", csv: () => csvText(HEADER, mockRows(7, 3)), args: { seed: 7, testSize: 0.5, batchSize: 1 } },
+  { name: "a constant column (internship all 1)", csv: () => csvText(HEADER, mockRows(300, 4).map((r) => r.map((c, j) => (j === 5 ? "1" : c)))), args: { seed: 11 } },
+  {
+    name: "columns in another order, with an extra text column",
+    csv: () => {
+      const order = [8, 3, 0, 7, 1, 6, 2, 5, 4];
+      const names = ["Ada", "O'Neil, Pat", 'Jo "JJ" Smith', "Zoë", "Li\nWei"];
+      const rows = mockRows(250, 5).map((r, i) => [JSON.stringify(names[i % names.length]).replace(/\\"/g, '""').replace(/\\n/g, "\n"), ...order.map((j) => r[j])]);
+      return csvText(["name", ...order.map((j) => HEADER[j])], rows);
+    },
+    args: { seed: 3, testSize: 0.25, batchSize: 16 },
+  },
+  {
+    name: "a UTF-8 BOM, CRLF line ends, quoted numbers and blank trailing lines",
+    csv: () => "\uFEFF" + csvText(HEADER, mockRows(120, 6).map((r, i) => (i % 3 ? r : r.map((c) => `"${c}"`))), "\r\n") + "\r\n\r\n",
+    args: { seed: 5 },
+  },
+];
+
+describe("interop with NumPy, pandas and scikit-learn", { skip }, () => {
+  for (const c of CASES) {
+    describe(c.name, () => {
+      const { seed = 42, testSize = 0.2, batchSize = 32 } = c.args ?? {};
+      let results: Record<string, string | null> = {};
+      test("etl.ts runs", () => {
+        const dir = tempProject();
+        const csv = path.join(dir, "input.csv");
+        fs.writeFileSync(csv, c.csv());
+        const run = runEtl(dir, ["--csv", csv, "--seed", String(seed), "--test-size", String(testSize), "--batch-size", String(batchSize)]);
+        assert.equal(run.status, 0, run.stderr);
+        const check = spawnSync(python!, [path.join(REPO, "test", "interop_check.py"), csv, dir, String(seed), String(testSize), String(batchSize)], { encoding: "utf8" });
+        assert.equal(check.status, 0, check.stderr);
+        results = JSON.parse(check.stdout);
+      });
+      for (const name of [
+        "np.load reads every .npy as float32, C order, with the split's shapes",
+        "pd.read_json(ccr_raw.json, orient='split') equals pd.read_csv of the input",
+        "train_test_split with the same seed and test size gives exactly our y_train and y_val",
+        "StandardScaler().fit on the train rows gives our mean_, var_ and scale_ to 1e-12 relative",
+        "X equals NumPy's (X - mean_.astype(float32)) / scale_.astype(float32) bit for bit (scikit-learn 1.8)",
+        "X agrees with the installed scikit-learn's transform to 1e-6 absolute",
+        "the loader infos say ceil(n / batch_size) batches and the first batch's shapes",
+      ]) {
+        test(name, () => {
+          assert.ok(name in results, "the check did not run");
+          assert.equal(results[name], null);
+        });
+      }
+    });
+  }
+});
