@@ -1,0 +1,149 @@
+/**
+ * How fast and how lean etl.ts is, next to the floor its parser sets and the Python original.
+ *
+ *   npm run bench                          200 rows (the shipped CSV) and 1,000,000 rows
+ *   npm run bench -- --rows 10000000       adds ten million rows
+ *   npm run bench -- --runs 5              more runs per measurement (medians are reported)
+ *
+ * Every program is started as a user starts it, a fresh process per run: etl.ts as
+ * `tsx etl.ts --csv FILE` in a temporary copy of the project (so the repository's artifacts are
+ * left alone), the floor as `tsx bench/papaparse_floor.ts FILE`, and the Python original as its
+ * three steps, three python3 processes. etl.ts and Python runs alternate, so that a slow moment
+ * of the machine hurts both. Generated CSVs are cached in bench/cache/.
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const TSX = path.join(REPO, "node_modules", ".bin", "tsx");
+const CACHE = path.join(REPO, "bench", "cache");
+const RSS_REPORTER = path.join(REPO, "bench", "report_rss.cjs");
+const PYTHON = "/usr/bin/python3";
+
+const { values } = parseArgs({ options: { rows: { type: "string" }, runs: { type: "string", default: "3" } } });
+const runs = Number(values.runs);
+const sizes = [200, 1_000_000, ...(values.rows && Number(values.rows) !== 1_000_000 ? [Number(values.rows)] : [])];
+
+interface Timing {
+  seconds: number;
+  peakMb: number;
+}
+
+/** Runs a command once; its wall time and the largest peak RSS any of its processes reported. */
+function timed(command: string, args: string[], cwd = REPO): Timing {
+  const started = performance.now();
+  const run = spawnSync(command, args, {
+    cwd,
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+    env: { ...process.env, NODE_OPTIONS: `--require ${RSS_REPORTER}` },
+  });
+  const seconds = (performance.now() - started) / 1000;
+  if (run.status !== 0) throw new Error(`${command} ${args.join(" ")} failed:\n${run.stderr}`);
+  const peaks = [...run.stderr.matchAll(/peak_rss_kb=(\d+)/g)].map((m) => Number(m[1]));
+  return { seconds, peakMb: Math.max(0, ...peaks) / 1024 };
+}
+
+/** Several timed runs of one step or of a sequence of steps, as the sum per run. */
+function sequence(steps: (() => Timing)[]): Timing {
+  const parts = steps.map((step) => step());
+  return { seconds: parts.reduce((s, p) => s + p.seconds, 0), peakMb: Math.max(...parts.map((p) => p.peakMb)) };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function csvFor(rows: number): string {
+  if (rows === 200) return path.join(REPO, "data", "ccr_mock.csv");
+  const file = path.join(CACHE, `ccr_${rows}.csv`);
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(CACHE, { recursive: true });
+    process.stderr.write(`generating ${file}\n`);
+    const made = spawnSync(TSX, ["data/generate_mock.ts", "--rows", String(rows), "--seed", "1", "--out", `${file}.partial`], { cwd: REPO, stdio: "inherit" });
+    if (made.status !== 0) throw new Error("the data generator failed");
+    fs.renameSync(`${file}.partial`, file);
+  }
+  return file;
+}
+
+function tempProject(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etl-bench-"));
+  fs.copyFileSync(path.join(REPO, "etl.ts"), path.join(dir, "etl.ts"));
+  fs.copyFileSync(path.join(REPO, "package.json"), path.join(dir, "package.json"));
+  fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
+  return dir;
+}
+
+const hasPython = spawnSync(PYTHON, ["-c", "import pandas, sklearn, torch"]).status === 0;
+if (!hasPython) {
+  process.stderr.write("Python original skipped: apt-get install -y python3-pandas python3-sklearn python3-torch\n");
+}
+
+interface Row {
+  rows: number;
+  megabytes: number;
+  etl: Timing;
+  floor: Timing;
+  python: Timing | null;
+}
+const results: Row[] = [];
+
+for (const rows of sizes) {
+  const csv = csvFor(rows);
+  const megabytes = fs.statSync(csv).size / 1e6;
+  const repeat = rows >= 10_000_000 ? 1 : rows <= 200 ? Math.max(runs, 5) : runs;
+  const etl: Timing[] = [];
+  const floor: Timing[] = [];
+  const python: Timing[] = [];
+  const project = tempProject();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "etl-bench-py-"));
+  for (let r = 0; r < repeat; r++) {
+    process.stderr.write(`${rows.toLocaleString("en-US")} rows, run ${r + 1}/${repeat}\r`);
+    etl.push(timed(TSX, ["etl.ts", "--csv", csv], project));
+    floor.push(timed(TSX, ["bench/papaparse_floor.ts", csv]));
+    if (hasPython) {
+      python.push(sequence(["extract", "transform", "load"].map((step) => () => timed(PYTHON, ["bench/python_original.py", step, csv, work]))));
+    }
+  }
+  fs.rmSync(project, { recursive: true, force: true });
+  fs.rmSync(work, { recursive: true, force: true });
+  const summary = (ts: Timing[]): Timing => ({ seconds: median(ts.map((t) => t.seconds)), peakMb: Math.max(...ts.map((t) => t.peakMb)) });
+  results.push({ rows, megabytes, etl: summary(etl), floor: summary(floor), python: hasPython ? summary(python) : null });
+}
+process.stderr.write("\x1b[K");
+
+// ---- Report ---------------------------------------------------------------------------------------
+
+const f = (x: number, digits = 2) => x.toFixed(digits);
+const count = (x: number) => Math.round(x).toLocaleString("en-US");
+console.log(`\netl.ts benchmark: ${os.cpus().length} cores, Node ${process.version}, medians of ${runs} runs (5 at 200 rows, 1 at 10M)\n`);
+console.log("| rows | CSV MB | etl.ts s | rows/s | MB/s | etl.ts peak RSS MB | papaparse floor s | etl.ts / floor | Python original s | etl.ts / Python |");
+console.log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+for (const r of results) {
+  const py = r.python ? [f(r.python.seconds), f(r.etl.seconds / r.python.seconds)] : ["-", "-"];
+  console.log(
+    `| ${count(r.rows)} | ${f(r.megabytes, 1)} | ${f(r.etl.seconds)} | ${count(r.rows / r.etl.seconds)} | ${f(r.megabytes / r.etl.seconds, 1)} | ` +
+      `${f(r.etl.peakMb, 0)} | ${f(r.floor.seconds)} | ${f(r.etl.seconds / r.floor.seconds)} | ${py.join(" | ")} |`,
+  );
+}
+
+const at = (rows: number) => results.find((r) => r.rows === rows);
+const checks: [string, number | null, number][] = [];
+const million = at(1_000_000)!;
+const shipped = at(200)!;
+if (million.python) checks.push(["1M rows: etl.ts / Python original", million.etl.seconds / million.python.seconds, 0.5]);
+checks.push(["1M rows: etl.ts / papaparse floor", million.etl.seconds / million.floor.seconds, 2]);
+checks.push(["1M rows: etl.ts peak RSS, MB", million.etl.peakMb, 300]);
+if (shipped.python) checks.push(["200 rows: etl.ts / Python original", shipped.etl.seconds / shipped.python.seconds, 0.2]);
+const tenMillion = at(10_000_000);
+if (tenMillion) {
+  checks.push(["10M rows: etl.ts peak RSS, MB", tenMillion.etl.peakMb, 2048]);
+  checks.push(["10M rows: time / 1M rows time", tenMillion.etl.seconds / million.etl.seconds, 11]);
+}
+console.log("\n| target | measured | at most | met |\n| --- | ---: | ---: | :---: |");
+for (const [name, measured, limit] of checks) {
+  console.log(`| ${name} | ${measured === null ? "-" : f(measured)} | ${limit} | ${measured !== null && measured <= limit ? "yes" : "NO"} |`);
+}
