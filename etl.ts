@@ -21,6 +21,7 @@
  *       npx tsx etl.ts transform       one step, reading the previous step's artifacts
  *       npx tsx etl.ts --help          the flags
  */
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -50,6 +51,12 @@ export function pathsUnder(root: string) {
     loaderDir,
     trainLoaderInfo: path.join(loaderDir, "train_loader_info.json"),
     valLoaderInfo: path.join(loaderDir, "val_loader_info.json"),
+    imputer: path.join(transformDir, "imputer.json"),
+    encoder: path.join(transformDir, "encoder.json"),
+    inferenceDir: path.join(root, "artifacts", "inference_artifacts"),
+    xNew: path.join(root, "artifacts", "inference_artifacts", "X_new.npy"),
+    yNew: path.join(root, "artifacts", "inference_artifacts", "y_new.npy"),
+    manifest: path.join(root, "artifacts", "manifest.json"), // written last: what every other file is
   };
 }
 export type Paths = ReturnType<typeof pathsUnder>;
@@ -57,11 +64,13 @@ export const PATHS: Paths = pathsUnder(path.dirname(fileURLToPath(import.meta.ur
 
 export const CONFIG = {
   csv: PATHS.csv, //                      input table (--csv)
-  features: [ //                          model inputs: the columns of X, in this order
+  features: [ //                          model inputs, in this order, or "all" columns (--features)
     "gpa", "attendance_rate", "sat_math", "sat_ebrw",
     "cte_hours", "internship", "career_interest_clarity", "self_efficacy",
-  ],
-  target: "readiness_score", //           what the model predicts: y
+  ] as string[] | "all",
+  target: "readiness_score", //           what the model predicts: y (--target)
+  drop: [] as string[], //                columns never used as features, such as an id (--drop)
+  impute: "median" as "median" | "mean", // what a blank numeric feature becomes (--impute)
   testSize: 0.2, //                       fraction of rows held out for validation (--test-size)
   seed: 42, //                            seeds the split and the train shuffle (--seed)
   batchSize: 32, //                       rows per mini-batch (--batch-size)
@@ -89,20 +98,27 @@ export const shown = (file: string) => {
   return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
 };
 
-export const STEPS = ["extract", "transform", "load"] as const;
+export const STEPS = ["extract", "transform", "load", "apply"] as const;
 export type Step = (typeof STEPS)[number];
 
 const HELP = `Usage: npx tsx etl.ts [step] [flags]
 
 Takes a CSV through Extract, Transform and Load, writing an artifact after each step.
 
-Steps (default: all three, in order; a single step reads the previous step's artifacts):
+Steps (default: the first three, in order; one step alone reads the previous one's artifacts):
   extract              CSV -> data/ccr_raw.json
-  transform            ccr_raw.json -> artifacts/transform_artifacts/*.npy, scaler.json
+  transform            ccr_raw.json -> artifacts/transform_artifacts/*.npy, scaler.json, ...
   load                 *.npy -> artifacts/loader_artifacts/*_loader_info.json
+  apply                --csv NEW.csv through the fitted transform -> artifacts/inference_artifacts/
 
 Flags:
   --csv PATH           input CSV                       (default: data/ccr_mock.csv)
+  --target NAME        the column to predict           (default: ${CONFIG.target})
+  --features A,B,...   the feature columns, or 'all' but the target and --drop
+                                                       (default: the mock data's 8)
+  --drop A,B,...       columns never used as features  (default: none)
+  --impute STRATEGY    a blank numeric feature becomes the train rows' median or mean
+                                                       (default: ${CONFIG.impute})
   --seed N             split and shuffle seed, 0..4294967295        (default: ${CONFIG.seed})
   --test-size F        validation fraction, 0 < F < 1               (default: ${CONFIG.testSize})
   --batch-size N       rows per batch, N >= 1                       (default: ${CONFIG.batchSize})
@@ -126,6 +142,10 @@ export function parseCommandLine(argv: string[], paths: Paths = PATHS): { config
       allowPositionals: true,
       options: {
         csv: { type: "string" },
+        target: { type: "string" },
+        features: { type: "string" },
+        drop: { type: "string" },
+        impute: { type: "string" },
         seed: { type: "string" },
         "test-size": { type: "string" },
         "batch-size": { type: "string" },
@@ -137,8 +157,20 @@ export function parseCommandLine(argv: string[], paths: Paths = PATHS): { config
     throw new EtlError(`${(err as Error).message.split(/\.\s/)[0]} (see --help)`, 2);
   }
   const { values, positionals } = parsed;
-  const config: Config = { ...CONFIG, csv: paths.csv, features: [...CONFIG.features] };
+  const config: Config = { ...CONFIG, csv: paths.csv };
+  const names = (flag: string, text: string) => {
+    const list = text.split(",").map((name) => name.trim());
+    if (list.some((name) => name === "")) throw new EtlError(`--${flag} takes column names separated by commas, got '${text}'`, 2);
+    return list;
+  };
   if (values.csv !== undefined) config.csv = path.resolve(values.csv);
+  if (values.target !== undefined) config.target = names("target", values.target).join(",");
+  if (values.features !== undefined) config.features = values.features === "all" ? "all" : names("features", values.features);
+  if (values.drop !== undefined) config.drop = names("drop", values.drop);
+  if (values.impute !== undefined) {
+    if (values.impute !== "median" && values.impute !== "mean") throw new EtlError(`--impute must be median or mean, got '${values.impute}'`, 2);
+    config.impute = values.impute;
+  }
   if (values.seed !== undefined) config.seed = parseInteger("seed", values.seed, 0, 2 ** 32 - 1);
   if (values["batch-size"] !== undefined) {
     config.batchSize = parseInteger("batch-size", values["batch-size"], 1, Number.MAX_SAFE_INTEGER);
@@ -151,7 +183,7 @@ export function parseCommandLine(argv: string[], paths: Paths = PATHS): { config
     }
   }
   if (positionals.length > 1 || (positionals[0] && !STEPS.includes(positionals[0] as Step))) {
-    throw new EtlError(`unknown step '${positionals.join(" ")}': use one of ${STEPS.join(", ")}, or none for all`, 2);
+    throw new EtlError(`unknown step '${positionals.join(" ")}': use one of ${STEPS.join(", ")}, or none for the first three`, 2);
   }
   return { config, step: (positionals[0] as Step | undefined) ?? "all", help: values.help ?? false };
 }
@@ -165,44 +197,87 @@ export function parseCommandLine(argv: string[], paths: Paths = PATHS): { config
 
 const TEMP_FILE = /^\.(.+)\.(\d+)\.etl-tmp$/; // .X_train.npy.<pid>.etl-tmp
 
-export class Staging {
-  private pending: { temp: string; final: string }[] = [];
+/** A file being written under a temporary name; its sha256 and size are kept for the manifest. */
+export class StagedFile {
+  private readonly hash = createHash("sha256");
+  private fd: number | null;
+  bytes = 0;
+  shape?: number[]; // a .npy array's shape
 
-  /** Opens a temporary file that commit() will rename to `final`. */
-  open(final: string): number {
-    fs.mkdirSync(path.dirname(final), { recursive: true });
-    const temp = path.join(path.dirname(final), `.${path.basename(final)}.${process.pid}.etl-tmp`);
-    this.pending = this.pending.filter((p) => p.final !== final);
-    this.pending.push({ temp, final });
-    return fs.openSync(temp, "w");
+  constructor(readonly temp: string, readonly final: string) {
+    this.fd = fs.openSync(temp, "w");
   }
 
-  write(final: string, ...parts: (string | Uint8Array)[]): void {
-    const fd = this.open(final);
+  write(data: string | Uint8Array): void {
+    const buffer = typeof data === "string" ? Buffer.from(data) : data;
+    for (let done = 0; done < buffer.length; ) done += fs.writeSync(this.fd!, buffer, done);
+    this.hash.update(buffer);
+    this.bytes += buffer.length;
+  }
+
+  close(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+  }
+
+  get sha256(): string {
+    return this.hash.copy().digest("hex");
+  }
+}
+
+export class Staging {
+  private pending: StagedFile[] = [];
+  /** The files commit() put in place, and the CSV the run read: what the manifest records. */
+  committed: StagedFile[] = [];
+  input?: { file: string; sha256: string; bytes: number; rows: number };
+
+  /** Starts a temporary file that commit() will rename to `final`. */
+  open(final: string): StagedFile {
+    fs.mkdirSync(path.dirname(final), { recursive: true });
+    const temp = path.join(path.dirname(final), `.${path.basename(final)}.${process.pid}.etl-tmp`);
+    for (const old of this.pending.filter((p) => p.final === final)) old.close(); // written again
+    this.pending = this.pending.filter((p) => p.final !== final);
+    const file = new StagedFile(temp, final);
+    this.pending.push(file);
+    return file;
+  }
+
+  write(final: string, ...parts: (string | Uint8Array)[]): StagedFile {
+    const file = this.open(final);
     try {
-      for (const part of parts) {
-        if (typeof part === "string") fs.writeSync(fd, part);
-        else fs.writeSync(fd, part);
-      }
+      for (const part of parts) file.write(part);
     } finally {
-      fs.closeSync(fd);
+      file.close();
     }
+    return file;
+  }
+
+  /** np.save(final, array.reshape(shape)) */
+  writeArray(final: string, array: Float32Array, shape: number[]): void {
+    this.write(final, ...npyBytes(array, shape)).shape = shape;
   }
 
   commit(): void {
-    for (const { temp, final } of this.pending) fs.renameSync(temp, final);
+    for (const file of this.pending) {
+      file.close();
+      fs.renameSync(file.temp, file.final);
+    }
+    this.committed.push(...this.pending);
     this.pending = [];
   }
 
   discard(): void {
-    for (const { temp } of this.pending) fs.rmSync(temp, { force: true });
+    for (const file of this.pending) {
+      file.close();
+      fs.rmSync(file.temp, { force: true });
+    }
     this.pending = [];
   }
 }
 
 /** Removes temporary files left by a run that was killed (its process is gone). */
 export function removeStaleTemps(paths: Paths): void {
-  for (const dir of [path.dirname(paths.raw), paths.transformDir, paths.loaderDir]) {
+  for (const dir of [path.dirname(paths.raw), paths.transformDir, paths.loaderDir, paths.inferenceDir, path.dirname(paths.manifest)]) {
     for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
       const pid = TEMP_FILE.exec(name)?.[2];
       if (pid && !processIsAlive(Number(pid))) fs.rmSync(path.join(dir, name), { force: true });
@@ -263,12 +338,17 @@ class Progress {
 /** pandas' dtype for a column: int64, float64 or object (text). */
 export type ColumnKind = "int" | "float" | "text";
 
-/** The table as later steps need it. */
+/**
+ * The table as later steps need it. A kept column is numeric when every non-missing cell is a
+ * finite number, text when none is; a mix of the two is an error (almost always a typo).
+ */
 export interface Table {
-  columns: string[]; //     every header name, in file order
+  columns: string[]; //       every header name, in file order
   nRows: number;
-  kept: string[]; //        the columns kept in memory: the features, then the target
-  values: Float32Array; //  (nRows, kept.length) float32, row-major
+  kept: string[]; //          the columns kept in memory: the features, then the target
+  text: (string[] | null)[]; // per kept column: null when numeric, else its distinct values
+  values: Float32Array; //    (nRows, kept.length) float32, row-major: the number, or for a text
+  //                          column the value's index in `text`; NaN where the cell is missing
 }
 
 // read_csv's default missing-value strings (pandas 1.5); an empty cell is missing too.
@@ -313,41 +393,43 @@ function countNewlines(text: string, end = text.length): number {
 }
 
 /**
- * The 1-based line on which papaparse's row `row` (the header is row 0) starts. Only errors
- * need it, so rather than count lines for every row we parse again up to that row.
+ * The 1-based lines on which papaparse's rows `rows` (ascending; the header is row 0) start.
+ * Only errors need them, so rather than count lines for every row we parse again.
  */
-async function lineOfRow(file: string, newline: Newline, row: number): Promise<number> {
-  let start = 0; // where the row before ends, in characters of the BOM-less text
-  if (row > 0) {
-    let seen = 0;
-    await new Promise<void>((resolve) => {
-      Papa.parse<string[]>(fs.createReadStream(file, { encoding: "utf8" }), {
-        delimiter: ",", newline, skipEmptyLines: true,
-        beforeFirstChunk: (chunk) => chunk.replace(/^\uFEFF/, ""),
-        step: (result, parser) => {
-          if (++seen === row) {
-            start = result.meta.cursor;
-            parser.abort();
-          }
-        },
-        complete: () => resolve(),
-      });
+async function linesOfRows(file: string, newline: Newline, rows: number[]): Promise<number[]> {
+  const starts: number[] = []; // where each row's predecessor ends, in characters of the BOM-less text
+  let seen = 0;
+  if (rows[0] === 0) starts.push(0);
+  await new Promise<void>((resolve) => {
+    Papa.parse<string[]>(fs.createReadStream(file, { encoding: "utf8" }), {
+      delimiter: ",", newline, skipEmptyLines: true,
+      beforeFirstChunk: (chunk) => chunk.replace(/^\uFEFF/, ""),
+      step: (result, parser) => {
+        if (rows.includes(++seen)) starts.push(result.meta.cursor);
+        if (starts.length === rows.length) parser.abort();
+      },
+      complete: () => resolve(),
     });
-  }
-  // Count the line breaks before `start`, then skip blank lines to the row's first character.
+  });
+  // Count the line breaks before each start, then skip blank lines to the row's first character.
+  const lines: number[] = [];
   let line = 1;
   let offset = 0;
   for await (const chunk of fs.createReadStream(file, { encoding: "utf8" })) {
     const text = offset === 0 ? (chunk as string).replace(/^\uFEFF/, "") : (chunk as string);
-    for (let i = 0; i < text.length; i++) {
+    for (let i = 0; i < text.length && lines.length < starts.length; i++) {
       const c = text[i];
-      const lineBreak = c === "\n" || (c === "\r" && newline === "\r");
-      if (offset + i >= start && c !== "\n" && c !== "\r") return line;
-      if (lineBreak) line++;
+      if (offset + i >= starts[lines.length] && c !== "\n" && c !== "\r") {
+        lines.push(line);
+        i--; // the next row may start at this same character
+        continue;
+      }
+      if (c === "\n" || (c === "\r" && newline === "\r")) line++;
     }
     offset += text.length;
   }
-  return line;
+  while (lines.length < starts.length) lines.push(line);
+  return lines;
 }
 
 // ---- Writing the raw JSON -----------------------------------------------------------------------
@@ -355,11 +437,11 @@ async function lineOfRow(file: string, newline: Newline, row: number): Promise<n
 // more than parsing the CSV. Instead one pass over each cell's characters checks that it is a
 // plain number, computes its value and copies its bytes into a buffer bound for the file.
 
-/** Bytes on their way to a file, a buffer at a time. */
+/** Bytes on their way to a file (or nowhere, for null), a buffer at a time. */
 class ByteWriter {
-  readonly bytes = Buffer.allocUnsafe(1 << 22);
+  readonly bytes = Buffer.allocUnsafe(1 << 20);
   pos = 0;
-  constructor(private readonly fd: number) {}
+  constructor(private readonly file: StagedFile | null) {}
 
   /** Makes room for `n` more bytes. */
   reserve(n: number): void {
@@ -369,7 +451,7 @@ class ByteWriter {
   text(s: string): void {
     if (3 * s.length > this.bytes.length / 2) {
       this.flush();
-      fs.writeSync(this.fd, s);
+      this.file?.write(s);
       return;
     }
     this.reserve(3 * s.length); // UTF-8 takes at most 3 bytes per UTF-16 unit
@@ -377,7 +459,7 @@ class ByteWriter {
   }
 
   flush(): void {
-    for (let done = 0; done < this.pos; ) done += fs.writeSync(this.fd, this.bytes, done, this.pos - done);
+    this.file?.write(this.bytes.subarray(0, this.pos));
     this.pos = 0;
   }
 }
@@ -443,25 +525,34 @@ class TableBuilder {
   readonly head: string[][] = [];
   /** Columns whose numbers were written as JSON numbers before a text cell showed up in them. */
   readonly turnedText = new Set<number>();
-  /** The kept cell that was not a number, when add() returned false. */
-  problem = { column: 0, value: "" };
   private readonly hadNumber: boolean[];
-  private readonly textOnly: boolean[];
+  private readonly textOnly: boolean[]; //  columns written to JSON as text, numbers or not
+  private readonly categorical: boolean[]; // kept columns read as categories, numbers or not
   private readonly slot: number[]; // column -> its place among the kept columns, or -1
   private values: Float32Array; //   (capacity, kept.length) float32, row-major
   private capacity = 1024;
+  // Per kept column: its text values and their indices, and the first rows (papaparse rows,
+  // header = 0) that held a number, a text and a missing cell, for error messages.
+  private readonly textIndex: Map<string, number>[];
+  readonly firstNumber: number[];
+  readonly firstText: number[];
+  readonly missingRows: number[][];
 
-  constructor(readonly columns: string[], readonly kept: string[], asText: Set<number>, private readonly out: ByteWriter) {
+  constructor(readonly columns: string[], readonly kept: string[], jsonText: Set<string>, categorical: string[], private readonly out: ByteWriter) {
     this.kinds = columns.map(() => "int");
     this.hadNumber = columns.map(() => false);
-    this.textOnly = columns.map((_, j) => asText.has(j));
+    this.textOnly = columns.map((name) => jsonText.has(name) || categorical.includes(name));
+    this.categorical = kept.map((name) => categorical.includes(name));
     this.slot = columns.map((name) => kept.indexOf(name));
     this.values = new Float32Array(this.capacity * kept.length);
+    this.textIndex = kept.map(() => new Map());
+    this.firstNumber = kept.map(() => -1);
+    this.firstText = kept.map(() => -1);
+    this.missingRows = kept.map(() => []);
     out.text(`{"columns":${JSON.stringify(columns)},"data":[`);
   }
 
-  /** Adds one row; false when a kept column's cell is not a finite number (see `problem`). */
-  add(cells: string[]): boolean {
+  add(cells: string[]): void {
     const out = this.out;
     if (this.nRows === this.capacity) this.grow();
     if (this.head.length < HEAD_ROWS) this.head.push(cells.slice());
@@ -483,28 +574,43 @@ class TableBuilder {
         value = this.writeOtherCell(j, cell);
       }
       const k = this.slot[j];
-      if (k >= 0) {
-        if (!Number.isFinite(value)) {
-          this.problem = { column: j, value: cell };
-          return false;
-        }
-        values[base + k] = value;
-      }
+      if (k >= 0) values[base + k] = Number.isFinite(value) && !this.categorical[k] ? this.sawNumber(k, value) : this.keepOther(k, cell);
     }
     bytes[out.pos++] = 93; // ]
     this.nRows++;
-    return true;
   }
 
-  /** Any cell but a plain number: missing, text, or a number pandas spells more freely (+1, 1e5, .5). */
+  private sawNumber(k: number, value: number): number {
+    if (this.firstNumber[k] < 0) this.firstNumber[k] = this.nRows + 1;
+    return value;
+  }
+
+  /** A kept cell that is not a finite number: missing (NaN), or text (its index among the texts). */
+  private keepOther(k: number, cell: string): number {
+    if (NA_STRINGS.has(cell)) {
+      if (this.missingRows[k].length < 5) this.missingRows[k].push(this.nRows + 1);
+      return NaN;
+    }
+    if (this.firstText[k] < 0) this.firstText[k] = this.nRows + 1;
+    const index = this.textIndex[k];
+    let code = index.get(cell);
+    if (code === undefined) index.set(cell, (code = index.size));
+    return code;
+  }
+
+  /**
+   * Writes any cell but a plain number: missing, text, or a number pandas spells more freely
+   * (+1, 1e5, .5). Returns its value as a number, NaN when it has none.
+   */
   private writeOtherCell(j: number, cell: string): number {
     if (NA_STRINGS.has(cell)) {
       this.out.text("null");
       if (this.kinds[j] === "int") this.kinds[j] = "float"; // a missing value makes pandas use float64
       return NaN;
     }
-    if (!this.textOnly[j] && (CSV_NUMBER.test(cell) || INFINITIES.has(cell))) {
-      const value = Number(cell.replace(/^\+/, "").replace(/inf$/i, "Infinity"));
+    const numeric = CSV_NUMBER.test(cell) || INFINITIES.has(cell);
+    const value = numeric ? Number(cell.replace(/^\+/, "").replace(/inf$/i, "Infinity")) : NaN;
+    if (numeric && !this.textOnly[j]) {
       const isInt = /^[+-]?\d+$/.test(cell);
       if (this.kinds[j] === "int" && !isInt) this.kinds[j] = "float";
       const json = JSON_NUMBER.test(cell) ? cell : isInt ? String(value) : floatText(value);
@@ -515,7 +621,7 @@ class TableBuilder {
     this.out.text(JSON.stringify(cell));
     if (this.kinds[j] !== "text" && this.hadNumber[j]) this.turnedText.add(j);
     this.kinds[j] = "text";
-    return NaN;
+    return value;
   }
 
   /** Makes room for `rows` rows at least (twice as many as now when that is more). */
@@ -527,11 +633,20 @@ class TableBuilder {
     this.values = bigger;
   }
 
+  firstTextValue(k: number): string {
+    return this.textIndex[k].keys().next().value ?? "";
+  }
+
   finish(): Table {
     this.out.text("\n]}\n");
     this.out.flush();
-    const values = this.values.subarray(0, this.nRows * this.kept.length);
-    return { columns: this.columns, nRows: this.nRows, kept: this.kept, values };
+    return {
+      columns: this.columns,
+      nRows: this.nRows,
+      kept: this.kept,
+      text: this.kept.map((_, k) => (this.firstText[k] >= 0 ? [...this.textIndex[k].keys()] : null)),
+      values: this.values.subarray(0, this.nRows * this.kept.length),
+    };
   }
 }
 
@@ -543,6 +658,23 @@ class TableBuilder {
  */
 export async function extract(config: Config, staging: Staging, paths: Paths = PATHS): Promise<Table> {
   const file = config.csv;
+  const { builder, table, sha256 } = await readCsv(file, config, (header) => keptColumns(file, header, config), () => staging.open(paths.raw));
+  staging.input = { file, sha256, bytes: fs.statSync(file).size, rows: table.nRows };
+  const dtypes = { int: "int64", float: "float64", text: "object" };
+  console.log(`Extract: ${table.nRows} rows x ${table.columns.length} columns from ${shown(file)} -> ${shown(paths.raw)}`);
+  console.log(`  dtypes: ${table.columns.map((name, j) => `${name} ${dtypes[builder.kinds[j]]}`).join(", ")}`);
+  console.log(formatTable(["", ...table.columns], builder.head.map((cells, i) => [String(i), ...cells])));
+  return table;
+}
+
+/**
+ * Reads a CSV into a Table of the columns `keep(header)` names; with `openJson`, also writes the
+ * whole CSV as split JSON. `categorical`: kept columns whose cells are categories even where they
+ * look like numbers (the text features, when `apply` reads new rows).
+ */
+async function readCsv(
+  file: string, config: Config, keep: (header: string[]) => string[], openJson: (() => StagedFile) | null, categorical: string[] = [],
+): Promise<{ builder: TableBuilder; table: Table; sha256: string }> {
   const stat = fs.statSync(file, { throwIfNoEntry: false });
   if (!stat) throw new EtlError(`${shown(file)}: no such file; pass an existing CSV with --csv PATH`);
   if (!stat.isFile()) throw new EtlError(`${shown(file)}: is a folder, not a CSV file; pass a file with --csv PATH`);
@@ -554,29 +686,25 @@ export async function extract(config: Config, staging: Staging, paths: Paths = P
   const { newline, empty } = sniffCsv(file);
   if (empty) throw new EtlError(`${shown(file)}: the file is empty; a CSV needs a header line and data rows`);
 
-  let asText = new Set<number>();
+  let textColumns = new Set<string>();
   for (;;) {
-    const { builder, table } = await streamCsv(file, newline, config, asText, staging, paths);
+    const pass = await streamCsv(file, newline, keep, textColumns, categorical, openJson?.() ?? null);
     // A column that pandas reads as text must be text in every JSON row; the rare column that
     // turned to text after numbers were written gets one more pass, now that its kind is known.
-    if (builder.turnedText.size > 0) {
-      asText = new Set([...asText, ...builder.turnedText]);
-      continue;
+    if (pass.builder.turnedText.size === 0) {
+      await checkKeptColumns(file, newline, pass.builder, config.target);
+      return { ...pass, table: pass.builder.finish() };
     }
-    const dtypes = { int: "int64", float: "float64", text: "object" };
-    console.log(`Extract: ${table.nRows} rows x ${table.columns.length} columns from ${shown(file)} -> ${shown(paths.raw)}`);
-    console.log(`  dtypes: ${table.columns.map((name, j) => `${name} ${dtypes[builder.kinds[j]]}`).join(", ")}`);
-    console.log(formatTable(["", ...table.columns], builder.head.map((cells, i) => [String(i), ...cells])));
-    return table;
+    textColumns = new Set([...textColumns, ...[...pass.builder.turnedText].map((j) => pass.builder.columns[j])]);
   }
 }
 
 async function streamCsv(
-  file: string, newline: Newline, config: Config, asText: Set<number>, staging: Staging, paths: Paths,
-): Promise<{ builder: TableBuilder; table: Table }> {
+  file: string, newline: Newline, keep: (header: string[]) => string[], jsonText: Set<string>, categorical: string[], json: StagedFile | null,
+): Promise<{ builder: TableBuilder; sha256: string }> {
   const fileSize = fs.statSync(file).size;
-  const fd = staging.open(paths.raw);
-  const out = new ByteWriter(fd);
+  const out = new ByteWriter(json);
+  const hash = createHash("sha256"); // of the input, for the manifest
   // 128 KB chunks: papaparse's row arrays then die young, in V8's cheap nursery collections;
   // 1 MB chunks survive into the old generation and cost a third more time and memory.
   const input = fs.createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 17 });
@@ -587,6 +715,7 @@ async function streamCsv(
   let failure: EtlError | { row: number; message: string } | null = null;
 
   input.on("data", (chunk) => {
+    hash.update(chunk as string);
     try {
       checkIsText(file, chunk as string, linesBefore);
       linesBefore += countNewlines(chunk as string);
@@ -595,62 +724,69 @@ async function streamCsv(
     }
   });
 
-  try {
-    await new Promise<void>((resolve, reject) => {
-      input.on("error", reject);
-      Papa.parse<string[]>(input, {
-        delimiter: ",", newline, skipEmptyLines: true,
-        beforeFirstChunk: (chunk) => chunk.replace(/^\uFEFF/, ""),
-        chunk: (result, parser) => {
-          if (failure) return parser.abort();
-          const rows = result.data;
-          const quoteError = result.errors[0];
-          if (quoteError) {
-            failure = { row: rowsBefore + (quoteError.row ?? 0), message: quoteMessage(quoteError.code) };
+  await new Promise<void>((resolve, reject) => {
+    input.on("error", reject);
+    Papa.parse<string[]>(input, {
+      delimiter: ",", newline, skipEmptyLines: true,
+      beforeFirstChunk: (chunk) => chunk.replace(/^\uFEFF/, ""),
+      chunk: (result, parser) => {
+        if (failure) return parser.abort();
+        const rows = result.data;
+        const quoteError = result.errors[0];
+        if (quoteError) {
+          failure = { row: rowsBefore + (quoteError.row ?? 0), message: quoteMessage(quoteError.code) };
+          return parser.abort();
+        }
+        for (let r = 0; r < rows.length; r++) {
+          const cells = rows[r];
+          if (!builder) {
+            const header = checkHeader(file, cells);
+            builder = new TableBuilder(header, keep(header), jsonText, categorical, out);
+          } else if (cells.length !== builder.columns.length) {
+            failure = { row: rowsBefore + r, message: `expected ${builder.columns.length} fields as in the header, found ${cells.length}` };
             return parser.abort();
+          } else {
+            builder.add(cells);
           }
-          for (let r = 0; r < rows.length; r++) {
-            const cells = rows[r];
-            if (!builder) {
-              builder = new TableBuilder(checkHeader(file, cells, config), [...config.features, config.target], asText, out);
-            } else if (cells.length !== builder.columns.length) {
-              failure = { row: rowsBefore + r, message: `expected ${builder.columns.length} fields as in the header, found ${cells.length}` };
-              return parser.abort();
-            } else if (!builder.add(cells)) {
-              failure = { row: rowsBefore + r, message: cellProblem(builder) };
-              return parser.abort();
-            }
-          }
-          // Size the table once from the first chunk's bytes per row, not by doubling it again and again.
-          if (rowsBefore === 0 && builder) builder.grow(Math.ceil((1.05 * fileSize * rows.length) / Math.max(result.meta.cursor, 1)));
-          rowsBefore += rows.length;
-          progress.update(builder?.nRows ?? 0, input.bytesRead / Math.max(fileSize, 1));
-        },
-        complete: () => resolve(),
-        error: (err: Error) => reject(err),
-      });
+        }
+        // Size the table once from the first chunk's bytes per row, not by doubling it again and again.
+        if (rowsBefore === 0 && builder) builder.grow(Math.ceil((1.05 * fileSize * rows.length) / Math.max(result.meta.cursor, 1)));
+        rowsBefore += rows.length;
+        progress.update(builder?.nRows ?? 0, input.bytesRead / Math.max(fileSize, 1));
+      },
+      complete: () => resolve(),
+      error: (err: Error) => reject(err),
     });
-    progress.done();
+  });
+  progress.done();
 
-    const failed = failure as EtlError | { row: number; message: string } | null; // set in the callbacks
-    if (failed instanceof EtlError) throw failed;
-    if (failed) throw new EtlError(`${shown(file)} line ${await lineOfRow(file, newline, failed.row)}: ${failed.message}`);
-    const done = builder as TableBuilder | null;
-    if (!done) throw new EtlError(`${shown(file)}: the file is empty; a CSV needs a header line and data rows`);
-    if (done.nRows === 0) throw new EtlError(`${shown(file)}: has a header but no data rows`);
-    return { builder: done, table: done.finish() };
-  } finally {
-    fs.closeSync(fd);
-  }
+  const failed = failure as EtlError | { row: number; message: string } | null; // set in the callbacks
+  if (failed instanceof EtlError) throw failed;
+  if (failed) throw new EtlError(`${shown(file)} line ${(await linesOfRows(file, newline, [failed.row]))[0]}: ${failed.message}`);
+  const done = builder as TableBuilder | null;
+  if (!done) throw new EtlError(`${shown(file)}: the file is empty; a CSV needs a header line and data rows`);
+  if (done.nRows === 0) throw new EtlError(`${shown(file)}: has a header but no data rows`);
+  return { builder: done, sha256: hash.digest("hex") };
 }
 
-function cellProblem(builder: TableBuilder): string {
-  const { column, value: cell } = builder.problem;
-  const value = JSON.stringify(cell); // quoted, and a line break shows as \n
-  const what = cell === "" ? "is blank"
-    : NA_STRINGS.has(cell) ? `is ${value}, which pandas reads as missing`
-    : `is ${value}, not a finite number`;
-  return `column ${builder.columns[column]} ${what}; every feature and target cell needs a number`;
+/** Every target cell must be a number; a feature column must be all numbers or all text. */
+async function checkKeptColumns(file: string, newline: Newline, builder: TableBuilder, target: string): Promise<void> {
+  const at = async (rows: number[]) => {
+    const lines = await linesOfRows(file, newline, rows);
+    return `${shown(file)} line${lines.length > 1 ? "s" : ""} ${lines.join(", ")}`;
+  };
+  for (let k = 0; k < builder.kept.length; k++) {
+    const name = builder.kept[k];
+    const text = builder.firstText[k];
+    const value = () => JSON.stringify(builder.firstTextValue(k)); // quoted; a line break shows as \n
+    if (name === target && builder.missingRows[k].length > 0) {
+      throw new EtlError(`${await at(builder.missingRows[k])}: column ${name}, the target, is blank or missing; every row needs a target value`);
+    }
+    if (text >= 0 && (name === target || builder.firstNumber[k] >= 0)) {
+      const why = name === target ? "the target must be a number" : "the column's other cells are numbers";
+      throw new EtlError(`${await at([text])}: column ${name} is ${value()}, not a finite number; ${why}`);
+    }
+  }
 }
 
 function quoteMessage(code: string): string {
@@ -659,18 +795,26 @@ function quoteMessage(code: string): string {
     : `a quoted field has text after its closing " (write a quote inside quotes as "")`;
 }
 
-/** The header must name each column once and include every feature and the target. */
-function checkHeader(file: string, header: string[], config: Config): string[] {
+/** The header must name each column once. */
+function checkHeader(file: string, header: string[]): string[] {
   const where = `${shown(file)} line 1 (header)`;
   const blank = header.findIndex((name) => name.trim() === "");
   if (blank >= 0) throw new EtlError(`${where}: column ${blank + 1} has no name`);
   const duplicate = header.find((name, j) => header.indexOf(name) !== j);
   if (duplicate !== undefined) throw new EtlError(`${where}: column '${duplicate}' appears twice; rename one`);
-  const missing = [...config.features, config.target].filter((name) => !header.includes(name));
-  if (missing.length > 0) {
-    throw new EtlError(`${where}: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}; the file has ${header.join(", ")}`);
-  }
   return header;
+}
+
+/** The columns later steps need: the features (all but the target and --drop, for "all"), then the target. */
+export function keptColumns(file: string, header: string[], config: Config): string[] {
+  const where = `${shown(file)} line 1 (header)`;
+  const unknown = [config.target, ...(config.features === "all" ? [] : config.features), ...config.drop].filter((name) => !header.includes(name));
+  if (unknown.length > 0) {
+    throw new EtlError(`${where}: missing column${unknown.length > 1 ? "s" : ""} ${[...new Set(unknown)].join(", ")}; the file has ${header.join(", ")}`);
+  }
+  const features = (config.features === "all" ? header : config.features).filter((name) => name !== config.target && !config.drop.includes(name));
+  if (features.length === 0) throw new EtlError(`${where}: no feature columns are left; name some with --features`);
+  return [...features, config.target];
 }
 
 /** Reads data/ccr_raw.json back (one row per line, as extract writes it) into a Table. */
@@ -678,10 +822,12 @@ export async function readRawTable(config: Config, paths: Paths = PATHS): Promis
   const file = paths.raw;
   requireArtifact(file, "extract");
   const damaged = (detail: string) => new EtlError(`${shown(file)}: ${detail}; run npx tsx etl.ts extract to write it again`);
-  const kept = [...config.features, config.target];
+  let kept: string[] = [];
   let columns: string[] | null = null;
   let slots: number[] = []; // kept column -> its index in a row
-  let values = new Float32Array(1024 * kept.length);
+  let textIndex: Map<string, number>[] = [];
+  let kinds: ("number" | "text" | null)[] = [];
+  let values = new Float32Array(0);
   let nRows = 0;
   let closed = false;
   for await (const line of createInterface({ input: fs.createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity })) {
@@ -689,9 +835,11 @@ export async function readRawTable(config: Config, paths: Paths = PATHS): Promis
       const match = /^\{"columns":(\[.*\]),"data":\[$/.exec(line);
       if (!match) throw damaged("not written by etl.ts extract");
       columns = JSON.parse(match[1]) as string[];
-      const missing = kept.filter((name) => !columns!.includes(name));
-      if (missing.length > 0) throw new EtlError(`${shown(file)}: missing column ${missing.join(", ")}; the table has ${columns.join(", ")}`);
+      kept = keptColumns(file, columns, config);
       slots = kept.map((name) => columns!.indexOf(name));
+      textIndex = kept.map(() => new Map());
+      kinds = kept.map(() => null);
+      values = new Float32Array(1024 * kept.length);
     } else if (line === "]}") {
       closed = true;
     } else {
@@ -708,15 +856,30 @@ export async function readRawTable(config: Config, paths: Paths = PATHS): Promis
         values = bigger;
       }
       slots.forEach((index, k) => {
-        const value: unknown = row[index];
-        if (typeof value !== "number") throw new EtlError(`${shown(file)} row ${nRows + 1}: column ${kept[k]} is ${JSON.stringify(value)}, not a number`);
+        const cell: unknown = row[index];
+        const isTarget = k === kept.length - 1;
+        let value: number | undefined;
+        if (cell === null && !isTarget) {
+          value = NaN;
+        } else if (typeof cell === "number" && kinds[k] !== "text") {
+          kinds[k] = "number";
+          value = cell;
+        } else if (typeof cell === "string" && kinds[k] !== "number" && !isTarget) {
+          kinds[k] = "text";
+          value = textIndex[k].get(cell);
+          if (value === undefined) textIndex[k].set(cell, (value = textIndex[k].size));
+        } else {
+          const why = isTarget ? "the target must be a number" : "the column mixes numbers and text";
+          throw new EtlError(`${shown(file)} row ${nRows + 1}: column ${kept[k]} is ${JSON.stringify(cell)}; ${why}`);
+        }
         values[nRows * kept.length + k] = value;
       });
       nRows++;
     }
   }
   if (!columns || !closed) throw damaged("the file is cut short");
-  return { columns, nRows, kept, values: values.subarray(0, nRows * kept.length) };
+  const text = kinds.map((kind, k) => (kind === "text" ? [...textIndex[k].keys()] : null));
+  return { columns, nRows, kept, text, values: values.subarray(0, nRows * kept.length) };
 }
 
 // ================================================================================================
@@ -862,6 +1025,132 @@ export function reorderRows(table: Table, order: Uint32Array): { X: Float32Array
   return { X, y };
 }
 
+// ---- SimpleImputer and OneHotEncoder -----------------------------------------------------------
+// Fitted on the train rows only, like the scaler below and for the same reason. (The Python
+// original's variant imputed before splitting, which lets validation rows shape the training data.)
+
+/** SimpleImputer(strategy)'s learned state: what a missing cell of each numeric feature becomes. */
+export interface Imputer {
+  strategy: "median" | "mean";
+  feature_names_in_: string[]; // the numeric feature columns, in X's order
+  statistics_: number[]; //     float64, one per column
+}
+
+/** OneHotEncoder(drop="first", handle_unknown="ignore")'s learned state. */
+export interface Encoder {
+  feature_names_in_: string[]; // the text feature columns, in X's order
+  categories_: string[][]; //    per column, its distinct train values, sorted
+}
+
+/** The k-th smallest value (0-based), found by Hoare's quickselect; reorders `values`. */
+export function kthSmallest(values: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >>> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i] < pivot) i++;
+      while (values[j] > pivot) j--;
+      if (i <= j) {
+        const swap = values[i];
+        values[i++] = values[j];
+        values[j--] = swap;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return values[k];
+  }
+  return values[k];
+}
+
+/** The median (the mean of the two middle values for an even count) or the mean, in float64. */
+export function statistic(values: Float64Array, strategy: "median" | "mean"): number {
+  const n = values.length;
+  if (strategy === "mean") return values.reduce((sum, v) => sum + v, 0) / n;
+  // Quickselect rather than a sort: linear time, which matters at millions of rows.
+  const lower = kthSmallest(values, (n - 1) >> 1);
+  if (n % 2 === 1) return lower;
+  let upper = Infinity; // the smallest value above the lower middle one
+  for (let i = n >> 1; i < n; i++) upper = Math.min(upper, values[i]);
+  return (lower + upper) / 2;
+}
+
+/**
+ * Fits the imputer and the encoder on the train rows.
+ *   rawTrain: (nTrain, table.kept.length - 1) float32, as reorderRows lays the feature columns out
+ */
+export function fitImputerAndEncoder(table: Table, rawTrain: Float32Array, strategy: "median" | "mean"): { imputer: Imputer; encoder: Encoder } {
+  const width = table.kept.length - 1;
+  const nTrain = rawTrain.length / width;
+  const imputer: Imputer = { strategy, feature_names_in_: [], statistics_: [] };
+  const encoder: Encoder = { feature_names_in_: [], categories_: [] };
+  for (let k = 0; k < width; k++) {
+    const name = table.kept[k];
+    const text = table.text[k];
+    if (text === null) {
+      const present = new Float64Array(nTrain);
+      let count = 0;
+      for (let i = k; i < rawTrain.length; i += width) if (rawTrain[i] === rawTrain[i]) present[count++] = rawTrain[i];
+      if (count === 0) throw new EtlError(`column ${name} is blank in every train row, so there is nothing to impute it from; leave it out with --drop ${name}`);
+      imputer.feature_names_in_.push(name);
+      imputer.statistics_.push(statistic(present.subarray(0, count), strategy));
+    } else {
+      const seen = new Uint8Array(text.length);
+      for (let i = k; i < rawTrain.length; i += width) if (rawTrain[i] === rawTrain[i]) seen[rawTrain[i]] = 1;
+      encoder.feature_names_in_.push(name);
+      encoder.categories_.push(text.filter((_, code) => seen[code]).sort()); // UTF-16 order, as Python's for most text
+    }
+  }
+  return { imputer, encoder };
+}
+
+/** X's column names: the numeric features, then `<column>_<value>` per category but the first. */
+export function encodedColumns(imputer: Imputer, encoder: Encoder): string[] {
+  const oneHot = encoder.feature_names_in_.flatMap((name, t) => encoder.categories_[t].slice(1).map((value) => `${name}_${value}`));
+  return [...imputer.feature_names_in_, ...oneHot];
+}
+
+/**
+ * The model's input: numeric features with blanks imputed, then each text feature one-hot, a
+ * missing or never-seen value (and the dropped first category) all zeros.
+ *   raw: (n, table.kept.length - 1) float32, as reorderRows lays the feature columns out
+ *   returns X: (n, encodedColumns().length) float32, row-major; `raw` itself when there is no text
+ */
+export function encodeFeatures(table: Table, raw: Float32Array, imputer: Imputer, encoder: Encoder): Float32Array {
+  const width = table.kept.length - 1;
+  const n = raw.length / width;
+  const numeric = imputer.feature_names_in_.map((name) => table.kept.indexOf(name));
+  const fill = Float32Array.from(imputer.statistics_);
+  for (let c = 0; c < numeric.length; c++) {
+    for (let i = numeric[c]; i < raw.length; i += width) if (raw[i] !== raw[i]) raw[i] = fill[c];
+  }
+  if (encoder.feature_names_in_.length === 0) return raw; // all numeric, in order: nothing to move
+  const d = encodedColumns(imputer, encoder).length;
+  const X = new Float32Array(n * d);
+  for (let c = 0; c < numeric.length; c++) {
+    for (let i = 0; i < n; i++) X[i * d + c] = raw[i * width + numeric[c]];
+  }
+  let offset = numeric.length;
+  encoder.feature_names_in_.forEach((name, t) => {
+    const k = table.kept.indexOf(name);
+    const categories = encoder.categories_[t];
+    // This table's text codes -> their one-hot column, or -1 for zeros.
+    const column = Int32Array.from(table.text[k] ?? [], (value) => {
+      const c = categories.indexOf(value);
+      return c > 0 ? offset + c - 1 : -1;
+    });
+    for (let i = 0; i < n; i++) {
+      const code = raw[i * width + k];
+      if (code === code && column[code] >= 0) X[i * d + column[code]] = 1;
+    }
+    offset += categories.length - 1;
+  });
+  return X;
+}
+
 // ---- StandardScaler -----------------------------------------------------------------------------
 // Fitted on the train rows only: statistics that had seen the validation rows would leak them
 // into training and make the validation score look better than it will be on new data.
@@ -968,14 +1257,18 @@ export interface Arrays {
   nFeatures: number;
 }
 
-/** Splits and scales the table; writes the arrays, the scaler and the feature list. */
+/** Splits, imputes, encodes and scales the table; writes the arrays and the fitted state. */
 export function transform(table: Table, config: Config, staging: Staging, paths: Paths = PATHS): Arrays {
   // The table is float32 already: what the model trains in, and what the original's
-  // to_numpy(dtype=float32) gives. Its columns are the features in CONFIG order, then the target.
-  const d = config.features.length;
+  // to_numpy(dtype=float32) gives. Its columns are the features, in order, then the target.
   const { order, train, test } = trainTestSplit(table.nRows, config.testSize, config.seed);
   // In permutation order the validation rows come first: both splits are views of one array.
-  const { X, y } = reorderRows(table, order);
+  const { X: raw, y } = reorderRows(table, order);
+  const width = table.kept.length - 1;
+  const { imputer, encoder } = fitImputerAndEncoder(table, raw.subarray(test.length * width), config.impute);
+  const columns = encodedColumns(imputer, encoder);
+  const d = columns.length;
+  const X = encodeFeatures(table, raw, imputer, encoder);
   const xVal = X.subarray(0, test.length * d);
   const xTrain = X.subarray(test.length * d);
   const yVal = y.subarray(0, test.length);
@@ -985,32 +1278,34 @@ export function transform(table: Table, config: Config, staging: Staging, paths:
   standardize(xTrain, scaler);
   standardize(xVal, scaler);
 
-  staging.write(paths.xTrain, ...npyBytes(xTrain, [train.length, d]));
-  staging.write(paths.xVal, ...npyBytes(xVal, [test.length, d]));
-  staging.write(paths.yTrain, ...npyBytes(yTrain, [train.length]));
-  staging.write(paths.yVal, ...npyBytes(yVal, [test.length]));
+  staging.writeArray(paths.xTrain, xTrain, [train.length, d]);
+  staging.writeArray(paths.xVal, xVal, [test.length, d]);
+  staging.writeArray(paths.yTrain, yTrain, [train.length]);
+  staging.writeArray(paths.yVal, yVal, [test.length]);
   const scalerJson = {
     mean_: [...scaler.mean_],
     var_: [...scaler.var_],
     scale_: [...scaler.scale_],
     n_samples_seen_: scaler.n_samples_seen_,
     n_features_in_: d,
-    feature_names_in_: config.features,
+    feature_names_in_: columns,
     with_mean: true,
     with_std: true,
   };
   staging.write(paths.scaler, JSON.stringify(scalerJson, null, 2) + "\n");
-  staging.write(paths.featureColumns, JSON.stringify(config.features, null, 2)); // as json.dump(indent=2)
+  staging.write(paths.imputer, JSON.stringify(imputer, null, 2) + "\n");
+  staging.write(paths.encoder, JSON.stringify({ ...encoder, drop: "first", handle_unknown: "ignore" }, null, 2) + "\n");
+  staging.write(paths.featureColumns, JSON.stringify(columns, null, 2)); // as json.dump(indent=2)
 
-  printTransform(config, scaler, { xTrain, xVal, yTrain, yVal, nFeatures: d });
+  printTransform(columns, scaler, { xTrain, xVal, yTrain, yVal, nFeatures: d });
   return { xTrain, xVal, yTrain, yVal, nFeatures: d };
 }
 
-function printTransform(config: Config, scaler: StandardScaler, arrays: Arrays): void {
+function printTransform(columns: string[], scaler: StandardScaler, arrays: Arrays): void {
   const d = arrays.nFeatures;
   const n = arrays.yTrain.length;
   console.log(`\nTransform: X_train (${n}, ${d})  X_val (${arrays.yVal.length}, ${d})  y_train (${n},)  y_val (${arrays.yVal.length},)  float32`);
-  const rows = config.features.map((name, j) => {
+  const rows = columns.map((name, j) => {
     let sum = 0;
     let squares = 0;
     for (let i = j; i < arrays.xTrain.length; i += d) sum += arrays.xTrain[i];
@@ -1110,6 +1405,113 @@ export function load(arrays: Arrays, config: Config, staging: Staging, paths: Pa
 }
 
 // ================================================================================================
+// 4. Apply: new rows through the fitted transform, exactly as the validation rows went
+// ================================================================================================
+
+function readJson<T>(file: string, step: Step): T {
+  requireArtifact(file, step);
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as T;
+  } catch {
+    throw new EtlError(`${shown(file)}: not valid JSON; run npx tsx etl.ts ${step} to write it again`);
+  }
+}
+
+/**
+ * Reads `config.csv` (new rows) and writes X_new.npy, and y_new.npy when the target column is
+ * there, using only the fitted state in scaler.json, imputer.json and encoder.json.
+ */
+export async function apply(config: Config, staging: Staging, paths: Paths = PATHS): Promise<void> {
+  const scalerState = readJson<{ mean_: number[]; scale_: number[]; n_samples_seen_: number }>(paths.scaler, "transform");
+  const imputer = readJson<Imputer>(paths.imputer, "transform");
+  const encoder = readJson<Encoder>(paths.encoder, "transform");
+  const file = config.csv;
+  const features = [...imputer.feature_names_in_, ...encoder.feature_names_in_];
+  const keep = (header: string[]) => {
+    const missing = features.filter((name) => !header.includes(name));
+    if (missing.length > 0) {
+      throw new EtlError(`${shown(file)} line 1 (header): missing feature column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}, which the fitted transform needs; the file has ${header.join(", ")}`);
+    }
+    return [...features, config.target]; // a target the file lacks is a column of zeros, unused
+  };
+  const { table, sha256 } = await readCsv(file, config, keep, null, encoder.feature_names_in_);
+  const textual = imputer.feature_names_in_.find((name) => table.text[table.kept.indexOf(name)] !== null);
+  if (textual) throw new EtlError(`${shown(file)}: column ${textual} holds text, but it was numeric when the transform was fitted`);
+
+  const identity = Uint32Array.from({ length: table.nRows }, (_, i) => i);
+  const { X: raw, y } = reorderRows(table, identity);
+  const X = encodeFeatures(table, raw, imputer, encoder);
+  const d = scalerState.mean_.length;
+  standardize(X, { mean_: Float64Array.from(scalerState.mean_), scale_: Float64Array.from(scalerState.scale_), var_: new Float64Array(d), n_samples_seen_: 0 });
+  staging.writeArray(paths.xNew, X, [table.nRows, d]);
+  const hasTarget = table.columns.includes(config.target);
+  if (hasTarget) staging.writeArray(paths.yNew, y, [table.nRows]);
+  staging.input = { file, sha256, bytes: fs.statSync(file).size, rows: table.nRows };
+  console.log(`Apply: ${table.nRows} rows from ${shown(file)} -> ${shown(paths.xNew)} (${table.nRows}, ${d})${hasTarget ? ` and ${shown(paths.yNew)}` : ""}`);
+}
+
+// ================================================================================================
+// Manifest: which input made which artifacts (dataset versioning)
+// ================================================================================================
+// artifacts/manifest.json pins the input and every artifact by sha256, with the configuration
+// that made them. It holds no timestamp and no absolute path, so the same input and flags give
+// the same manifest, and it is renamed into place after everything it describes.
+
+interface FileEntry {
+  path: string; // relative to the project root
+  sha256: string;
+  bytes: number;
+  dtype?: "float32";
+  shape?: number[];
+}
+interface Manifest {
+  input?: { path: string; sha256: string; bytes: number; rows: number };
+  config?: Record<string, unknown>;
+  artifacts?: FileEntry[];
+  apply?: { input: Manifest["input"]; artifacts: FileEntry[] };
+}
+
+const relative = (paths: Paths, file: string) => path.relative(paths.root, file).split(path.sep).join("/");
+
+/** A file's entry: from this run's writing when it wrote it, else read back from disk. */
+function fileEntry(paths: Paths, file: string, written: StagedFile[]): FileEntry | null {
+  const staged = written.find((f) => f.final === file);
+  if (staged) return { path: relative(paths, file), sha256: staged.sha256, bytes: staged.bytes, ...(staged.shape && { dtype: "float32", shape: staged.shape }) };
+  if (!fs.existsSync(file)) return null;
+  const bytes = fs.readFileSync(file);
+  const shape = file.endsWith(".npy") ? readNpy(file).shape : undefined;
+  return { path: relative(paths, file), sha256: createHash("sha256").update(bytes).digest("hex"), bytes: bytes.length, ...(shape && { dtype: "float32", shape }) };
+}
+
+export function writeManifest(paths: Paths, config: Config, staging: Staging, step: Step | "all"): void {
+  let manifest: Manifest = {};
+  try {
+    manifest = JSON.parse(fs.readFileSync(paths.manifest, "utf8")) as Manifest;
+  } catch {
+    // none yet, or unreadable: start a new one
+  }
+  const input = staging.input && { path: relative(paths, staging.input.file), sha256: staging.input.sha256, bytes: staging.input.bytes, rows: staging.input.rows };
+  const entries = (files: string[]) => files.map((f) => fileEntry(paths, f, staging.committed)).filter((e): e is FileEntry => e !== null);
+  if (step === "apply") {
+    manifest.apply = { input, artifacts: entries([paths.xNew, paths.yNew]) };
+  } else {
+    const { csv, ...rest } = config;
+    manifest = {
+      input: input ?? manifest.input,
+      config: { csv: relative(paths, csv), ...rest },
+      artifacts: entries([
+        paths.raw, paths.xTrain, paths.xVal, paths.yTrain, paths.yVal, paths.scaler, paths.imputer, paths.encoder,
+        paths.featureColumns, paths.trainLoaderInfo, paths.valLoaderInfo,
+      ]),
+      ...(manifest.apply && { apply: manifest.apply }),
+    };
+  }
+  const last = new Staging();
+  last.write(paths.manifest, JSON.stringify(manifest, null, 2) + "\n");
+  last.commit();
+}
+
+// ================================================================================================
 // main: run the steps in order; write nothing unless every step succeeded
 // ================================================================================================
 
@@ -1135,10 +1537,14 @@ export async function main(argv: string[], paths: Paths = PATHS): Promise<number
       table = await extract(config, staging, paths);
     }
     if (runs("transform")) {
-      arrays = transform(table ?? (await readRawTable(config, paths)), config, staging, paths);
+      table ??= await readRawTable(config, paths);
+      arrays = transform(table, config, staging, paths);
     }
     if (runs("load")) load(arrays ?? readArrays(paths), config, staging, paths);
+    if (step === "apply") await apply(config, staging, paths);
     staging.commit();
+    // The manifest names the features that were used, "all" resolved to the columns it meant.
+    writeManifest(paths, table ? { ...config, features: table.kept.slice(0, -1) } : config, staging, step);
     return 0;
   } catch (err) {
     staging.discard();

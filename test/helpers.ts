@@ -59,8 +59,11 @@ export const ARTIFACTS = [
   "artifacts/transform_artifacts/y_val.npy",
   "artifacts/transform_artifacts/scaler.json",
   "artifacts/transform_artifacts/feature_columns.json",
+  "artifacts/transform_artifacts/imputer.json",
+  "artifacts/transform_artifacts/encoder.json",
   "artifacts/loader_artifacts/train_loader_info.json",
   "artifacts/loader_artifacts/val_loader_info.json",
+  "artifacts/manifest.json",
 ];
 
 let python: string | null | undefined;
