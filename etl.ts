@@ -25,6 +25,8 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { Transform } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import Papa from "papaparse";
@@ -380,8 +382,10 @@ function sniffCsv(file: string): { newline: Newline; empty: boolean } {
 
 /** A NUL or an undecodable byte means the file is not UTF-8 text: say so instead of parsing it. */
 function checkIsText(file: string, text: string, linesBefore: number): void {
-  const bad = text.search(/[\0\uFFFD]/);
-  if (bad < 0) return;
+  const nul = text.indexOf("\0");
+  const undecodable = text.indexOf("\uFFFD");
+  if (nul < 0 && undecodable < 0) return;
+  const bad = nul < 0 ? undecodable : undecodable < 0 ? nul : Math.min(nul, undecodable);
   const line = linesBefore + 1 + countNewlines(text, bad);
   throw new EtlError(`${shown(file)} line ${line}: this is not UTF-8 text (binary data or another encoding); save the file as UTF-8 CSV`);
 }
@@ -558,7 +562,7 @@ class TableBuilder {
     if (this.head.length < HEAD_ROWS) this.head.push(cells.slice());
     out.reserve(cells.length * (MAX_PLAIN_BYTES + 1) + 4);
     const bytes = out.bytes;
-    const values = this.values;
+    const { values, slot, firstNumber } = this;
     const base = this.nRows * this.kept.length;
     if (this.nRows > 0) bytes[out.pos++] = 44; // ,
     bytes[out.pos++] = 10; // \n
@@ -573,16 +577,17 @@ class TableBuilder {
       } else {
         value = this.writeOtherCell(j, cell);
       }
-      const k = this.slot[j];
-      if (k >= 0) values[base + k] = Number.isFinite(value) && !this.categorical[k] ? this.sawNumber(k, value) : this.keepOther(k, cell);
+      const k = slot[j];
+      if (k < 0) continue;
+      if (Number.isFinite(value) && !this.categorical[k]) {
+        if (firstNumber[k] < 0) firstNumber[k] = this.nRows + 1;
+        values[base + k] = value;
+      } else {
+        values[base + k] = this.keepOther(k, cell);
+      }
     }
     bytes[out.pos++] = 93; // ]
     this.nRows++;
-  }
-
-  private sawNumber(k: number, value: number): number {
-    if (this.firstNumber[k] < 0) this.firstNumber[k] = this.nRows + 1;
-    return value;
   }
 
   /** A kept cell that is not a finite number: missing (NaN), or text (its index among the texts). */
@@ -705,24 +710,35 @@ async function streamCsv(
   const fileSize = fs.statSync(file).size;
   const out = new ByteWriter(json);
   const hash = createHash("sha256"); // of the input, for the manifest
+  const decoder = new StringDecoder("utf8");
+  let linesBefore = 0; // line breaks before the current chunk, for binary-data errors
   // 128 KB chunks: papaparse's row arrays then die young, in V8's cheap nursery collections;
   // 1 MB chunks survive into the old generation and cost a third more time and memory.
-  const input = fs.createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 17 });
+  const bytes = fs.createReadStream(file, { highWaterMark: 1 << 17 });
+  // Bytes in, text out: hashed for the manifest, decoded, and checked for binary data on the way.
+  const input = new Transform({
+    readableObjectMode: true,
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      const text = decoder.write(chunk);
+      try {
+        checkIsText(file, text, linesBefore);
+      } catch (err) {
+        return done(err as EtlError);
+      }
+      linesBefore += countNewlines(text);
+      done(null, text);
+    },
+    flush(done) {
+      done(null, decoder.end());
+    },
+  });
+  bytes.on("error", (err) => input.destroy(err));
+  bytes.pipe(input);
   const progress = new Progress("extract");
   let builder: TableBuilder | null = null;
   let rowsBefore = 0; // papaparse rows (header included) before the current chunk
-  let linesBefore = 0; // line breaks before the current stream chunk, for binary-data errors
-  let failure: EtlError | { row: number; message: string } | null = null;
-
-  input.on("data", (chunk) => {
-    hash.update(chunk as string);
-    try {
-      checkIsText(file, chunk as string, linesBefore);
-      linesBefore += countNewlines(chunk as string);
-    } catch (err) {
-      failure ??= err as EtlError;
-    }
-  });
+  let failure: { row: number; message: string } | null = null;
 
   await new Promise<void>((resolve, reject) => {
     input.on("error", reject);
@@ -752,7 +768,7 @@ async function streamCsv(
         // Size the table once from the first chunk's bytes per row, not by doubling it again and again.
         if (rowsBefore === 0 && builder) builder.grow(Math.ceil((1.05 * fileSize * rows.length) / Math.max(result.meta.cursor, 1)));
         rowsBefore += rows.length;
-        progress.update(builder?.nRows ?? 0, input.bytesRead / Math.max(fileSize, 1));
+        progress.update(builder?.nRows ?? 0, bytes.bytesRead / Math.max(fileSize, 1));
       },
       complete: () => resolve(),
       error: (err: Error) => reject(err),
@@ -760,8 +776,7 @@ async function streamCsv(
   });
   progress.done();
 
-  const failed = failure as EtlError | { row: number; message: string } | null; // set in the callbacks
-  if (failed instanceof EtlError) throw failed;
+  const failed = failure as { row: number; message: string } | null; // set in the callbacks
   if (failed) throw new EtlError(`${shown(file)} line ${(await linesOfRows(file, newline, [failed.row]))[0]}: ${failed.message}`);
   const done = builder as TableBuilder | null;
   if (!done) throw new EtlError(`${shown(file)}: the file is empty; a CSV needs a header line and data rows`);
@@ -1042,40 +1057,43 @@ export interface Encoder {
   categories_: string[][]; //    per column, its distinct train values, sorted
 }
 
-/** The k-th smallest value (0-based), found by Hoare's quickselect; reorders `values`. */
-export function kthSmallest(values: Float64Array, k: number): number {
-  let lo = 0;
-  let hi = values.length - 1;
-  while (lo < hi) {
-    const pivot = values[(lo + hi) >>> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (values[i] < pivot) i++;
-      while (values[j] > pivot) j--;
-      if (i <= j) {
-        const swap = values[i];
-        values[i++] = values[j];
-        values[j--] = swap;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return values[k];
+/**
+ * The k-th smallest (0-based) of float32 values, by radix select: two counting passes, no sort.
+ * Flip a float32's bits (all of them for a negative number, the sign bit for any other) and
+ * they order as unsigned integers exactly as the numbers do. Counting the values in each of
+ * 65,536 buckets of the top 16 bits finds the bucket that holds the k-th smallest; counting
+ * again by the low 16 bits, within that bucket, finds the value itself.
+ */
+export function kthSmallest(values: Float32Array, k: number): number {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const counts = new Uint32Array(65536);
+  for (let i = 0; i < bits.length; i++) counts[orderedBits(bits[i]) >>> 16]++;
+  let high = 0;
+  while (k >= counts[high]) k -= counts[high++];
+  counts.fill(0);
+  for (let i = 0; i < bits.length; i++) {
+    const key = orderedBits(bits[i]);
+    if (key >>> 16 === high) counts[key & 0xffff]++;
   }
-  return values[k];
+  let low = 0;
+  while (k >= counts[low]) k -= counts[low++];
+  const key = ((high << 16) | low) >>> 0;
+  const original = key & 0x80000000 ? key ^ 0x80000000 : ~key;
+  return new Float32Array(Uint32Array.of(original).buffer)[0];
 }
 
+const orderedBits = (b: number) => (b & 0x80000000 ? ~b : b | 0x80000000) >>> 0;
+
 /** The median (the mean of the two middle values for an even count) or the mean, in float64. */
-export function statistic(values: Float64Array, strategy: "median" | "mean"): number {
+export function statistic(values: Float32Array, strategy: "median" | "mean"): number {
   const n = values.length;
-  if (strategy === "mean") return values.reduce((sum, v) => sum + v, 0) / n;
-  // Quickselect rather than a sort: linear time, which matters at millions of rows.
+  if (strategy === "mean") {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += values[i];
+    return sum / n;
+  }
   const lower = kthSmallest(values, (n - 1) >> 1);
-  if (n % 2 === 1) return lower;
-  let upper = Infinity; // the smallest value above the lower middle one
-  for (let i = n >> 1; i < n; i++) upper = Math.min(upper, values[i]);
-  return (lower + upper) / 2;
+  return n % 2 === 1 ? lower : (lower + kthSmallest(values, n >> 1)) / 2;
 }
 
 /**
@@ -1087,16 +1105,22 @@ export function fitImputerAndEncoder(table: Table, rawTrain: Float32Array, strat
   const nTrain = rawTrain.length / width;
   const imputer: Imputer = { strategy, feature_names_in_: [], statistics_: [] };
   const encoder: Encoder = { feature_names_in_: [], categories_: [] };
+  // Each column's non-missing train values, gathered in one pass over the rows: (width, nTrain).
+  const present = new Float32Array(width * nTrain);
+  const counts = new Int32Array(width);
+  for (let i = 0; i < rawTrain.length; i += width) {
+    for (let k = 0; k < width; k++) {
+      const value = rawTrain[i + k];
+      if (value === value) present[k * nTrain + counts[k]++] = value;
+    }
+  }
   for (let k = 0; k < width; k++) {
     const name = table.kept[k];
     const text = table.text[k];
     if (text === null) {
-      const present = new Float64Array(nTrain);
-      let count = 0;
-      for (let i = k; i < rawTrain.length; i += width) if (rawTrain[i] === rawTrain[i]) present[count++] = rawTrain[i];
-      if (count === 0) throw new EtlError(`column ${name} is blank in every train row, so there is nothing to impute it from; leave it out with --drop ${name}`);
+      if (counts[k] === 0) throw new EtlError(`column ${name} is blank in every train row, so there is nothing to impute it from; leave it out with --drop ${name}`);
       imputer.feature_names_in_.push(name);
-      imputer.statistics_.push(statistic(present.subarray(0, count), strategy));
+      imputer.statistics_.push(statistic(present.subarray(k * nTrain, k * nTrain + counts[k]), strategy));
     } else {
       const seen = new Uint8Array(text.length);
       for (let i = k; i < rawTrain.length; i += width) if (rawTrain[i] === rawTrain[i]) seen[rawTrain[i]] = 1;
@@ -1123,9 +1147,10 @@ export function encodeFeatures(table: Table, raw: Float32Array, imputer: Imputer
   const width = table.kept.length - 1;
   const n = raw.length / width;
   const numeric = imputer.feature_names_in_.map((name) => table.kept.indexOf(name));
-  const fill = Float32Array.from(imputer.statistics_);
-  for (let c = 0; c < numeric.length; c++) {
-    for (let i = numeric[c]; i < raw.length; i += width) if (raw[i] !== raw[i]) raw[i] = fill[c];
+  const fill = new Float32Array(width).fill(NaN); // per raw column: what replaces a missing cell
+  numeric.forEach((k, c) => (fill[k] = imputer.statistics_[c]));
+  for (let i = 0; i < raw.length; i += width) {
+    for (let k = 0; k < width; k++) if (raw[i + k] !== raw[i + k]) raw[i + k] = fill[k]; // text codes stay NaN
   }
   if (encoder.feature_names_in_.length === 0) return raw; // all numeric, in order: nothing to move
   const d = encodedColumns(imputer, encoder).length;
@@ -1305,14 +1330,19 @@ function printTransform(columns: string[], scaler: StandardScaler, arrays: Array
   const d = arrays.nFeatures;
   const n = arrays.yTrain.length;
   console.log(`\nTransform: X_train (${n}, ${d})  X_val (${arrays.yVal.length}, ${d})  y_train (${n},)  y_val (${arrays.yVal.length},)  float32`);
+  const sums = new Float64Array(d);
+  const squares = new Float64Array(d);
+  for (let i = 0; i < arrays.xTrain.length; i += d) {
+    for (let j = 0; j < d; j++) {
+      sums[j] += arrays.xTrain[i + j];
+      squares[j] += arrays.xTrain[i + j] ** 2;
+    }
+  }
+  const fixed = (x: number) => (Math.abs(x) < 5e-4 ? 0 : x).toFixed(3); // no "-0.000"
   const rows = columns.map((name, j) => {
-    let sum = 0;
-    let squares = 0;
-    for (let i = j; i < arrays.xTrain.length; i += d) sum += arrays.xTrain[i];
-    const mean = sum / n;
-    for (let i = j; i < arrays.xTrain.length; i += d) squares += (arrays.xTrain[i] - mean) ** 2;
-    const fixed = (x: number) => (Math.abs(x) < 5e-4 ? 0 : x).toFixed(3); // no "-0.000"
-    return [name, scaler.mean_[j].toPrecision(6), scaler.scale_[j].toPrecision(6), fixed(mean), fixed(Math.sqrt(squares / n))];
+    const mean = sums[j] / n;
+    const std = Math.sqrt(Math.max(squares[j] / n - mean * mean, 0)); // for display: E[x²] - E[x]² is exact enough
+    return [name, scaler.mean_[j].toPrecision(6), scaler.scale_[j].toPrecision(6), fixed(mean), fixed(std)];
   });
   console.log(formatTable(["feature", "mean_", "scale_", "train mean after", "train std after"], rows));
 }
