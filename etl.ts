@@ -1058,42 +1058,49 @@ export interface Encoder {
 }
 
 /**
- * The k-th smallest (0-based) of float32 values, by radix select: two counting passes, no sort.
- * Flip a float32's bits (all of them for a negative number, the sign bit for any other) and
- * they order as unsigned integers exactly as the numbers do. Counting the values in each of
- * 65,536 buckets of the top 16 bits finds the bucket that holds the k-th smallest; counting
- * again by the low 16 bits, within that bucket, finds the value itself.
+ * The median of float32 values (the mean of the two middle ones for an even count), in float64,
+ * by radix select: two counting passes, no sort. Flip a float32's bits (all of them for a
+ * negative number, the sign bit for any other) and they order as unsigned integers exactly as
+ * the numbers do. Counting the values in each of 65,536 buckets of the top 16 bits finds the
+ * bucket that holds each middle value; counting again by the low 16 bits, within those buckets,
+ * finds the values themselves.
  */
-export function kthSmallest(values: Float32Array, k: number): number {
-  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  const counts = new Uint32Array(65536);
-  for (let i = 0; i < bits.length; i++) counts[orderedBits(bits[i]) >>> 16]++;
-  let high = 0;
-  while (k >= counts[high]) k -= counts[high++];
-  counts.fill(0);
-  for (let i = 0; i < bits.length; i++) {
+export function median(values: Float32Array): number {
+  const n = values.length;
+  const bits = new Uint32Array(values.buffer, values.byteOffset, n);
+  const ranks = [(n - 1) >> 1, n >> 1]; // 0-based; the same rank twice when n is odd
+  const high = new Uint32Array(65536);
+  for (let i = 0; i < n; i++) high[orderedBits(bits[i]) >>> 16]++;
+  const bucket = ranks.map((rank) => {
+    let b = 0;
+    while (rank >= high[b]) rank -= high[b++];
+    return b;
+  });
+  const low = [new Uint32Array(65536), new Uint32Array(65536)];
+  for (let i = 0; i < n; i++) {
     const key = orderedBits(bits[i]);
-    if (key >>> 16 === high) counts[key & 0xffff]++;
+    if (key >>> 16 === bucket[0]) low[0][key & 0xffff]++;
+    else if (key >>> 16 === bucket[1]) low[1][key & 0xffff]++;
   }
-  let low = 0;
-  while (k >= counts[low]) k -= counts[low++];
-  const key = ((high << 16) | low) >>> 0;
-  const original = key & 0x80000000 ? key ^ 0x80000000 : ~key;
-  return new Float32Array(Uint32Array.of(original).buffer)[0];
+  const [lower, upper] = ranks.map((rank, r) => {
+    for (let b = 0; b < bucket[r]; b++) rank -= high[b]; // the rank within its bucket
+    const counts = low[bucket[r] === bucket[0] ? 0 : 1];
+    let l = 0;
+    while (rank >= counts[l]) rank -= counts[l++];
+    const key = ((bucket[r] << 16) | l) >>> 0;
+    return new Float32Array(Uint32Array.of(key & 0x80000000 ? key ^ 0x80000000 : ~key).buffer)[0];
+  });
+  return (lower + upper) / 2;
 }
 
 const orderedBits = (b: number) => (b & 0x80000000 ? ~b : b | 0x80000000) >>> 0;
 
-/** The median (the mean of the two middle values for an even count) or the mean, in float64. */
+/** The median or the mean of float32 values, in float64. */
 export function statistic(values: Float32Array, strategy: "median" | "mean"): number {
-  const n = values.length;
-  if (strategy === "mean") {
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += values[i];
-    return sum / n;
-  }
-  const lower = kthSmallest(values, (n - 1) >> 1);
-  return n % 2 === 1 ? lower : (lower + kthSmallest(values, n >> 1)) / 2;
+  if (strategy === "median") return median(values);
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i];
+  return sum / values.length;
 }
 
 /**
