@@ -349,6 +349,7 @@ export interface Table {
   nRows: number;
   kept: string[]; //          the columns kept in memory: the features, then the target
   text: (string[] | null)[]; // per kept column: null when numeric, else its distinct values
+  missing: number; //         how many kept cells are missing
   values: Float32Array; //    (nRows, kept.length) float32, row-major: the number, or for a text
   //                          column the value's index in `text`; NaN where the cell is missing
 }
@@ -475,8 +476,10 @@ const MAX_PLAIN_BYTES = 17; // "-", 15 digits, "."
  * Reads a cell that is a plain decimal (-?digits[.digits], at most 15 digits, valid JSON) and
  * copies its characters to `out`; NaN, and nothing copied, for anything else. Such a number is
  * m / 10^k with m < 2^53 and k <= 15, both exact doubles, and IEEE division rounds the quotient
- * correctly: the result is exactly Number(cell), and what pandas reads.
+ * correctly: the result is exactly Number(cell), and what pandas reads. Its second result, in
+ * `scannedFloat`, says whether the cell had a "." (5.0 makes a float64 column, 5 does not).
  */
+let scannedFloat = false;
 function scanPlainNumber(cell: string, out: ByteWriter): number {
   const bytes = out.bytes;
   let pos = out.pos;
@@ -507,6 +510,7 @@ function scanPlainNumber(cell: string, out: ByteWriter): number {
   }
   if (decimals === 0) return NaN; // "5." is not JSON
   out.pos = pos;
+  scannedFloat = decimals > 0;
   const value = decimals > 0 ? mantissa / POW10[decimals] : mantissa;
   return negative ? -value : value;
 }
@@ -541,6 +545,7 @@ class TableBuilder {
   readonly firstNumber: number[];
   readonly firstText: number[];
   readonly missingRows: number[][];
+  private missing = 0;
 
   constructor(readonly columns: string[], readonly kept: string[], jsonText: Set<string>, categorical: string[], private readonly out: ByteWriter) {
     this.kinds = columns.map(() => "int");
@@ -562,7 +567,7 @@ class TableBuilder {
     if (this.head.length < HEAD_ROWS) this.head.push(cells.slice());
     out.reserve(cells.length * (MAX_PLAIN_BYTES + 1) + 4);
     const bytes = out.bytes;
-    const { values, slot, firstNumber } = this;
+    const { values, slot, firstNumber, textOnly, kinds, hadNumber, categorical } = this;
     const base = this.nRows * this.kept.length;
     if (this.nRows > 0) bytes[out.pos++] = 44; // ,
     bytes[out.pos++] = 10; // \n
@@ -570,16 +575,16 @@ class TableBuilder {
     for (let j = 0; j < cells.length; j++) {
       if (j > 0) bytes[out.pos++] = 44;
       const cell = cells[j];
-      let value = this.textOnly[j] ? NaN : scanPlainNumber(cell, out);
+      let value = textOnly[j] ? NaN : scanPlainNumber(cell, out);
       if (value === value) {
-        if (this.kinds[j] === "int" && cell.includes(".")) this.kinds[j] = "float";
-        this.hadNumber[j] = true;
+        if (scannedFloat && kinds[j] === "int") kinds[j] = "float";
+        hadNumber[j] = true;
       } else {
         value = this.writeOtherCell(j, cell);
       }
       const k = slot[j];
       if (k < 0) continue;
-      if (Number.isFinite(value) && !this.categorical[k]) {
+      if (Number.isFinite(value) && !categorical[k]) {
         if (firstNumber[k] < 0) firstNumber[k] = this.nRows + 1;
         values[base + k] = value;
       } else {
@@ -593,6 +598,7 @@ class TableBuilder {
   /** A kept cell that is not a finite number: missing (NaN), or text (its index among the texts). */
   private keepOther(k: number, cell: string): number {
     if (NA_STRINGS.has(cell)) {
+      this.missing++;
       if (this.missingRows[k].length < 5) this.missingRows[k].push(this.nRows + 1);
       return NaN;
     }
@@ -650,6 +656,7 @@ class TableBuilder {
       nRows: this.nRows,
       kept: this.kept,
       text: this.kept.map((_, k) => (this.firstText[k] >= 0 ? [...this.textIndex[k].keys()] : null)),
+      missing: this.missing,
       values: this.values.subarray(0, this.nRows * this.kept.length),
     };
   }
@@ -844,6 +851,7 @@ export async function readRawTable(config: Config, paths: Paths = PATHS): Promis
   let kinds: ("number" | "text" | null)[] = [];
   let values = new Float32Array(0);
   let nRows = 0;
+  let missing = 0;
   let closed = false;
   for await (const line of createInterface({ input: fs.createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity })) {
     if (!columns) {
@@ -876,6 +884,7 @@ export async function readRawTable(config: Config, paths: Paths = PATHS): Promis
         let value: number | undefined;
         if (cell === null && !isTarget) {
           value = NaN;
+          missing++;
         } else if (typeof cell === "number" && kinds[k] !== "text") {
           kinds[k] = "number";
           value = cell;
@@ -894,7 +903,7 @@ export async function readRawTable(config: Config, paths: Paths = PATHS): Promis
   }
   if (!columns || !closed) throw damaged("the file is cut short");
   const text = kinds.map((kind, k) => (kind === "text" ? [...textIndex[k].keys()] : null));
-  return { columns, nRows, kept, text, values: values.subarray(0, nRows * kept.length) };
+  return { columns, nRows, kept, text, missing, values: values.subarray(0, nRows * kept.length) };
 }
 
 // ================================================================================================
@@ -1156,7 +1165,7 @@ export function encodeFeatures(table: Table, raw: Float32Array, imputer: Imputer
   const numeric = imputer.feature_names_in_.map((name) => table.kept.indexOf(name));
   const fill = new Float32Array(width).fill(NaN); // per raw column: what replaces a missing cell
   numeric.forEach((k, c) => (fill[k] = imputer.statistics_[c]));
-  for (let i = 0; i < raw.length; i += width) {
+  for (let i = 0; table.missing > 0 && i < raw.length; i += width) {
     for (let k = 0; k < width; k++) if (raw[i + k] !== raw[i + k]) raw[i + k] = fill[k]; // text codes stay NaN
   }
   if (encoder.feature_names_in_.length === 0) return raw; // all numeric, in order: nothing to move
