@@ -8,7 +8,7 @@ import fs from "node:fs";
 import Papa from "papaparse";
 
 let rows = 0;
-Papa.parse<string[]>(fs.createReadStream(process.argv[2], { encoding: "utf8", highWaterMark: 1 << 17 }), {
+Papa.parse<string[]>(fs.createReadStream(process.argv[2], { encoding: "utf8", highWaterMark: 1 << 16 }), {
   delimiter: ",",
   skipEmptyLines: true,
   chunk: (result) => {
