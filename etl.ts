@@ -1236,15 +1236,25 @@ export function fitStandardScaler(X: Float32Array, d: number): StandardScaler {
 /**
  * (X - mean_) / scale_, in place, as scikit-learn 1.8 computes it for float32 input: mean_ and
  * scale_ are rounded to float32 first and each operation is rounded to float32 (Math.fround).
+ * Returns each scaled column's mean and standard deviation, which for the train rows should
+ * come out at 0 and 1: the cheapest place to measure them is here, while the values go by.
  */
-export function standardize(X: Float32Array, scaler: StandardScaler): Float32Array {
+export function standardize(X: Float32Array, scaler: StandardScaler): { mean: Float64Array; std: Float64Array } {
   const d = scaler.mean_.length;
+  const n = X.length / d;
   const mean = Float32Array.from(scaler.mean_);
   const scale = Float32Array.from(scaler.scale_);
+  const sums = new Float64Array(d);
+  const squares = new Float64Array(d);
   for (let i = 0; i < X.length; i += d) {
-    for (let j = 0; j < d; j++) X[i + j] = Math.fround(X[i + j] - mean[j]) / scale[j];
+    for (let j = 0; j < d; j++) {
+      const scaled = (X[i + j] = Math.fround(X[i + j] - mean[j]) / scale[j]);
+      sums[j] += scaled;
+      squares[j] += scaled * scaled;
+    }
   }
-  return X;
+  const after = sums.map((s) => s / n);
+  return { mean: after, std: squares.map((s, j) => Math.sqrt(Math.max(s / n - after[j] ** 2, 0))) }; // E[x²] - E[x]²: enough to read 0 and 1
 }
 
 // ---- .npy files ---------------------------------------------------------------------------------
@@ -1316,7 +1326,7 @@ export function transform(table: Table, config: Config, staging: Staging, paths:
   const yTrain = y.subarray(test.length);
 
   const scaler = fitStandardScaler(xTrain, d);
-  standardize(xTrain, scaler);
+  const trainAfter = standardize(xTrain, scaler);
   standardize(xVal, scaler);
 
   staging.writeArray(paths.xTrain, xTrain, [train.length, d]);
@@ -1338,28 +1348,16 @@ export function transform(table: Table, config: Config, staging: Staging, paths:
   staging.write(paths.encoder, JSON.stringify({ ...encoder, drop: "first", handle_unknown: "ignore" }, null, 2) + "\n");
   staging.write(paths.featureColumns, JSON.stringify(columns, null, 2)); // as json.dump(indent=2)
 
-  printTransform(columns, scaler, { xTrain, xVal, yTrain, yVal, nFeatures: d });
+  printTransform(columns, scaler, trainAfter, { xTrain, xVal, yTrain, yVal, nFeatures: d });
   return { xTrain, xVal, yTrain, yVal, nFeatures: d };
 }
 
-function printTransform(columns: string[], scaler: StandardScaler, arrays: Arrays): void {
+function printTransform(columns: string[], scaler: StandardScaler, after: { mean: Float64Array; std: Float64Array }, arrays: Arrays): void {
   const d = arrays.nFeatures;
   const n = arrays.yTrain.length;
   console.log(`\nTransform: X_train (${n}, ${d})  X_val (${arrays.yVal.length}, ${d})  y_train (${n},)  y_val (${arrays.yVal.length},)  float32`);
-  const sums = new Float64Array(d);
-  const squares = new Float64Array(d);
-  for (let i = 0; i < arrays.xTrain.length; i += d) {
-    for (let j = 0; j < d; j++) {
-      sums[j] += arrays.xTrain[i + j];
-      squares[j] += arrays.xTrain[i + j] ** 2;
-    }
-  }
   const fixed = (x: number) => (Math.abs(x) < 5e-4 ? 0 : x).toFixed(3); // no "-0.000"
-  const rows = columns.map((name, j) => {
-    const mean = sums[j] / n;
-    const std = Math.sqrt(Math.max(squares[j] / n - mean * mean, 0)); // for display: E[x²] - E[x]² is exact enough
-    return [name, scaler.mean_[j].toPrecision(6), scaler.scale_[j].toPrecision(6), fixed(mean), fixed(std)];
-  });
+  const rows = columns.map((name, j) => [name, scaler.mean_[j].toPrecision(6), scaler.scale_[j].toPrecision(6), fixed(after.mean[j]), fixed(after.std[j])]);
   console.log(formatTable(["feature", "mean_", "scale_", "train mean after", "train std after"], rows));
 }
 
