@@ -1411,7 +1411,9 @@ export function* batches(X: Float32Array, y: Float32Array, options: BatchOptions
 export function loaderInfo(X: Float32Array, y: Float32Array, options: BatchOptions) {
   const n = y.length;
   const d = X.length / n;
-  const first = batches(X, y, options).next().value!;
+  // A batch's shape does not depend on the order: look at the first one in file order rather
+  // than shuffle every row to see 32 of them.
+  const first = batches(X, y, { ...options, shuffle: false }).next().value!;
   return {
     batch_size: options.batchSize,
     num_workers: 0,
