@@ -374,7 +374,8 @@ function sniffCsv(file: string): { newline: Newline; empty: boolean } {
   const bytes = Buffer.alloc(1 << 16);
   const length = fs.readSync(fd, bytes, 0, bytes.length, 0);
   fs.closeSync(fd);
-  const text = bytes.subarray(0, length).toString("utf8").replace(/^\uFEFF/, "");
+  // A decoder, not toString(): a character cut in two at the 64 KB mark is held back, not garbled.
+  const text = new StringDecoder("utf8").write(bytes.subarray(0, length)).replace(/^\uFEFF/, "");
   checkIsText(file, text, 0);
   const lf = text.indexOf("\n");
   const newline = lf > 0 && text[lf - 1] === "\r" ? "\r\n" : lf < 0 && text.includes("\r") ? "\r" : "\n";
@@ -565,7 +566,7 @@ class TableBuilder {
     const out = this.out;
     if (this.nRows === this.capacity) this.grow();
     if (this.head.length < HEAD_ROWS) this.head.push(cells.slice());
-    out.reserve(cells.length * (MAX_PLAIN_BYTES + 1) + 4);
+    out.reserve(3);
     const bytes = out.bytes;
     const { values, slot, firstNumber, textOnly, kinds, hadNumber, categorical } = this;
     const base = this.nRows * this.kept.length;
@@ -573,6 +574,7 @@ class TableBuilder {
     bytes[out.pos++] = 10; // \n
     bytes[out.pos++] = 91; // [
     for (let j = 0; j < cells.length; j++) {
+      out.reserve(MAX_PLAIN_BYTES + 2); // room for ",", a plain number and the closing "]"
       if (j > 0) bytes[out.pos++] = 44;
       const cell = cells[j];
       let value = textOnly[j] ? NaN : scanPlainNumber(cell, out);

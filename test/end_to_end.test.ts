@@ -88,3 +88,20 @@ describe("one step at a time", () => {
     assert.notDeepEqual(read(dir, "artifacts/transform_artifacts/y_val.npy"), read(REPO, "artifacts/transform_artifacts/y_val.npy"));
   });
 });
+
+describe("the raw JSON", () => {
+  test("keeps long multi-byte text cells whole across the writer's buffer boundaries", () => {
+    const dir = tempProject();
+    const header = fs.readFileSync(path.join(REPO, "data/ccr_mock.csv"), "utf8").split("\n")[0];
+    const rows = fs.readFileSync(path.join(REPO, "data/ccr_mock.csv"), "utf8").trim().split("\n").slice(1);
+    // Notes of 0 to 5,999 characters of 3-byte UTF-8, one of 600,000 (bigger than the buffer).
+    const notes = Array.from({ length: 1200 }, (_, i) => "漢字".repeat(i === 600 ? 300_000 : (i * 7919) % 3000) + `#${i}`);
+    const csv = [header + ",note", ...notes.map((note, i) => `${rows[i % rows.length]},"${note}"`)].join("\n") + "\n";
+    fs.writeFileSync(path.join(dir, "notes.csv"), csv);
+    const run = runEtl(dir, ["extract", "--csv", "notes.csv"]);
+    assert.equal(run.status, 0, run.stderr);
+    const raw = JSON.parse(read(dir, "data/ccr_raw.json").toString("utf8"));
+    assert.equal(raw.data.length, notes.length);
+    raw.data.forEach((row: unknown[], i: number) => assert.equal(row[9], notes[i], `row ${i}`));
+  });
+});
