@@ -21,7 +21,6 @@
  *       npx tsx etl.ts transform       one step, reading the previous step's artifacts
  *       npx tsx etl.ts --help          the flags
  */
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -29,6 +28,7 @@ import { Transform } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
 import Papa from "papaparse";
 
 // ================================================================================================
@@ -199,12 +199,52 @@ export function parseCommandLine(argv: string[], paths: Paths = PATHS): { config
 
 const TEMP_FILE = /^\.(.+)\.(\d+)\.etl-tmp$/; // .X_train.npy.<pid>.etl-tmp
 
+// ---- sha256 on the other core --------------------------------------------------------------------
+// The manifest pins every file by sha256: hundreds of megabytes at ten million rows, a tenth of
+// the run if this thread hashed them. A worker thread reads each finished file and hashes it
+// meanwhile. (Plain JavaScript, as a string: it needs nothing but Node's own modules.)
+
+const HASHER_SOURCE = `
+const { parentPort } = require("node:worker_threads");
+const { createHash } = require("node:crypto");
+const fs = require("node:fs");
+parentPort.on("message", ({ id, file }) => {
+  const hash = createHash("sha256");
+  fs.createReadStream(file, { highWaterMark: 1 << 20 })
+    .on("data", (chunk) => hash.update(chunk))
+    .on("end", () => parentPort.postMessage({ id, sha256: hash.digest("hex") }))
+    .on("error", (err) => parentPort.postMessage({ id, error: err.message }));
+});`;
+
+let hasher: { worker: Worker; next: number; waiting: Map<number, (result: { sha256?: string; error?: string }) => void> } | null = null;
+
+/** The file's sha256, hex, computed on the hashing thread. */
+export function sha256File(file: string): Promise<string> {
+  if (!hasher) {
+    const worker = new Worker(HASHER_SOURCE, { eval: true });
+    const waiting = new Map<number, (result: { sha256?: string; error?: string }) => void>();
+    worker.on("message", (result: { id: number; sha256?: string; error?: string }) => {
+      waiting.get(result.id)!(result);
+      waiting.delete(result.id);
+      if (waiting.size === 0) worker.unref(); // idle: let the process end
+    });
+    hasher = { worker, next: 0, waiting };
+  }
+  const { worker, waiting } = hasher;
+  const id = hasher.next++;
+  worker.ref(); // a hash is owed: keep the process alive for it
+  return new Promise((resolve, reject) => {
+    waiting.set(id, ({ sha256, error }) => (error === undefined ? resolve(sha256!) : reject(new Error(`hashing ${file}: ${error}`))));
+    worker.postMessage({ id, file });
+  });
+}
+
 /** A file being written under a temporary name; its sha256 and size are kept for the manifest. */
 export class StagedFile {
-  private readonly hash = createHash("sha256");
   private fd: number | null;
   bytes = 0;
   shape?: number[]; // a .npy array's shape
+  sha256?: Promise<string>; // started when the file is complete
 
   constructor(readonly temp: string, readonly final: string) {
     this.fd = fs.openSync(temp, "w");
@@ -213,17 +253,16 @@ export class StagedFile {
   write(data: string | Uint8Array): void {
     const buffer = typeof data === "string" ? Buffer.from(data) : data;
     for (let done = 0; done < buffer.length; ) done += fs.writeSync(this.fd!, buffer, done);
-    this.hash.update(buffer);
     this.bytes += buffer.length;
   }
 
+  /** The file is complete: close it and start hashing it. */
   close(): void {
-    if (this.fd !== null) fs.closeSync(this.fd);
+    if (this.fd === null) return;
+    fs.closeSync(this.fd);
     this.fd = null;
-  }
-
-  get sha256(): string {
-    return this.hash.copy().digest("hex");
+    this.sha256 = sha256File(this.temp);
+    this.sha256.catch(() => {}); // awaited by commit(); a file discarded first may be gone
   }
 }
 
@@ -231,7 +270,7 @@ export class Staging {
   private pending: StagedFile[] = [];
   /** The files commit() put in place, and the CSV the run read: what the manifest records. */
   committed: StagedFile[] = [];
-  input?: { file: string; sha256: string; bytes: number; rows: number };
+  input?: { file: string; sha256: Promise<string>; bytes: number; rows: number };
 
   /** Starts a temporary file that commit() will rename to `final`. */
   open(final: string): StagedFile {
@@ -259,11 +298,11 @@ export class Staging {
     this.write(final, ...npyBytes(array, shape)).shape = shape;
   }
 
-  commit(): void {
-    for (const file of this.pending) {
-      file.close();
-      fs.renameSync(file.temp, file.final);
-    }
+  /** Renames every file into place once the hashing thread has read it under its temporary name. */
+  async commit(): Promise<void> {
+    for (const file of this.pending) file.close();
+    await Promise.all(this.pending.map((file) => file.sha256));
+    for (const file of this.pending) fs.renameSync(file.temp, file.final);
     this.committed.push(...this.pending);
     this.pending = [];
   }
@@ -688,7 +727,7 @@ export async function extract(config: Config, staging: Staging, paths: Paths = P
  */
 async function readCsv(
   file: string, config: Config, keep: (header: string[]) => string[], openJson: (() => StagedFile) | null, categorical: string[] = [],
-): Promise<{ builder: TableBuilder; table: Table; sha256: string }> {
+): Promise<{ builder: TableBuilder; table: Table; sha256: Promise<string> }> {
   const stat = fs.statSync(file, { throwIfNoEntry: false });
   if (!stat) throw new EtlError(`${shown(file)}: no such file; pass an existing CSV with --csv PATH`);
   if (!stat.isFile()) throw new EtlError(`${shown(file)}: is a folder, not a CSV file; pass a file with --csv PATH`);
@@ -700,6 +739,8 @@ async function readCsv(
   const { newline, empty } = sniffCsv(file);
   if (empty) throw new EtlError(`${shown(file)}: the file is empty; a CSV needs a header line and data rows`);
 
+  const sha256 = sha256File(file); // meanwhile, on the other core
+  sha256.catch(() => {});
   let textColumns = new Set<string>();
   for (;;) {
     const pass = await streamCsv(file, newline, keep, textColumns, categorical, openJson?.() ?? null);
@@ -707,7 +748,7 @@ async function readCsv(
     // turned to text after numbers were written gets one more pass, now that its kind is known.
     if (pass.builder.turnedText.size === 0) {
       await checkKeptColumns(file, newline, pass.builder, config.target);
-      return { ...pass, table: pass.builder.finish() };
+      return { builder: pass.builder, table: pass.builder.finish(), sha256 };
     }
     textColumns = new Set([...textColumns, ...[...pass.builder.turnedText].map((j) => pass.builder.columns[j])]);
   }
@@ -715,20 +756,18 @@ async function readCsv(
 
 async function streamCsv(
   file: string, newline: Newline, keep: (header: string[]) => string[], jsonText: Set<string>, categorical: string[], json: StagedFile | null,
-): Promise<{ builder: TableBuilder; sha256: string }> {
+): Promise<{ builder: TableBuilder }> {
   const fileSize = fs.statSync(file).size;
   const out = new ByteWriter(json);
-  const hash = createHash("sha256"); // of the input, for the manifest
   const decoder = new StringDecoder("utf8");
   let linesBefore = 0; // line breaks before the current chunk, for binary-data errors
   // 64 KB chunks: papaparse's row arrays then die young, in V8's cheap nursery collections;
   // 1 MB chunks survive into the old generation and cost half as much time again, and memory.
   const bytes = fs.createReadStream(file, { highWaterMark: 1 << 16 });
-  // Bytes in, text out: hashed for the manifest, decoded, and checked for binary data on the way.
+  // Bytes in, text out: decoded, and checked for binary data on the way.
   const input = new Transform({
     readableObjectMode: true,
     transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
       const text = decoder.write(chunk);
       try {
         checkIsText(file, text, linesBefore);
@@ -790,7 +829,7 @@ async function streamCsv(
   const done = builder as TableBuilder | null;
   if (!done) throw new EtlError(`${shown(file)}: the file is empty; a CSV needs a header line and data rows`);
   if (done.nRows === 0) throw new EtlError(`${shown(file)}: has a header but no data rows`);
-  return { builder: done, sha256: hash.digest("hex") };
+  return { builder: done };
 }
 
 /** Every target cell must be a number; a feature column must be all numbers or all text. */
@@ -1522,32 +1561,31 @@ interface Manifest {
 const relative = (paths: Paths, file: string) => path.relative(paths.root, file).split(path.sep).join("/");
 
 /** A file's entry: from this run's writing when it wrote it, else read back from disk. */
-function fileEntry(paths: Paths, file: string, written: StagedFile[]): FileEntry | null {
+async function fileEntry(paths: Paths, file: string, written: StagedFile[]): Promise<FileEntry | null> {
   const staged = written.find((f) => f.final === file);
-  if (staged) return { path: relative(paths, file), sha256: staged.sha256, bytes: staged.bytes, ...(staged.shape && { dtype: "float32", shape: staged.shape }) };
+  if (staged) return { path: relative(paths, file), sha256: await staged.sha256!, bytes: staged.bytes, ...(staged.shape && { dtype: "float32", shape: staged.shape }) };
   if (!fs.existsSync(file)) return null;
-  const bytes = fs.readFileSync(file);
   const shape = file.endsWith(".npy") ? readNpy(file).shape : undefined;
-  return { path: relative(paths, file), sha256: createHash("sha256").update(bytes).digest("hex"), bytes: bytes.length, ...(shape && { dtype: "float32", shape }) };
+  return { path: relative(paths, file), sha256: await sha256File(file), bytes: fs.statSync(file).size, ...(shape && { dtype: "float32", shape }) };
 }
 
-export function writeManifest(paths: Paths, config: Config, staging: Staging, step: Step | "all"): void {
+export async function writeManifest(paths: Paths, config: Config, staging: Staging, step: Step | "all"): Promise<void> {
   let manifest: Manifest = {};
   try {
     manifest = JSON.parse(fs.readFileSync(paths.manifest, "utf8")) as Manifest;
   } catch {
     // none yet, or unreadable: start a new one
   }
-  const input = staging.input && { path: relative(paths, staging.input.file), sha256: staging.input.sha256, bytes: staging.input.bytes, rows: staging.input.rows };
-  const entries = (files: string[]) => files.map((f) => fileEntry(paths, f, staging.committed)).filter((e): e is FileEntry => e !== null);
+  const input = staging.input && { path: relative(paths, staging.input.file), sha256: await staging.input.sha256, bytes: staging.input.bytes, rows: staging.input.rows };
+  const entries = async (files: string[]) => (await Promise.all(files.map((f) => fileEntry(paths, f, staging.committed)))).filter((e): e is FileEntry => e !== null);
   if (step === "apply") {
-    manifest.apply = { input, artifacts: entries([paths.xNew, paths.yNew]) };
+    manifest.apply = { input, artifacts: await entries([paths.xNew, paths.yNew]) };
   } else {
     const { csv, ...rest } = config;
     manifest = {
       input: input ?? manifest.input,
       config: { csv: relative(paths, csv), ...rest },
-      artifacts: entries([
+      artifacts: await entries([
         paths.raw, paths.xTrain, paths.xVal, paths.yTrain, paths.yVal, paths.scaler, paths.imputer, paths.encoder,
         paths.featureColumns, paths.trainLoaderInfo, paths.valLoaderInfo,
       ]),
@@ -1556,7 +1594,7 @@ export function writeManifest(paths: Paths, config: Config, staging: Staging, st
   }
   const last = new Staging();
   last.write(paths.manifest, JSON.stringify(manifest, null, 2) + "\n");
-  last.commit();
+  await last.commit();
 }
 
 // ================================================================================================
@@ -1590,9 +1628,9 @@ export async function main(argv: string[], paths: Paths = PATHS): Promise<number
     }
     if (runs("load")) load(arrays ?? readArrays(paths), config, staging, paths);
     if (step === "apply") await apply(config, staging, paths);
-    staging.commit();
+    await staging.commit();
     // The manifest names the features that were used, "all" resolved to the columns it meant.
-    writeManifest(paths, table ? { ...config, features: table.kept.slice(0, -1) } : config, staging, step);
+    await writeManifest(paths, table ? { ...config, features: table.kept.slice(0, -1) } : config, staging, step);
     return 0;
   } catch (err) {
     staging.discard();
