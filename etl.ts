@@ -24,7 +24,6 @@
 import fs from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { Transform } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -415,20 +414,33 @@ function sniffCsv(file: string): { newline: Newline; empty: boolean } {
   fs.closeSync(fd);
   // A decoder, not toString(): a character cut in two at the 64 KB mark is held back, not garbled.
   const text = new StringDecoder("utf8").write(bytes.subarray(0, length)).replace(/^\uFEFF/, "");
-  checkIsText(file, text, 0);
+  const bad = firstNonText(text);
+  if (bad >= 0) throw notText(file, 1 + countNewlines(text, bad));
   const lf = text.indexOf("\n");
   const newline = lf > 0 && text[lf - 1] === "\r" ? "\r\n" : lf < 0 && text.includes("\r") ? "\r" : "\n";
   return { newline, empty: text.trim() === "" };
 }
 
-/** A NUL or an undecodable byte means the file is not UTF-8 text: say so instead of parsing it. */
-function checkIsText(file: string, text: string, linesBefore: number): void {
+/** Where a NUL or an undecodable byte is (-1: nowhere): either means the file is not UTF-8 text. */
+function firstNonText(text: string): number {
   const nul = text.indexOf("\0");
   const undecodable = text.indexOf("\uFFFD");
-  if (nul < 0 && undecodable < 0) return;
-  const bad = nul < 0 ? undecodable : undecodable < 0 ? nul : Math.min(nul, undecodable);
-  const line = linesBefore + 1 + countNewlines(text, bad);
-  throw new EtlError(`${shown(file)} line ${line}: this is not UTF-8 text (binary data or another encoding); save the file as UTF-8 CSV`);
+  return nul < 0 ? undecodable : undecodable < 0 ? nul : Math.min(nul, undecodable);
+}
+
+function notText(file: string, line: number): EtlError {
+  return new EtlError(`${shown(file)} line ${line}: this is not UTF-8 text (binary data or another encoding); save the file as UTF-8 CSV`);
+}
+
+/** The 1-based line of the file's `offset`-th character; only errors need it, so it reads again. */
+async function lineAtOffset(file: string, offset: number): Promise<number> {
+  let line = 1;
+  for await (const chunk of fs.createReadStream(file, { encoding: "utf8" })) {
+    line += countNewlines(chunk as string, offset);
+    offset -= chunk.length;
+    if (offset <= 0) break;
+  }
+  return line;
 }
 
 function countNewlines(text: string, end = text.length): number {
@@ -759,34 +771,21 @@ async function streamCsv(
 ): Promise<{ builder: TableBuilder }> {
   const fileSize = fs.statSync(file).size;
   const out = new ByteWriter(json);
-  const decoder = new StringDecoder("utf8");
-  let linesBefore = 0; // line breaks before the current chunk, for binary-data errors
   // 64 KB chunks: papaparse's row arrays then die young, in V8's cheap nursery collections;
   // 1 MB chunks survive into the old generation and cost half as much time again, and memory.
-  const bytes = fs.createReadStream(file, { highWaterMark: 1 << 16 });
-  // Bytes in, text out: decoded, and checked for binary data on the way.
-  const input = new Transform({
-    readableObjectMode: true,
-    transform(chunk: Buffer, _encoding, done) {
-      const text = decoder.write(chunk);
-      try {
-        checkIsText(file, text, linesBefore);
-      } catch (err) {
-        return done(err as EtlError);
-      }
-      linesBefore += countNewlines(text);
-      done(null, text);
-    },
-    flush(done) {
-      done(null, decoder.end());
-    },
-  });
-  bytes.on("error", (err) => input.destroy(err));
-  bytes.pipe(input);
+  const input = fs.createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 16 });
   const progress = new Progress("extract");
   let builder: TableBuilder | null = null;
   let rowsBefore = 0; // papaparse rows (header included) before the current chunk
-  let failure: { row: number; message: string } | null = null;
+  let charsBefore = 0; // characters before the current chunk, to place binary data
+  let failure: { row: number; message: string } | { binaryAt: number } | null = null;
+
+  // Binary data stops the parse (at its next chunk); the error names the line it is on.
+  input.on("data", (chunk) => {
+    const bad = firstNonText(chunk as string);
+    if (bad >= 0) failure ??= { binaryAt: charsBefore + bad };
+    charsBefore += chunk.length;
+  });
 
   await new Promise<void>((resolve, reject) => {
     input.on("error", reject);
@@ -816,7 +815,7 @@ async function streamCsv(
         // Size the table once from the first chunk's bytes per row, not by doubling it again and again.
         if (rowsBefore === 0 && builder) builder.grow(Math.ceil((1.05 * fileSize * rows.length) / Math.max(result.meta.cursor, 1)));
         rowsBefore += rows.length;
-        progress.update(builder?.nRows ?? 0, bytes.bytesRead / Math.max(fileSize, 1));
+        progress.update(builder?.nRows ?? 0, input.bytesRead / Math.max(fileSize, 1));
       },
       complete: () => resolve(),
       error: (err: Error) => reject(err),
@@ -824,7 +823,8 @@ async function streamCsv(
   });
   progress.done();
 
-  const failed = failure as { row: number; message: string } | null; // set in the callbacks
+  const failed = failure as { row: number; message: string } | { binaryAt: number } | null; // set in the callbacks
+  if (failed && "binaryAt" in failed) throw notText(file, await lineAtOffset(file, failed.binaryAt));
   if (failed) throw new EtlError(`${shown(file)} line ${(await linesOfRows(file, newline, [failed.row]))[0]}: ${failed.message}`);
   const done = builder as TableBuilder | null;
   if (!done) throw new EtlError(`${shown(file)}: the file is empty; a CSV needs a header line and data rows`);
