@@ -6,20 +6,24 @@
  * mini-batches, leaving an artifact you can open in NumPy or pandas after every step:
  *
  *   1. Extract    data/ccr_mock.csv -> data/ccr_raw.json   (pandas "split" JSON of the table)
- *   2. Transform  the table -> artifacts/transform_artifacts/
- *                   X_train.npy X_val.npy y_train.npy y_val.npy scaler.json feature_columns.json
+ *   2. Transform  the table -> artifacts/transform_artifacts/: X_train.npy X_val.npy y_train.npy
+ *                   y_val.npy, and the fitted scaler.json imputer.json encoder.json feature_columns.json
  *   3. Load       the arrays -> artifacts/loader_artifacts/{train,val}_loader_info.json
+ *   and last      artifacts/manifest.json: the input and every artifact, by sha256
  *
  * "The same artifacts" is literal: on the original's data the .npy files are byte-identical to
  * the ones NumPy wrote, because the split replays NumPy's Mersenne Twister and the scaler
- * repeats scikit-learn's float64 arithmetic operation for operation.
+ * repeats scikit-learn's float64 arithmetic operation for operation. `apply` sends new rows
+ * through the fitted transform, for inference.
  *
- * Left out on purpose: the model and the training loop, DataLoader worker processes, and any
- * data cleaning beyond rejecting what cannot be used (a bad cell is an error, not a guess).
+ * Left out on purpose: the model and the training loop, DataLoader worker processes, and
+ * guessing: a blank feature is imputed from the train rows, as scikit-learn would, but a cell
+ * that cannot be used (text among numbers, a blank target) is an error naming its line.
  *
- * Run:  npx tsx etl.ts                 all three steps
- *       npx tsx etl.ts transform       one step, reading the previous step's artifacts
- *       npx tsx etl.ts --help          the flags
+ * Run:  npx tsx etl.ts                      the three steps
+ *       npx tsx etl.ts transform            one step, reading the previous step's artifacts
+ *       npx tsx etl.ts apply --csv new.csv  new rows through the fitted transform
+ *       npx tsx etl.ts --help               the flags
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -48,12 +52,12 @@ export function pathsUnder(root: string) {
     yTrain: path.join(transformDir, "y_train.npy"),
     yVal: path.join(transformDir, "y_val.npy"),
     scaler: path.join(transformDir, "scaler.json"),
+    imputer: path.join(transformDir, "imputer.json"),
+    encoder: path.join(transformDir, "encoder.json"),
     featureColumns: path.join(transformDir, "feature_columns.json"),
     loaderDir,
     trainLoaderInfo: path.join(loaderDir, "train_loader_info.json"),
     valLoaderInfo: path.join(loaderDir, "val_loader_info.json"),
-    imputer: path.join(transformDir, "imputer.json"),
-    encoder: path.join(transformDir, "encoder.json"),
     inferenceDir: path.join(root, "artifacts", "inference_artifacts"),
     xNew: path.join(root, "artifacts", "inference_artifacts", "X_new.npy"),
     yNew: path.join(root, "artifacts", "inference_artifacts", "y_new.npy"),
@@ -196,8 +200,6 @@ export function parseCommandLine(argv: string[], paths: Paths = PATHS): { config
 // files are renamed over the old ones only after every step has succeeded. rename() within one
 // folder is atomic, so a failure or a kill at any moment leaves each artifact old or new, whole.
 
-const TEMP_FILE = /^\.(.+)\.(\d+)\.etl-tmp$/; // .X_train.npy.<pid>.etl-tmp
-
 // ---- sha256 on the other core --------------------------------------------------------------------
 // The manifest pins every file by sha256: hundreds of megabytes at ten million rows, a tenth of
 // the run if this thread hashed them. A worker thread reads each finished file and hashes it
@@ -255,13 +257,14 @@ export class StagedFile {
     this.bytes += buffer.length;
   }
 
-  /** The file is complete: close it and start hashing it. */
-  close(): void {
+  /** Closes the file; when it is complete, starts hashing it. */
+  close(complete = true): void {
     if (this.fd === null) return;
     fs.closeSync(this.fd);
     this.fd = null;
+    if (!complete) return;
     this.sha256 = sha256File(this.temp);
-    this.sha256.catch(() => {}); // awaited by commit(); a file discarded first may be gone
+    this.sha256.catch(() => {}); // awaited by commit()
   }
 }
 
@@ -275,7 +278,7 @@ export class Staging {
   open(final: string): StagedFile {
     fs.mkdirSync(path.dirname(final), { recursive: true });
     const temp = path.join(path.dirname(final), `.${path.basename(final)}.${process.pid}.etl-tmp`);
-    for (const old of this.pending.filter((p) => p.final === final)) old.close(); // written again
+    for (const old of this.pending.filter((p) => p.final === final)) old.close(false); // written again
     this.pending = this.pending.filter((p) => p.final !== final);
     const file = new StagedFile(temp, final);
     this.pending.push(file);
@@ -308,12 +311,14 @@ export class Staging {
 
   discard(): void {
     for (const file of this.pending) {
-      file.close();
+      file.close(false);
       fs.rmSync(file.temp, { force: true });
     }
     this.pending = [];
   }
 }
+
+const TEMP_FILE = /^\.(.+)\.(\d+)\.etl-tmp$/; // .X_train.npy.<pid>.etl-tmp
 
 /** Removes temporary files left by a run that was killed (its process is gone). */
 export function removeStaleTemps(paths: Paths): void {
@@ -755,12 +760,15 @@ async function readCsv(
   sha256.catch(() => {});
   let textColumns = new Set<string>();
   for (;;) {
-    const pass = await streamCsv(file, newline, keep, textColumns, categorical, openJson?.() ?? null);
+    const json = openJson?.() ?? null;
+    const pass = await streamCsv(file, newline, keep, textColumns, categorical, json);
     // A column that pandas reads as text must be text in every JSON row; the rare column that
     // turned to text after numbers were written gets one more pass, now that its kind is known.
     if (pass.builder.turnedText.size === 0) {
       await checkKeptColumns(file, newline, pass.builder, config.target);
-      return { builder: pass.builder, table: pass.builder.finish(), sha256 };
+      const table = pass.builder.finish();
+      json?.close(); // complete: its hashing can start while the later steps run
+      return { builder: pass.builder, table, sha256 };
     }
     textColumns = new Set([...textColumns, ...[...pass.builder.turnedText].map((j) => pass.builder.columns[j])]);
   }

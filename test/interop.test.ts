@@ -86,3 +86,48 @@ describe("interop with NumPy, pandas and scikit-learn", { skip }, () => {
     });
   }
 });
+
+describe("interop for any CSV: blanks, an id and text columns, with --features all and apply", { skip }, () => {
+  /** Mock rows with an id, a school column (text, some blank), blank numbers, and new rows for apply. */
+  function messyCsv(rows: number, seed: number): string {
+    const rng = new MT19937(seed);
+    const schools = ["North", "South", "East", "West", "Central"];
+    const lines = mockRows(rows, seed).map((cells, i) => {
+      const blanked = cells.map((cell, j) => (j !== 8 && rng.nextUint32() % 100 < 6 ? "" : cell));
+      const school = rng.nextUint32() % 100 < 5 ? "" : schools[rng.nextUint32() % (i < rows - 20 ? 4 : 5)]; // "Central" only late
+      return [`S${i}`, school, ...blanked];
+    });
+    return csvText(["student_id", "school", ...HEADER], lines);
+  }
+  for (const { seed, testSize, impute } of [{ seed: 7, testSize: 0.2, impute: "median" }, { seed: 123, testSize: 0.3, impute: "mean" }]) {
+    describe(`seed ${seed}, test size ${testSize}, --impute ${impute}`, () => {
+      let results: Record<string, string | null> = {};
+      test("etl.ts fits and applies", () => {
+        const dir = tempProject();
+        const train = path.join(dir, "train.csv");
+        const fresh = path.join(dir, "new.csv");
+        fs.writeFileSync(train, messyCsv(3000, seed));
+        fs.writeFileSync(fresh, messyCsv(400, seed + 1)); // other rows, "Central" among them: unseen if absent from train
+        const fit = runEtl(dir, ["--csv", train, "--target", "readiness_score", "--features", "all", "--drop", "student_id",
+          "--seed", String(seed), "--test-size", String(testSize), "--impute", impute]);
+        assert.equal(fit.status, 0, fit.stderr);
+        const applied = runEtl(dir, ["apply", "--csv", fresh]);
+        assert.equal(applied.status, 0, applied.stderr);
+        const check = spawnSync(python!, [path.join(REPO, "test", "interop_any_csv_check.py"), train, fresh, dir, "readiness_score", "student_id",
+          String(seed), String(testSize), impute], { encoding: "utf8" });
+        assert.equal(check.status, 0, check.stderr);
+        results = JSON.parse(check.stdout);
+      });
+      for (const name of [
+        "X_train and X_val equal the imputer + one-hot + scaler reference within 1e-5",
+        "feature_columns.json, imputer.json and encoder.json hold the reference's columns, statistics and categories",
+        "apply: X_new equals the reference's transform of the new rows within 1e-5",
+      ]) {
+        test(name, () => {
+          assert.ok(name in results, "the check did not run");
+          assert.equal(results[name], null);
+        });
+      }
+    });
+  }
+});
