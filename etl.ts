@@ -25,6 +25,7 @@
  *       npx tsx etl.ts apply --csv new.csv  new rows through the fitted transform
  *       npx tsx etl.ts --help               the flags
  */
+import { createHash, type Hash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -200,10 +201,11 @@ export function parseCommandLine(argv: string[], paths: Paths = PATHS): { config
 // files are renamed over the old ones only after every step has succeeded. rename() within one
 // folder is atomic, so a failure or a kill at any moment leaves each artifact old or new, whole.
 
-// ---- sha256 on the other core --------------------------------------------------------------------
+// ---- sha256, on the other core when it is big ---------------------------------------------------
 // The manifest pins every file by sha256: hundreds of megabytes at ten million rows, a tenth of
-// the run if this thread hashed them. A worker thread reads each finished file and hashes it
-// meanwhile. (Plain JavaScript, as a string: it needs nothing but Node's own modules.)
+// the run if this thread hashed them all. Arrays are hashed as they are written, from memory; a
+// big file that was streamed out (the raw JSON) or in (the CSV) is read back and hashed by a
+// worker thread meanwhile. (Plain JavaScript, as a string: it needs nothing but Node's modules.)
 
 const HASHER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
@@ -219,8 +221,9 @@ parentPort.on("message", ({ id, file }) => {
 
 let hasher: { worker: Worker; next: number; waiting: Map<number, (result: { sha256?: string; error?: string }) => void> } | null = null;
 
-/** The file's sha256, hex, computed on the hashing thread. */
+/** The file's sha256, hex: at once for a small file, else on the hashing thread. */
 export function sha256File(file: string): Promise<string> {
+  if (fs.statSync(file).size < 1 << 22) return Promise.resolve(createHash("sha256").update(fs.readFileSync(file)).digest("hex"));
   if (!hasher) {
     const worker = new Worker(HASHER_SOURCE, { eval: true });
     const waiting = new Map<number, (result: { sha256?: string; error?: string }) => void>();
@@ -243,27 +246,30 @@ export function sha256File(file: string): Promise<string> {
 /** A file being written under a temporary name; its sha256 and size are kept for the manifest. */
 export class StagedFile {
   private fd: number | null;
+  private readonly hash: Hash | null; // hashing as it is written, or (null) read back when complete
   bytes = 0;
   shape?: number[]; // a .npy array's shape
-  sha256?: Promise<string>; // started when the file is complete
+  sha256?: Promise<string>; // once the file is complete
 
-  constructor(readonly temp: string, readonly final: string) {
+  constructor(readonly temp: string, readonly final: string, hashWhileWriting: boolean) {
     this.fd = fs.openSync(temp, "w");
+    this.hash = hashWhileWriting ? createHash("sha256") : null;
   }
 
   write(data: string | Uint8Array): void {
     const buffer = typeof data === "string" ? Buffer.from(data) : data;
     for (let done = 0; done < buffer.length; ) done += fs.writeSync(this.fd!, buffer, done);
+    this.hash?.update(buffer);
     this.bytes += buffer.length;
   }
 
-  /** Closes the file; when it is complete, starts hashing it. */
+  /** Closes the file; when it is complete, hashes it (or starts to). */
   close(complete = true): void {
     if (this.fd === null) return;
     fs.closeSync(this.fd);
     this.fd = null;
     if (!complete) return;
-    this.sha256 = sha256File(this.temp);
+    this.sha256 = this.hash ? Promise.resolve(this.hash.digest("hex")) : sha256File(this.temp);
     this.sha256.catch(() => {}); // awaited by commit()
   }
 }
@@ -274,19 +280,19 @@ export class Staging {
   committed: StagedFile[] = [];
   input?: { file: string; sha256: Promise<string>; bytes: number; rows: number };
 
-  /** Starts a temporary file that commit() will rename to `final`. */
-  open(final: string): StagedFile {
+  /** Starts a temporary file that commit() will rename to `final`; a streamed one is hashed at the end. */
+  open(final: string, hashWhileWriting = false): StagedFile {
     fs.mkdirSync(path.dirname(final), { recursive: true });
     const temp = path.join(path.dirname(final), `.${path.basename(final)}.${process.pid}.etl-tmp`);
     for (const old of this.pending.filter((p) => p.final === final)) old.close(false); // written again
     this.pending = this.pending.filter((p) => p.final !== final);
-    const file = new StagedFile(temp, final);
+    const file = new StagedFile(temp, final, hashWhileWriting);
     this.pending.push(file);
     return file;
   }
 
   write(final: string, ...parts: (string | Uint8Array)[]): StagedFile {
-    const file = this.open(final);
+    const file = this.open(final, true);
     try {
       for (const part of parts) file.write(part);
     } finally {
