@@ -767,22 +767,22 @@ async function readCsv(
   let textColumns = new Set<string>();
   for (;;) {
     const json = openJson?.() ?? null;
-    const pass = await streamCsv(file, newline, keep, textColumns, categorical, json);
+    const builder = await streamCsv(file, newline, keep, textColumns, categorical, json);
     // A column that pandas reads as text must be text in every JSON row; the rare column that
     // turned to text after numbers were written gets one more pass, now that its kind is known.
-    if (pass.builder.turnedText.size === 0) {
-      await checkKeptColumns(file, newline, pass.builder, config.target);
-      const table = pass.builder.finish();
+    if (builder.turnedText.size === 0) {
+      await checkKeptColumns(file, newline, builder, config.target);
+      const table = builder.finish();
       json?.close(); // complete: its hashing can start while the later steps run
-      return { builder: pass.builder, table, sha256 };
+      return { builder, table, sha256 };
     }
-    textColumns = new Set([...textColumns, ...[...pass.builder.turnedText].map((j) => pass.builder.columns[j])]);
+    textColumns = new Set([...textColumns, ...[...builder.turnedText].map((j) => builder.columns[j])]);
   }
 }
 
 async function streamCsv(
   file: string, newline: Newline, keep: (header: string[]) => string[], jsonText: Set<string>, categorical: string[], json: StagedFile | null,
-): Promise<{ builder: TableBuilder }> {
+): Promise<TableBuilder> {
   const fileSize = fs.statSync(file).size;
   const out = new ByteWriter(json);
   // 64 KB chunks: papaparse's row arrays then die young, in V8's cheap nursery collections;
@@ -843,7 +843,7 @@ async function streamCsv(
   const done = builder as TableBuilder | null;
   if (!done) throw new EtlError(`${shown(file)}: the file is empty; a CSV needs a header line and data rows`);
   if (done.nRows === 0) throw new EtlError(`${shown(file)}: has a header but no data rows`);
-  return { builder: done };
+  return done;
 }
 
 /** Every target cell must be a number; a feature column must be all numbers or all text. */

@@ -54,22 +54,30 @@ const CASES: Case[] = [
   },
 ];
 
+/**
+ * One test that runs etl.ts (`run`, which returns the check script's arguments) and then the
+ * Python check script, and one test per check the script must report as holding.
+ */
+function checkedBy(script: string, checks: string[], run: () => string[]): void {
+  let results: Record<string, string | null> = {};
+  test("etl.ts runs, then Python checks its artifacts", () => {
+    const check = spawnSync(python!, [path.join(REPO, "test", script), ...run()], { encoding: "utf8" });
+    assert.equal(check.status, 0, check.stderr);
+    results = JSON.parse(check.stdout);
+  });
+  for (const name of checks) {
+    test(name, () => {
+      assert.ok(name in results, "the check did not run");
+      assert.equal(results[name], null);
+    });
+  }
+}
+
 describe("interop with NumPy, pandas and scikit-learn", { skip }, () => {
   for (const c of CASES) {
     describe(c.name, () => {
       const { seed = 42, testSize = 0.2, batchSize = 32 } = c.args ?? {};
-      let results: Record<string, string | null> = {};
-      test("etl.ts runs", () => {
-        const dir = tempProject();
-        const csv = path.join(dir, "input.csv");
-        fs.writeFileSync(csv, c.csv());
-        const run = runEtl(dir, ["--csv", csv, "--seed", String(seed), "--test-size", String(testSize), "--batch-size", String(batchSize)]);
-        assert.equal(run.status, 0, run.stderr);
-        const check = spawnSync(python!, [path.join(REPO, "test", "interop_check.py"), csv, dir, String(seed), String(testSize), String(batchSize)], { encoding: "utf8" });
-        assert.equal(check.status, 0, check.stderr);
-        results = JSON.parse(check.stdout);
-      });
-      for (const name of [
+      checkedBy("interop_check.py", [
         "np.load reads every .npy as float32, C order, with the split's shapes",
         "pd.read_json(ccr_raw.json, orient='split') equals pd.read_csv of the input",
         "train_test_split with the same seed and test size gives exactly our y_train and y_val",
@@ -77,12 +85,14 @@ describe("interop with NumPy, pandas and scikit-learn", { skip }, () => {
         "X equals NumPy's (X - mean_.astype(float32)) / scale_.astype(float32) bit for bit (scikit-learn 1.8)",
         "X agrees with the installed scikit-learn's transform to 1e-6 absolute",
         "the loader infos say ceil(n / batch_size) batches and the first batch's shapes",
-      ]) {
-        test(name, () => {
-          assert.ok(name in results, "the check did not run");
-          assert.equal(results[name], null);
-        });
-      }
+      ], () => {
+        const dir = tempProject();
+        const csv = path.join(dir, "input.csv");
+        fs.writeFileSync(csv, c.csv());
+        const run = runEtl(dir, ["--csv", csv, "--seed", String(seed), "--test-size", String(testSize), "--batch-size", String(batchSize)]);
+        assert.equal(run.status, 0, run.stderr);
+        return [csv, dir, String(seed), String(testSize), String(batchSize)];
+      });
     });
   }
 });
@@ -101,8 +111,11 @@ describe("interop for any CSV: blanks, an id and text columns, with --features a
   }
   for (const { seed, testSize, impute } of [{ seed: 7, testSize: 0.2, impute: "median" }, { seed: 123, testSize: 0.3, impute: "mean" }]) {
     describe(`seed ${seed}, test size ${testSize}, --impute ${impute}`, () => {
-      let results: Record<string, string | null> = {};
-      test("etl.ts fits and applies", () => {
+      checkedBy("interop_any_csv_check.py", [
+        "X_train and X_val equal the imputer + one-hot + scaler reference within 1e-5",
+        "feature_columns.json, imputer.json and encoder.json hold the reference's columns, statistics and categories",
+        "apply: X_new equals the reference's transform of the new rows within 1e-5",
+      ], () => {
         const dir = tempProject();
         const train = path.join(dir, "train.csv");
         const fresh = path.join(dir, "new.csv");
@@ -113,21 +126,8 @@ describe("interop for any CSV: blanks, an id and text columns, with --features a
         assert.equal(fit.status, 0, fit.stderr);
         const applied = runEtl(dir, ["apply", "--csv", fresh]);
         assert.equal(applied.status, 0, applied.stderr);
-        const check = spawnSync(python!, [path.join(REPO, "test", "interop_any_csv_check.py"), train, fresh, dir, "readiness_score", "student_id",
-          String(seed), String(testSize), impute], { encoding: "utf8" });
-        assert.equal(check.status, 0, check.stderr);
-        results = JSON.parse(check.stdout);
+        return [train, fresh, dir, "readiness_score", "student_id", String(seed), String(testSize), impute];
       });
-      for (const name of [
-        "X_train and X_val equal the imputer + one-hot + scaler reference within 1e-5",
-        "feature_columns.json, imputer.json and encoder.json hold the reference's columns, statistics and categories",
-        "apply: X_new equals the reference's transform of the new rows within 1e-5",
-      ]) {
-        test(name, () => {
-          assert.ok(name in results, "the check did not run");
-          assert.equal(results[name], null);
-        });
-      }
     });
   }
 });

@@ -9,29 +9,16 @@ Prints one JSON object, {check name: null when it holds, else why not}.
 import json
 import os
 import sys
-import traceback
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reference_pipeline  # noqa: E402
+from checks import check, report  # noqa: E402
 
 train_csv, new_csv, root, target, drop, seed, test_size, impute = sys.argv[1:9]
 fitted = reference_pipeline.fit(train_csv, target, drop.split(","), int(seed), float(test_size), impute)
 art = os.path.join(root, "artifacts", "transform_artifacts")
-results = {}
-
-
-def check(name):
-    def run(fn):
-        try:
-            fn()
-            results[name] = None
-        except Exception as err:  # noqa: BLE001
-            results[name] = f"{type(err).__name__}: {err}\n" + traceback.format_exc(limit=2)
-    return run
-
-
 @check("X_train and X_val equal the imputer + one-hot + scaler reference within 1e-5")
 def _():
     for name in ["X_train", "X_val"]:
@@ -55,4 +42,4 @@ def _():
     np.testing.assert_allclose(ours, reference_pipeline.apply(fitted, new_csv), rtol=0, atol=1e-5)
 
 
-print(json.dumps(results, indent=2))
+report()

@@ -9,12 +9,14 @@ import json
 import math
 import os
 import sys
-import traceback
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, report  # noqa: E402
 
 FEATURES = ["gpa", "attendance_rate", "sat_math", "sat_ebrw", "cte_hours", "internship",
             "career_interest_clarity", "self_efficacy"]
@@ -24,19 +26,6 @@ csv, root, seed, test_size, batch_size = sys.argv[1:6]
 seed, test_size, batch_size = int(seed), float(test_size), int(batch_size)
 transform_dir = os.path.join(root, "artifacts", "transform_artifacts")
 loader_dir = os.path.join(root, "artifacts", "loader_artifacts")
-results = {}
-
-
-def check(name):
-    def run(fn):
-        try:
-            fn()
-            results[name] = None
-        except Exception as err:  # noqa: BLE001 - every failure is reported, none stops the others
-            results[name] = f"{type(err).__name__}: {err}\n" + traceback.format_exc(limit=2)
-    return run
-
-
 df = pd.read_csv(csv)
 X = df[FEATURES].to_numpy(dtype=np.float32)
 y = df[TARGET].to_numpy(dtype=np.float32)
@@ -106,4 +95,4 @@ def _():
         assert info == expected, f"{name}: {info} != {expected}"
 
 
-print(json.dumps(results, indent=2))
+report()
