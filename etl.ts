@@ -306,11 +306,15 @@ export class Staging {
     this.write(final, ...npyBytes(array, shape)).shape = shape;
   }
 
+  /** Files this run makes obsolete: removed by commit(), with the new ones in place. */
+  obsolete: string[] = [];
+
   /** Renames every file into place once the hashing thread has read it under its temporary name. */
   async commit(): Promise<void> {
     for (const file of this.pending) file.close();
     await Promise.all(this.pending.map((file) => file.sha256));
     for (const file of this.pending) fs.renameSync(file.temp, file.final);
+    for (const file of this.obsolete) fs.rmSync(file, { force: true });
     this.committed.push(...this.pending);
     this.pending = [];
   }
@@ -1539,6 +1543,7 @@ export async function apply(config: Config, staging: Staging, paths: Paths = PAT
   const textual = imputer.feature_names_in_.find((name) => table.text[table.kept.indexOf(name)] !== null);
   if (textual) throw new EtlError(`${shown(file)}: column ${textual} holds text, but it was numeric when the transform was fitted`);
 
+  // The rows stay in file order; reorderRows only parts the features from the target.
   const identity = Uint32Array.from({ length: table.nRows }, (_, i) => i);
   const { X: raw, y } = reorderRows(table, identity);
   const X = encodeFeatures(table, raw, imputer, encoder);
@@ -1547,6 +1552,7 @@ export async function apply(config: Config, staging: Staging, paths: Paths = PAT
   staging.writeArray(paths.xNew, X, [table.nRows, d]);
   const hasTarget = table.columns.includes(config.target);
   if (hasTarget) staging.writeArray(paths.yNew, y, [table.nRows]);
+  else staging.obsolete.push(paths.yNew); // an older run's targets would not belong to these rows
   staging.input = { file, sha256, bytes: fs.statSync(file).size, rows: table.nRows };
   console.log(`Apply: ${table.nRows} rows from ${shown(file)} -> ${shown(paths.xNew)} (${table.nRows}, ${d})${hasTarget ? ` and ${shown(paths.yNew)}` : ""}`);
 }

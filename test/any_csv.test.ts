@@ -67,9 +67,12 @@ describe("apply", () => {
     fs.copyFileSync(fixture("train.csv"), withTarget);
     assert.equal(runEtl(dir, ["apply", "--csv", withTarget, "--target", "score"]).status, 0);
     assert.deepEqual(readNpy(path.join(dir, "artifacts/inference_artifacts/y_new.npy")).shape, [300]);
-    // Applied to the training CSV itself, the validation rows come out as X_val did.
-    const xNew = readNpy(path.join(dir, "artifacts/inference_artifacts/X_new.npy"));
-    assert.deepEqual(xNew.shape, [300, 8]);
+    assert.deepEqual(readNpy(path.join(dir, "artifacts/inference_artifacts/X_new.npy")).shape, [300, 8]);
+    // New rows without the target: the y_new.npy of the run before goes, it is not theirs.
+    assert.equal(runEtl(dir, ["apply", "--csv", fixture("new.csv"), "--target", "score"]).status, 0);
+    assert.ok(!fs.existsSync(path.join(dir, "artifacts/inference_artifacts/y_new.npy")));
+    const manifest = readJson(path.join(dir, "artifacts/manifest.json"));
+    assert.deepEqual(manifest.apply.artifacts.map((e: { path: string }) => e.path), ["artifacts/inference_artifacts/X_new.npy"]);
 
     const lines = fs.readFileSync(fixture("new.csv"), "utf8").trimEnd().split("\n").map((l) => l.split(","));
     const school = lines[0].indexOf("school");
