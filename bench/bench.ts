@@ -31,6 +31,7 @@ const sizes = [200, 1_000_000, ...(values.rows && Number(values.rows) !== 1_000_
 interface Timing {
   seconds: number;
   peakMb: number;
+  range?: [number, number]; // fastest and slowest run, when this is a median
 }
 
 /** Runs a command once; its wall time and the largest peak RSS any of its processes reported. */
@@ -110,7 +111,10 @@ for (const rows of sizes) {
   }
   fs.rmSync(project, { recursive: true, force: true });
   fs.rmSync(work, { recursive: true, force: true });
-  const summary = (ts: Timing[]): Timing => ({ seconds: median(ts.map((t) => t.seconds)), peakMb: Math.max(...ts.map((t) => t.peakMb)) });
+  const summary = (ts: Timing[]): Timing => {
+    const seconds = ts.map((t) => t.seconds);
+    return { seconds: median(seconds), peakMb: Math.max(...ts.map((t) => t.peakMb)), range: [Math.min(...seconds), Math.max(...seconds)] };
+  };
   results.push({ rows, megabytes, etl: summary(etl), floor: summary(floor), python: hasPython ? summary(python) : null });
 }
 process.stderr.write("\x1b[K");
@@ -118,15 +122,16 @@ process.stderr.write("\x1b[K");
 // ---- Report ---------------------------------------------------------------------------------------
 
 const f = (x: number, digits = 2) => x.toFixed(digits);
+const spread = (t: Timing) => (t.range && t.range[0] !== t.range[1] ? ` (${f(t.range[0])}-${f(t.range[1])})` : "");
 const count = (x: number) => Math.round(x).toLocaleString("en-US");
 console.log(`\netl.ts benchmark: ${os.cpus().length} cores, Node ${process.version}, medians of ${runs} runs (1 at 10M rows)\n`);
-console.log("| rows | CSV MB | etl.ts s | rows/s | MB/s | etl.ts peak RSS MB | papaparse floor s | etl.ts / floor | Python original s | etl.ts / Python |");
+console.log("| rows | CSV MB | etl.ts s (fastest-slowest) | rows/s | MB/s | etl.ts peak RSS MB | papaparse floor s | etl.ts / floor | Python original s | etl.ts / Python |");
 console.log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 for (const r of results) {
-  const py = r.python ? [f(r.python.seconds), f(r.etl.seconds / r.python.seconds)] : ["-", "-"];
+  const py = r.python ? [f(r.python.seconds) + spread(r.python), f(r.etl.seconds / r.python.seconds)] : ["-", "-"];
   console.log(
-    `| ${count(r.rows)} | ${f(r.megabytes, 1)} | ${f(r.etl.seconds)} | ${count(r.rows / r.etl.seconds)} | ${f(r.megabytes / r.etl.seconds, 1)} | ` +
-      `${f(r.etl.peakMb, 0)} | ${f(r.floor.seconds)} | ${f(r.etl.seconds / r.floor.seconds)} | ${py.join(" | ")} |`,
+    `| ${count(r.rows)} | ${f(r.megabytes, 1)} | ${f(r.etl.seconds)}${spread(r.etl)} | ${count(r.rows / r.etl.seconds)} | ${f(r.megabytes / r.etl.seconds, 1)} | ` +
+      `${f(r.etl.peakMb, 0)} | ${f(r.floor.seconds)}${spread(r.floor)} | ${f(r.etl.seconds / r.floor.seconds)} | ${py.join(" | ")} |`,
   );
 }
 
