@@ -966,7 +966,7 @@ export async function readRawTable(config: Config, paths: Paths = PATHS): Promis
 }
 
 // ================================================================================================
-// 2. Transform: select -> split -> scale -> .npy
+// 2. Transform: split -> impute and encode -> scale -> .npy
 // ================================================================================================
 
 // ---- NumPy's legacy random generator -----------------------------------------------------------
