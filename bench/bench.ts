@@ -150,5 +150,5 @@ if (tenMillion) {
 }
 console.log("\n| target | measured | at most | met |\n| --- | ---: | ---: | :---: |");
 for (const [name, measured, limit] of checks) {
-  console.log(`| ${name} | ${measured === null ? "-" : f(measured)} | ${limit} | ${measured !== null && measured <= limit ? "yes" : "NO"} |`);
+  console.log(`| ${name} | ${measured === null ? "-" : f(measured, 3)} | ${limit} | ${measured !== null && measured <= limit ? "yes" : "NO"} |`);
 }
