@@ -201,46 +201,65 @@ export function parseCommandLine(argv: string[], paths: Paths = PATHS): { config
 // files are renamed over the old ones only after every step has succeeded. rename() within one
 // folder is atomic, so a failure or a kill at any moment leaves each artifact old or new, whole.
 
-// ---- sha256, on the other core when it is big ---------------------------------------------------
-// The manifest pins every file by sha256: hundreds of megabytes at ten million rows, a tenth of
-// the run if this thread hashed them all. Arrays are hashed as they are written, from memory; a
-// big file that was streamed out (the raw JSON) or in (the CSV) is read back and hashed by a
-// worker thread meanwhile. (Plain JavaScript, as a string: it needs nothing but Node's modules.)
+// ---- A helper thread, on the other core -------------------------------------------------------
+// Two jobs would hold this thread up at millions of rows: the sha256 of every big file, for the
+// manifest, and the imputer's medians. A worker thread does them meanwhile. Its code is plain
+// JavaScript in a string, since tsx does not load TypeScript into workers; the median it
+// computes is this file's own median() function, passed along as its source text.
 
-const HASHER_SOURCE = `
+function helperSource(): string {
+  return `
 const { parentPort } = require("node:worker_threads");
 const { createHash } = require("node:crypto");
 const fs = require("node:fs");
-parentPort.on("message", ({ id, file }) => {
+const orderedBits = ${orderedBits};
+${median}
+parentPort.on("message", (job) => {
+  if (job.file === undefined) {
+    parentPort.postMessage({ id: job.id, value: median(new Float32Array(job.buffer, job.offset, job.length)) });
+    return;
+  }
   const hash = createHash("sha256");
-  fs.createReadStream(file, { highWaterMark: 1 << 20 })
+  fs.createReadStream(job.file, { highWaterMark: 1 << 20 })
     .on("data", (chunk) => hash.update(chunk))
-    .on("end", () => parentPort.postMessage({ id, sha256: hash.digest("hex") }))
-    .on("error", (err) => parentPort.postMessage({ id, error: err.message }));
+    .on("end", () => parentPort.postMessage({ id: job.id, value: hash.digest("hex") }))
+    .on("error", (err) => parentPort.postMessage({ id: job.id, error: err.message }));
 });`;
+}
 
-let hasher: { worker: Worker; next: number; waiting: Map<number, (result: { sha256?: string; error?: string }) => void> } | null = null;
+type HelperAnswer = { value?: string | number; error?: string };
+let helper: { worker: Worker; next: number; waiting: Map<number, (answer: HelperAnswer) => void> } | null = null;
 
-/** The file's sha256, hex: at once for a small file, else on the hashing thread. */
-export function sha256File(file: string): Promise<string> {
-  if (fs.statSync(file).size < 1 << 22) return Promise.resolve(createHash("sha256").update(fs.readFileSync(file)).digest("hex"));
-  if (!hasher) {
-    const worker = new Worker(HASHER_SOURCE, { eval: true });
-    const waiting = new Map<number, (result: { sha256?: string; error?: string }) => void>();
-    worker.on("message", (result: { id: number; sha256?: string; error?: string }) => {
-      waiting.get(result.id)!(result);
-      waiting.delete(result.id);
+/** Sends `job` to the helper thread, started on first use, and resolves with its answer. */
+function onHelper<T>(job: object): Promise<T> {
+  if (!helper) {
+    const worker = new Worker(helperSource(), { eval: true });
+    const waiting = new Map<number, (answer: HelperAnswer) => void>();
+    worker.on("message", (answer: HelperAnswer & { id: number }) => {
+      waiting.get(answer.id)!(answer);
+      waiting.delete(answer.id);
       if (waiting.size === 0) worker.unref(); // idle: let the process end
     });
-    hasher = { worker, next: 0, waiting };
+    helper = { worker, next: 0, waiting };
   }
-  const { worker, waiting } = hasher;
-  const id = hasher.next++;
-  worker.ref(); // a hash is owed: keep the process alive for it
+  const { worker, waiting } = helper;
+  const id = helper.next++;
+  worker.ref(); // an answer is owed: keep the process alive for it
   return new Promise((resolve, reject) => {
-    waiting.set(id, ({ sha256, error }) => (error === undefined ? resolve(sha256!) : reject(new Error(`hashing ${file}: ${error}`))));
-    worker.postMessage({ id, file });
+    waiting.set(id, ({ value, error }) => (error === undefined ? resolve(value as T) : reject(new Error(error))));
+    worker.postMessage({ id, ...job });
   });
+}
+
+/** The file's sha256, hex: at once for a small file, else on the helper thread. */
+export function sha256File(file: string): Promise<string> {
+  if (fs.statSync(file).size < 1 << 22) return Promise.resolve(createHash("sha256").update(fs.readFileSync(file)).digest("hex"));
+  return onHelper<string>({ file });
+}
+
+/** median(values) on the helper thread; `values` must be a view of a SharedArrayBuffer. */
+export function medianOnHelper(values: Float32Array): Promise<number> {
+  return onHelper<number>({ buffer: values.buffer, offset: values.byteOffset, length: values.length });
 }
 
 /** A file being written under a temporary name; its sha256 and size are kept for the manifest. */
@@ -1172,16 +1191,20 @@ export function statistic(values: Float32Array, strategy: "median" | "mean"): nu
 }
 
 /**
- * Fits the imputer and the encoder on the train rows.
+ * Fits the imputer and the encoder on the train rows. The imputer's statistics_ are complete
+ * once `fitted` resolves: at a million rows the medians are computed on the helper thread.
  *   rawTrain: (nTrain, table.kept.length - 1) float32, as reorderRows lays the feature columns out
  */
-export function fitImputerAndEncoder(table: Table, rawTrain: Float32Array, strategy: "median" | "mean"): { imputer: Imputer; encoder: Encoder } {
+export function fitImputerAndEncoder(
+  table: Table, rawTrain: Float32Array, strategy: "median" | "mean",
+): { imputer: Imputer; encoder: Encoder; fitted: Promise<void> } {
   const width = table.kept.length - 1;
   const nTrain = rawTrain.length / width;
   const imputer: Imputer = { strategy, feature_names_in_: [], statistics_: [] };
   const encoder: Encoder = { feature_names_in_: [], categories_: [] };
+  const elsewhere = strategy === "median" && nTrain >= 1 << 17; // below that, a thread costs more than it saves
   // Each column's non-missing train values, gathered in one pass over the rows: (width, nTrain).
-  const present = new Float32Array(width * nTrain);
+  const present = new Float32Array(elsewhere ? new SharedArrayBuffer(4 * width * nTrain) : new ArrayBuffer(4 * width * nTrain));
   const counts = new Int32Array(width);
   for (let i = 0; i < rawTrain.length; i += width) {
     for (let k = 0; k < width; k++) {
@@ -1189,13 +1212,15 @@ export function fitImputerAndEncoder(table: Table, rawTrain: Float32Array, strat
       if (value === value) present[k * nTrain + counts[k]++] = value;
     }
   }
+  const statistics: Promise<number>[] = [];
   for (let k = 0; k < width; k++) {
     const name = table.kept[k];
     const text = table.text[k];
     if (text === null) {
       if (counts[k] === 0) throw new EtlError(`column ${name} is blank in every train row, so there is nothing to impute it from; leave it out with --drop ${name}`);
       imputer.feature_names_in_.push(name);
-      imputer.statistics_.push(statistic(present.subarray(k * nTrain, k * nTrain + counts[k]), strategy));
+      const values = present.subarray(k * nTrain, k * nTrain + counts[k]);
+      statistics.push(elsewhere ? medianOnHelper(values) : Promise.resolve(statistic(values, strategy)));
     } else {
       const seen = new Uint8Array(text.length);
       for (let i = k; i < rawTrain.length; i += width) if (rawTrain[i] === rawTrain[i]) seen[rawTrain[i]] = 1;
@@ -1203,7 +1228,8 @@ export function fitImputerAndEncoder(table: Table, rawTrain: Float32Array, strat
       encoder.categories_.push(text.filter((_, code) => seen[code]).sort()); // UTF-16 order, as Python's for most text
     }
   }
-  return { imputer, encoder };
+  const fitted = Promise.all(statistics).then((values) => void (imputer.statistics_ = values));
+  return { imputer, encoder, fitted };
 }
 
 /** X's column names: the numeric features, then `<column>_<value>` per category but the first. */
@@ -1222,10 +1248,12 @@ export function encodeFeatures(table: Table, raw: Float32Array, imputer: Imputer
   const width = table.kept.length - 1;
   const n = raw.length / width;
   const numeric = imputer.feature_names_in_.map((name) => table.kept.indexOf(name));
-  const fill = new Float32Array(width).fill(NaN); // per raw column: what replaces a missing cell
-  numeric.forEach((k, c) => (fill[k] = imputer.statistics_[c]));
-  for (let i = 0; table.missing > 0 && i < raw.length; i += width) {
-    for (let k = 0; k < width; k++) if (raw[i + k] !== raw[i + k]) raw[i + k] = fill[k]; // text codes stay NaN
+  if (table.missing > 0) {
+    const fill = new Float32Array(width).fill(NaN); // per raw column: what replaces a missing cell
+    numeric.forEach((k, c) => (fill[k] = imputer.statistics_[c]));
+    for (let i = 0; i < raw.length; i += width) {
+      for (let k = 0; k < width; k++) if (raw[i + k] !== raw[i + k]) raw[i + k] = fill[k]; // text codes stay NaN
+    }
   }
   if (encoder.feature_names_in_.length === 0) return raw; // all numeric, in order: nothing to move
   const d = encodedColumns(imputer, encoder).length;
@@ -1368,14 +1396,17 @@ export interface Arrays {
 }
 
 /** Splits, imputes, encodes and scales the table; writes the arrays and the fitted state. */
-export function transform(table: Table, config: Config, staging: Staging, paths: Paths = PATHS): Arrays {
+export async function transform(table: Table, config: Config, staging: Staging, paths: Paths = PATHS): Promise<Arrays> {
   // The table is float32 already: what the model trains in, and what the original's
   // to_numpy(dtype=float32) gives. Its columns are the features, in order, then the target.
   const { order, train, test } = trainTestSplit(table.nRows, config.testSize, config.seed);
   // In permutation order the validation rows come first: both splits are views of one array.
   const { X: raw, y } = reorderRows(table, order);
   const width = table.kept.length - 1;
-  const { imputer, encoder } = fitImputerAndEncoder(table, raw.subarray(test.length * width), config.impute);
+  const { imputer, encoder, fitted } = fitImputerAndEncoder(table, raw.subarray(test.length * width), config.impute);
+  // Blanks need the imputer's statistics now; without blanks they change no value, and scaling
+  // goes ahead while the helper thread computes them.
+  if (table.missing > 0) await fitted;
   const columns = encodedColumns(imputer, encoder);
   const d = columns.length;
   const X = encodeFeatures(table, raw, imputer, encoder);
@@ -1403,6 +1434,7 @@ export function transform(table: Table, config: Config, staging: Staging, paths:
     with_std: true,
   };
   staging.write(paths.scaler, JSON.stringify(scalerJson, null, 2) + "\n");
+  await fitted;
   staging.write(paths.imputer, JSON.stringify(imputer, null, 2) + "\n");
   staging.write(paths.encoder, JSON.stringify({ ...encoder, drop: "first", handle_unknown: "ignore" }, null, 2) + "\n");
   staging.write(paths.featureColumns, JSON.stringify(columns, null, 2)); // as json.dump(indent=2)
@@ -1644,7 +1676,7 @@ export async function main(argv: string[], paths: Paths = PATHS): Promise<number
     }
     if (runs("transform")) {
       table ??= await readRawTable(config, paths);
-      arrays = transform(table, config, staging, paths);
+      arrays = await transform(table, config, staging, paths);
     }
     if (runs("load")) load(arrays ?? readArrays(paths), config, staging, paths);
     if (step === "apply") await apply(config, staging, paths);

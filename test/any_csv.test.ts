@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { before, describe, test } from "node:test";
-import { readNpy, statistic } from "../etl.ts";
+import { MT19937, median, medianOnHelper, readNpy, statistic } from "../etl.ts";
 import { FIXTURES, readFixture, runEtl, snapshot, tempProject } from "./helpers.ts";
 
 const FIT = ["--target", "score", "--features", "all", "--drop", "student_id", "--seed", "7"];
@@ -176,4 +176,15 @@ describe("statistic", () => {
       assert.ok(Math.abs(statistic(Float32Array.from(values), "mean") - mean) <= 1e-12 * Math.max(1, Math.abs(mean)));
     });
   }
+});
+
+describe("medians on the helper thread", () => {
+  test("medianOnHelper runs this file's median() there and gets its very answer", async () => {
+    const rng = new MT19937(5);
+    for (const n of [1, 2, 200_001, 300_000]) {
+      const values = new Float32Array(new SharedArrayBuffer(4 * n));
+      for (let i = 0; i < n; i++) values[i] = (rng.nextUint32() % 100_000) / 100 - 300;
+      assert.equal(await medianOnHelper(values), median(values), `n=${n}`);
+    }
+  });
 });

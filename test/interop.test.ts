@@ -109,8 +109,9 @@ describe("interop for any CSV: blanks, an id and text columns, with --features a
     });
     return csvText(["student_id", "school", ...HEADER], lines);
   }
-  for (const { seed, testSize, impute } of [{ seed: 7, testSize: 0.2, impute: "median" }, { seed: 123, testSize: 0.3, impute: "mean" }]) {
-    describe(`seed ${seed}, test size ${testSize}, --impute ${impute}`, () => {
+  // 200,000 rows: enough train rows that the medians are computed on etl.ts's helper thread.
+  for (const { rows, seed, testSize, impute } of [{ rows: 200_000, seed: 7, testSize: 0.2, impute: "median" }, { rows: 3000, seed: 123, testSize: 0.3, impute: "mean" }]) {
+    describe(`${rows.toLocaleString("en-US")} rows, seed ${seed}, test size ${testSize}, --impute ${impute}`, () => {
       checkedBy("interop_any_csv_check.py", [
         "X_train and X_val equal the imputer + one-hot + scaler reference within 1e-5",
         "feature_columns.json, imputer.json and encoder.json hold the reference's columns, statistics and categories",
@@ -119,7 +120,7 @@ describe("interop for any CSV: blanks, an id and text columns, with --features a
         const dir = tempProject();
         const train = path.join(dir, "train.csv");
         const fresh = path.join(dir, "new.csv");
-        fs.writeFileSync(train, messyCsv(3000, seed));
+        fs.writeFileSync(train, messyCsv(rows, seed));
         fs.writeFileSync(fresh, messyCsv(400, seed + 1)); // other rows, "Central" among them: unseen if absent from train
         const fit = runEtl(dir, ["--csv", train, "--target", "readiness_score", "--features", "all", "--drop", "student_id",
           "--seed", String(seed), "--test-size", String(testSize), "--impute", impute]);
