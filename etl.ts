@@ -678,6 +678,7 @@ class TableBuilder {
         values[base + k] = this.keepOther(k, cell);
       }
     }
+    out.reserve(1); // a text cell may have filled the buffer to the last byte
     bytes[out.pos++] = 93; // ]
     this.nRows++;
   }
