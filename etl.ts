@@ -448,10 +448,10 @@ function sniffCsv(file: string): { newline: Newline; empty: boolean } {
   fs.closeSync(fd);
   // A decoder, not toString(): a character cut in two at the 64 KB mark is held back, not garbled.
   const text = new StringDecoder("utf8").write(bytes.subarray(0, length)).replace(/^\uFEFF/, "");
-  const bad = firstNonText(text);
-  if (bad >= 0) throw notText(file, 1 + countNewlines(text, bad));
   const lf = text.indexOf("\n");
   const newline = lf > 0 && text[lf - 1] === "\r" ? "\r\n" : lf < 0 && text.includes("\r") ? "\r" : "\n";
+  const bad = firstNonText(text);
+  if (bad >= 0) throw notText(file, 1 + text.slice(0, bad).split(newline === "\r" ? "\r" : "\n").length - 1);
   return { newline, empty: text.trim() === "" };
 }
 
@@ -466,27 +466,33 @@ function notText(file: string, line: number): EtlError {
   return new EtlError(`${shown(file)} line ${line}: this is not UTF-8 text (binary data or another encoding); save the file as UTF-8 CSV`);
 }
 
-/** The 1-based line of the file's `offset`-th character; only errors need it, so it reads again. */
-async function lineAtOffset(file: string, offset: number): Promise<number> {
-  let line = 1;
-  for await (const chunk of fs.createReadStream(file, { encoding: "utf8" })) {
-    line += countNewlines(chunk as string, offset);
-    offset -= chunk.length;
-    if (offset <= 0) break;
-  }
-  return line;
-}
-
-function countNewlines(text: string, end = text.length): number {
-  let count = 0;
-  for (let i = text.indexOf("\n"); i >= 0 && i < end; i = text.indexOf("\n", i + 1)) count++;
-  return count;
-}
-
 /**
- * The 1-based lines on which papaparse's rows `rows` (ascending; the header is row 0) start.
- * Only errors need them, so rather than count lines for every row we parse again.
+ * The 1-based line of each character offset (ascending) in the file's text, BOM left out; an
+ * offset on a line break or a blank line counts as the line of the next character on it. Only
+ * errors need line numbers, so rather than count them for every row this reads the file again.
  */
+async function linesAt(file: string, newline: Newline, offsets: number[]): Promise<number[]> {
+  const lines: number[] = [];
+  let line = 1;
+  let offset = 0;
+  for await (const chunk of fs.createReadStream(file, { encoding: "utf8" })) {
+    const text = offset === 0 ? (chunk as string).replace(/^\uFEFF/, "") : (chunk as string);
+    for (let i = 0; i < text.length && lines.length < offsets.length; i++) {
+      const c = text[i];
+      if (offset + i >= offsets[lines.length] && c !== "\n" && c !== "\r") {
+        lines.push(line);
+        i--; // the next offset may be this same character
+        continue;
+      }
+      if (c === "\n" || (c === "\r" && newline === "\r")) line++;
+    }
+    offset += text.length;
+  }
+  while (lines.length < offsets.length) lines.push(line);
+  return lines;
+}
+
+/** The 1-based lines on which papaparse's rows `rows` (ascending; the header is row 0) start. */
 async function linesOfRows(file: string, newline: Newline, rows: number[]): Promise<number[]> {
   const starts: number[] = []; // where each row's predecessor ends, in characters of the BOM-less text
   let seen = 0;
@@ -502,25 +508,7 @@ async function linesOfRows(file: string, newline: Newline, rows: number[]): Prom
       complete: () => resolve(),
     });
   });
-  // Count the line breaks before each start, then skip blank lines to the row's first character.
-  const lines: number[] = [];
-  let line = 1;
-  let offset = 0;
-  for await (const chunk of fs.createReadStream(file, { encoding: "utf8" })) {
-    const text = offset === 0 ? (chunk as string).replace(/^\uFEFF/, "") : (chunk as string);
-    for (let i = 0; i < text.length && lines.length < starts.length; i++) {
-      const c = text[i];
-      if (offset + i >= starts[lines.length] && c !== "\n" && c !== "\r") {
-        lines.push(line);
-        i--; // the next row may start at this same character
-        continue;
-      }
-      if (c === "\n" || (c === "\r" && newline === "\r")) line++;
-    }
-    offset += text.length;
-  }
-  while (lines.length < starts.length) lines.push(line);
-  return lines;
+  return linesAt(file, newline, starts);
 }
 
 // ---- Writing the raw JSON -----------------------------------------------------------------------
@@ -815,14 +803,17 @@ async function streamCsv(
   const progress = new Progress("extract");
   let builder: TableBuilder | null = null;
   let rowsBefore = 0; // papaparse rows (header included) before the current chunk
-  let charsBefore = 0; // characters before the current chunk, to place binary data
+  let charsBefore = 0; // characters of the BOM-less text before the current chunk, to place binary data
   let failure: { row: number; message: string } | { binaryAt: number } | null = null;
 
   // Binary data stops the parse (at its next chunk); the error names the line it is on.
+  let firstChunk = true;
   input.on("data", (chunk) => {
-    const bad = firstNonText(chunk as string);
+    const text = firstChunk ? (chunk as string).replace(/^\uFEFF/, "") : (chunk as string);
+    firstChunk = false;
+    const bad = firstNonText(text);
     if (bad >= 0) failure ??= { binaryAt: charsBefore + bad };
-    charsBefore += chunk.length;
+    charsBefore += text.length;
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -862,7 +853,7 @@ async function streamCsv(
   progress.done();
 
   const failed = failure as { row: number; message: string } | { binaryAt: number } | null; // set in the callbacks
-  if (failed && "binaryAt" in failed) throw notText(file, await lineAtOffset(file, failed.binaryAt));
+  if (failed && "binaryAt" in failed) throw notText(file, (await linesAt(file, newline, [failed.binaryAt]))[0]);
   if (failed) throw new EtlError(`${shown(file)} line ${(await linesOfRows(file, newline, [failed.row]))[0]}: ${failed.message}`);
   const done = builder as TableBuilder | null;
   if (!done) throw new EtlError(`${shown(file)}: the file is empty; a CSV needs a header line and data rows`);

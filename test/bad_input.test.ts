@@ -40,6 +40,9 @@ const CASES: [string, string | Buffer, RegExp][] = [
   ["too few rows for the split", csvWith(good.slice(0, 1)), /1 row cannot be split with --test-size 0\.2: .*= 1 and train would be empty/],
   ["binary data", Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0x08, 0x00, 0xff, 0xfe, 0x0a, 0x01]), /binary_data\.csv line 1: this is not UTF-8 text/],
   ["a NUL character deep in the file", csvWith([...good.slice(0, 14), "3.1,0.9,5\u000000,500,1,1,1,1,1"]), /in_the_file\.csv line 16: this is not UTF-8 text/],
+  ["a NUL past the first 64 KB of a file with a BOM and bare CR line ends",
+    "\uFEFF" + [header, ...Array.from({ length: 3000 }, (_, i) => (i === 2500 ? "3.1,0.9,5\u000000,500,1,1,1,1,1" : good[i % good.length]))].join("\r") + "\r",
+    /line 2502: this is not UTF-8 text/],
   ["Latin-1 text", Buffer.concat([Buffer.from(header + ",name\n"), Buffer.from("3.1,0.9,500,500,1,1,1,1,1,Jos\xe9\n", "latin1")]), /Latin_1_text\.csv line 2: this is not UTF-8 text/],
 ];
 
