@@ -195,11 +195,123 @@ export function parseCommandLine(argv: string[], paths: Paths = PATHS): { config
 }
 
 // ================================================================================================
-// Files: nothing torn, nothing lost
+// What every step shares: files, a helper thread, printing
 // ================================================================================================
+
+// ---- Files: nothing torn, nothing lost ----------------------------------------------------------
 // Every artifact is first written to a temporary file in its own folder, and all of a run's
 // files are renamed over the old ones only after every step has succeeded. rename() within one
 // folder is atomic, so a failure or a kill at any moment leaves each artifact old or new, whole.
+
+/** A file being written under a temporary name; its sha256 and size are kept for the manifest. */
+export class StagedFile {
+  private fd: number | null;
+  private readonly hash: Hash | null; // hashing as it is written, or (null) read back when complete
+  bytes = 0;
+  shape?: number[]; // a .npy array's shape
+  sha256?: Promise<string>; // once the file is complete
+
+  constructor(readonly temp: string, readonly final: string, hashWhileWriting: boolean) {
+    this.fd = fs.openSync(temp, "w");
+    this.hash = hashWhileWriting ? createHash("sha256") : null;
+  }
+
+  write(data: string | Uint8Array): void {
+    const buffer = typeof data === "string" ? Buffer.from(data) : data;
+    for (let done = 0; done < buffer.length; ) done += fs.writeSync(this.fd!, buffer, done);
+    this.hash?.update(buffer);
+    this.bytes += buffer.length;
+  }
+
+  /** Closes the file; when it is complete, hashes it (or starts to). */
+  close(complete = true): void {
+    if (this.fd === null) return;
+    fs.closeSync(this.fd);
+    this.fd = null;
+    if (!complete) return;
+    this.sha256 = this.hash ? Promise.resolve(this.hash.digest("hex")) : sha256File(this.temp);
+    this.sha256.catch(() => {}); // awaited by commit()
+  }
+}
+
+export class Staging {
+  private pending: StagedFile[] = [];
+  /** The files commit() put in place, and the CSV the run read: what the manifest records. */
+  committed: StagedFile[] = [];
+  input?: { file: string; sha256: Promise<string>; bytes: number; rows: number };
+  /** Files this run makes obsolete: removed by commit(), with the new ones in place. */
+  obsolete: string[] = [];
+
+  /** Starts a temporary file that commit() will rename to `final`; a streamed one is hashed at the end. */
+  open(final: string, hashWhileWriting = false): StagedFile {
+    fs.mkdirSync(path.dirname(final), { recursive: true });
+    const temp = path.join(path.dirname(final), `.${path.basename(final)}.${process.pid}.etl-tmp`);
+    for (const old of this.pending.filter((p) => p.final === final)) old.close(false); // written again
+    this.pending = this.pending.filter((p) => p.final !== final);
+    const file = new StagedFile(temp, final, hashWhileWriting);
+    this.pending.push(file);
+    return file;
+  }
+
+  write(final: string, ...parts: (string | Uint8Array)[]): StagedFile {
+    const file = this.open(final, true);
+    try {
+      for (const part of parts) file.write(part);
+    } finally {
+      file.close();
+    }
+    return file;
+  }
+
+  /** np.save(final, array.reshape(shape)) */
+  writeArray(final: string, array: Float32Array, shape: number[]): void {
+    this.write(final, ...npyBytes(array, shape)).shape = shape;
+  }
+
+  /** Renames every file into place once its sha256 is known (the helper thread reads a big one under its temporary name). */
+  async commit(): Promise<void> {
+    for (const file of this.pending) file.close();
+    await Promise.all(this.pending.map((file) => file.sha256));
+    for (const file of this.pending) fs.renameSync(file.temp, file.final);
+    for (const file of this.obsolete) fs.rmSync(file, { force: true });
+    this.committed.push(...this.pending);
+    this.pending = [];
+  }
+
+  discard(): void {
+    for (const file of this.pending) {
+      file.close(false);
+      fs.rmSync(file.temp, { force: true });
+    }
+    this.pending = [];
+  }
+}
+
+const TEMP_FILE = /^\.(.+)\.(\d+)\.etl-tmp$/; // .X_train.npy.<pid>.etl-tmp
+
+/** Removes temporary files left by a run that was killed (its process is gone). */
+export function removeStaleTemps(paths: Paths): void {
+  for (const dir of [path.dirname(paths.raw), paths.transformDir, paths.loaderDir, paths.inferenceDir, path.dirname(paths.manifest)]) {
+    for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+      const pid = TEMP_FILE.exec(name)?.[2];
+      if (pid && !processIsAlive(Number(pid))) fs.rmSync(path.join(dir, name), { force: true });
+    }
+  }
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Fails with the command that makes `file` when an earlier step has not been run. */
+function requireArtifact(file: string, step: Step): void {
+  if (!fs.existsSync(file)) throw new EtlError(`Missing ${shown(file)}: run npx tsx etl.ts ${step}`);
+}
 
 // ---- A helper thread, on the other core -------------------------------------------------------
 // Two jobs would hold this thread up at millions of rows: the sha256 of every big file, for the
@@ -262,116 +374,7 @@ export function medianOnHelper(values: Float32Array): Promise<number> {
   return onHelper<number>({ buffer: values.buffer, offset: values.byteOffset, length: values.length });
 }
 
-/** A file being written under a temporary name; its sha256 and size are kept for the manifest. */
-export class StagedFile {
-  private fd: number | null;
-  private readonly hash: Hash | null; // hashing as it is written, or (null) read back when complete
-  bytes = 0;
-  shape?: number[]; // a .npy array's shape
-  sha256?: Promise<string>; // once the file is complete
-
-  constructor(readonly temp: string, readonly final: string, hashWhileWriting: boolean) {
-    this.fd = fs.openSync(temp, "w");
-    this.hash = hashWhileWriting ? createHash("sha256") : null;
-  }
-
-  write(data: string | Uint8Array): void {
-    const buffer = typeof data === "string" ? Buffer.from(data) : data;
-    for (let done = 0; done < buffer.length; ) done += fs.writeSync(this.fd!, buffer, done);
-    this.hash?.update(buffer);
-    this.bytes += buffer.length;
-  }
-
-  /** Closes the file; when it is complete, hashes it (or starts to). */
-  close(complete = true): void {
-    if (this.fd === null) return;
-    fs.closeSync(this.fd);
-    this.fd = null;
-    if (!complete) return;
-    this.sha256 = this.hash ? Promise.resolve(this.hash.digest("hex")) : sha256File(this.temp);
-    this.sha256.catch(() => {}); // awaited by commit()
-  }
-}
-
-export class Staging {
-  private pending: StagedFile[] = [];
-  /** The files commit() put in place, and the CSV the run read: what the manifest records. */
-  committed: StagedFile[] = [];
-  input?: { file: string; sha256: Promise<string>; bytes: number; rows: number };
-
-  /** Starts a temporary file that commit() will rename to `final`; a streamed one is hashed at the end. */
-  open(final: string, hashWhileWriting = false): StagedFile {
-    fs.mkdirSync(path.dirname(final), { recursive: true });
-    const temp = path.join(path.dirname(final), `.${path.basename(final)}.${process.pid}.etl-tmp`);
-    for (const old of this.pending.filter((p) => p.final === final)) old.close(false); // written again
-    this.pending = this.pending.filter((p) => p.final !== final);
-    const file = new StagedFile(temp, final, hashWhileWriting);
-    this.pending.push(file);
-    return file;
-  }
-
-  write(final: string, ...parts: (string | Uint8Array)[]): StagedFile {
-    const file = this.open(final, true);
-    try {
-      for (const part of parts) file.write(part);
-    } finally {
-      file.close();
-    }
-    return file;
-  }
-
-  /** np.save(final, array.reshape(shape)) */
-  writeArray(final: string, array: Float32Array, shape: number[]): void {
-    this.write(final, ...npyBytes(array, shape)).shape = shape;
-  }
-
-  /** Files this run makes obsolete: removed by commit(), with the new ones in place. */
-  obsolete: string[] = [];
-
-  /** Renames every file into place once the hashing thread has read it under its temporary name. */
-  async commit(): Promise<void> {
-    for (const file of this.pending) file.close();
-    await Promise.all(this.pending.map((file) => file.sha256));
-    for (const file of this.pending) fs.renameSync(file.temp, file.final);
-    for (const file of this.obsolete) fs.rmSync(file, { force: true });
-    this.committed.push(...this.pending);
-    this.pending = [];
-  }
-
-  discard(): void {
-    for (const file of this.pending) {
-      file.close(false);
-      fs.rmSync(file.temp, { force: true });
-    }
-    this.pending = [];
-  }
-}
-
-const TEMP_FILE = /^\.(.+)\.(\d+)\.etl-tmp$/; // .X_train.npy.<pid>.etl-tmp
-
-/** Removes temporary files left by a run that was killed (its process is gone). */
-export function removeStaleTemps(paths: Paths): void {
-  for (const dir of [path.dirname(paths.raw), paths.transformDir, paths.loaderDir, paths.inferenceDir, path.dirname(paths.manifest)]) {
-    for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-      const pid = TEMP_FILE.exec(name)?.[2];
-      if (pid && !processIsAlive(Number(pid))) fs.rmSync(path.join(dir, name), { force: true });
-    }
-  }
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/** Fails with the command that makes `file` when an earlier step has not been run. */
-function requireArtifact(file: string, step: Step): void {
-  if (!fs.existsSync(file)) throw new EtlError(`Missing ${shown(file)}: run npx tsx etl.ts ${step}`);
-}
+// ---- Printing ---------------------------------------------------------------------------------
 
 /** Prints a right-aligned text table, as pandas prints a frame. */
 export function formatTable(header: string[], rows: string[][]): string {
