@@ -35,9 +35,11 @@ import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import Papa from "papaparse";
 
-// ================================================================================================
-// PATHS and CONFIG: every file the pipeline touches, and every knob, in one place each
-// ================================================================================================
+
+// # Part I: the pipeline
+
+
+// ## PATHS and CONFIG: every file the pipeline touches, and every knob, in one place each
 
 /** Every input and artifact path, under one project root (tests point it at a temporary copy). */
 export function pathsUnder(root: string) {
@@ -65,7 +67,9 @@ export function pathsUnder(root: string) {
     manifest: path.join(root, "artifacts", "manifest.json"), // written last: what every other file is
   };
 }
+
 export type Paths = ReturnType<typeof pathsUnder>;
+
 export const PATHS: Paths = pathsUnder(path.dirname(fileURLToPath(import.meta.url)));
 
 export const CONFIG = {
@@ -82,332 +86,11 @@ export const CONFIG = {
   batchSize: 32, //                       rows per mini-batch (--batch-size)
   shuffleTrain: true, //                  a new train order each epoch; validation keeps file order
 };
+
 export type Config = typeof CONFIG;
 
-// ================================================================================================
-// Errors and the command line
-// ================================================================================================
-
-/**
- * A problem the user can fix: bad flags, a missing or malformed file, a bad cell. main() prints
- * it as one `error: ...` line and exits with `exitCode`; anything else is a bug and crashes loudly.
- */
-export class EtlError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
-    super(message);
-  }
-}
-
-/** A path as the user should read it: relative to where they stand, when it is below it. */
-export const shown = (file: string) => {
-  const rel = path.relative(process.cwd(), file);
-  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
-};
-
-export const STEPS = ["extract", "transform", "load", "apply"] as const;
-export type Step = (typeof STEPS)[number];
-
-const HELP = `Usage: npx tsx etl.ts [step] [flags]
-
-Takes a CSV through Extract, Transform and Load, writing an artifact after each step.
-
-Steps (default: the first three, in order; one step alone reads the previous one's artifacts):
-  extract              CSV -> data/ccr_raw.json
-  transform            ccr_raw.json -> artifacts/transform_artifacts/*.npy, scaler.json, ...
-  load                 *.npy -> artifacts/loader_artifacts/*_loader_info.json
-  apply                --csv NEW.csv through the fitted transform -> artifacts/inference_artifacts/
-
-Flags:
-  --csv PATH           input CSV                       (default: data/ccr_mock.csv)
-  --target NAME        the column to predict           (default: ${CONFIG.target})
-  --features A,B,...   the feature columns, or 'all' but the target and --drop
-                                                       (default: the mock data's 8)
-  --drop A,B,...       columns never used as features  (default: none)
-  --impute STRATEGY    a blank numeric feature becomes the train rows' median or mean
-                                                       (default: ${CONFIG.impute})
-  --seed N             split and shuffle seed, 0..4294967295        (default: ${CONFIG.seed})
-  --test-size F        validation fraction, 0 < F < 1               (default: ${CONFIG.testSize})
-  --batch-size N       rows per batch, N >= 1                       (default: ${CONFIG.batchSize})
-  -h, --help           show this help
-`;
-
-function parseInteger(flag: string, text: string, min: number, max: number): number {
-  const value = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!(value >= min && value <= max)) {
-    throw new EtlError(`--${flag} must be a whole number from ${min} to ${max}, got '${text}'`, 2);
-  }
-  return value;
-}
-
-/** Reads argv into a copy of CONFIG; an unknown flag or a bad value is an error (exit 2). */
-export function parseCommandLine(argv: string[], paths: Paths = PATHS): { config: Config; step: Step | "all"; help: boolean } {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        csv: { type: "string" },
-        target: { type: "string" },
-        features: { type: "string" },
-        drop: { type: "string" },
-        impute: { type: "string" },
-        seed: { type: "string" },
-        "test-size": { type: "string" },
-        "batch-size": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    // node:util names the flag in its own words ("Unknown option '--sed'"); keep them.
-    throw new EtlError(`${(err as Error).message.split(/\.\s/)[0]} (see --help)`, 2);
-  }
-  const { values, positionals } = parsed;
-  const config: Config = { ...CONFIG, csv: paths.csv };
-  const names = (flag: string, text: string) => {
-    const list = text.split(",").map((name) => name.trim());
-    if (list.some((name) => name === "")) throw new EtlError(`--${flag} takes column names separated by commas, got '${text}'`, 2);
-    return list;
-  };
-  if (values.csv !== undefined) config.csv = path.resolve(values.csv);
-  if (values.target !== undefined) config.target = names("target", values.target).join(",");
-  if (values.features !== undefined) config.features = values.features === "all" ? "all" : names("features", values.features);
-  if (values.drop !== undefined) config.drop = names("drop", values.drop);
-  if (values.impute !== undefined) {
-    if (values.impute !== "median" && values.impute !== "mean") throw new EtlError(`--impute must be median or mean, got '${values.impute}'`, 2);
-    config.impute = values.impute;
-  }
-  if (values.seed !== undefined) config.seed = parseInteger("seed", values.seed, 0, 2 ** 32 - 1);
-  if (values["batch-size"] !== undefined) {
-    config.batchSize = parseInteger("batch-size", values["batch-size"], 1, Number.MAX_SAFE_INTEGER);
-  }
-  if (values["test-size"] !== undefined) {
-    const text = values["test-size"];
-    config.testSize = /^\s*$/.test(text) ? NaN : Number(text);
-    if (!(config.testSize > 0 && config.testSize < 1)) {
-      throw new EtlError(`--test-size must be a fraction between 0 and 1 (exclusive), got '${text}'`, 2);
-    }
-  }
-  if (positionals.length > 1 || (positionals[0] && !STEPS.includes(positionals[0] as Step))) {
-    throw new EtlError(`unknown step '${positionals.join(" ")}': use one of ${STEPS.join(", ")}, or none for the first three`, 2);
-  }
-  return { config, step: (positionals[0] as Step | undefined) ?? "all", help: values.help ?? false };
-}
-
-// ================================================================================================
-// What every step shares: files, a helper thread, printing
-// ================================================================================================
-
-// ---- Files: nothing torn, nothing lost ----------------------------------------------------------
-// Every artifact is first written to a temporary file in its own folder, and all of a run's
-// files are renamed over the old ones only after every step has succeeded. rename() within one
-// folder is atomic, so a failure or a kill at any moment leaves each artifact old or new, whole.
-
-/** A file being written under a temporary name; its sha256 and size are kept for the manifest. */
-export class StagedFile {
-  private fd: number | null;
-  private readonly hash: Hash | null; // hashing as it is written, or (null) read back when complete
-  bytes = 0;
-  shape?: number[]; // a .npy array's shape
-  sha256?: Promise<string>; // once the file is complete
-
-  constructor(readonly temp: string, readonly final: string, hashWhileWriting: boolean) {
-    this.fd = fs.openSync(temp, "w");
-    this.hash = hashWhileWriting ? createHash("sha256") : null;
-  }
-
-  write(data: string | Uint8Array): void {
-    const buffer = typeof data === "string" ? Buffer.from(data) : data;
-    for (let done = 0; done < buffer.length; ) done += fs.writeSync(this.fd!, buffer, done);
-    this.hash?.update(buffer);
-    this.bytes += buffer.length;
-  }
-
-  /** Closes the file; when it is complete, hashes it (or starts to). */
-  close(complete = true): void {
-    if (this.fd === null) return;
-    fs.closeSync(this.fd);
-    this.fd = null;
-    if (!complete) return;
-    this.sha256 = this.hash ? Promise.resolve(this.hash.digest("hex")) : sha256File(this.temp);
-    this.sha256.catch(() => {}); // awaited by commit()
-  }
-}
-
-export class Staging {
-  private pending: StagedFile[] = [];
-  /** The files commit() put in place, and the CSV the run read: what the manifest records. */
-  committed: StagedFile[] = [];
-  input?: { file: string; sha256: Promise<string>; bytes: number; rows: number };
-  /** Files this run makes obsolete: removed by commit(), with the new ones in place. */
-  obsolete: string[] = [];
-
-  /** Starts a temporary file that commit() will rename to `final`; a streamed one is hashed at the end. */
-  open(final: string, hashWhileWriting = false): StagedFile {
-    fs.mkdirSync(path.dirname(final), { recursive: true });
-    const temp = path.join(path.dirname(final), `.${path.basename(final)}.${process.pid}.etl-tmp`);
-    for (const old of this.pending.filter((p) => p.final === final)) old.close(false); // written again
-    this.pending = this.pending.filter((p) => p.final !== final);
-    const file = new StagedFile(temp, final, hashWhileWriting);
-    this.pending.push(file);
-    return file;
-  }
-
-  write(final: string, ...parts: (string | Uint8Array)[]): StagedFile {
-    const file = this.open(final, true);
-    try {
-      for (const part of parts) file.write(part);
-    } finally {
-      file.close();
-    }
-    return file;
-  }
-
-  /** np.save(final, array.reshape(shape)) */
-  writeArray(final: string, array: Float32Array, shape: number[]): void {
-    this.write(final, ...npyBytes(array, shape)).shape = shape;
-  }
-
-  /** Renames every file into place once its sha256 is known (the helper thread reads a big one under its temporary name). */
-  async commit(): Promise<void> {
-    for (const file of this.pending) file.close();
-    await Promise.all(this.pending.map((file) => file.sha256));
-    for (const file of this.pending) fs.renameSync(file.temp, file.final);
-    for (const file of this.obsolete) fs.rmSync(file, { force: true });
-    this.committed.push(...this.pending);
-    this.pending = [];
-  }
-
-  discard(): void {
-    for (const file of this.pending) {
-      file.close(false);
-      fs.rmSync(file.temp, { force: true });
-    }
-    this.pending = [];
-  }
-}
-
-const TEMP_FILE = /^\.(.+)\.(\d+)\.etl-tmp$/; // .X_train.npy.<pid>.etl-tmp
-
-/** Removes temporary files left by a run that was killed (its process is gone). */
-export function removeStaleTemps(paths: Paths): void {
-  for (const dir of [path.dirname(paths.raw), paths.transformDir, paths.loaderDir, paths.inferenceDir, path.dirname(paths.manifest)]) {
-    for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-      const pid = TEMP_FILE.exec(name)?.[2];
-      if (pid && !processIsAlive(Number(pid))) fs.rmSync(path.join(dir, name), { force: true });
-    }
-  }
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/** Fails with the command that makes `file` when an earlier step has not been run. */
-function requireArtifact(file: string, step: Step): void {
-  if (!fs.existsSync(file)) throw new EtlError(`Missing ${shown(file)}: run npx tsx etl.ts ${step}`);
-}
-
-// ---- A helper thread, on the other core -------------------------------------------------------
-// Two jobs would hold this thread up at millions of rows: the sha256 of every big file, for the
-// manifest, and the imputer's medians. A worker thread does them meanwhile. Its code is plain
-// JavaScript in a string, since tsx does not load TypeScript into workers; the median it
-// computes is this file's own median() function, passed along as its source text.
-
-function helperSource(): string {
-  return `
-const { parentPort } = require("node:worker_threads");
-const { createHash } = require("node:crypto");
-const fs = require("node:fs");
-const orderedBits = ${orderedBits};
-${median}
-parentPort.on("message", (job) => {
-  if (job.file === undefined) {
-    parentPort.postMessage({ id: job.id, value: median(new Float32Array(job.buffer, job.offset, job.length)) });
-    return;
-  }
-  const hash = createHash("sha256");
-  fs.createReadStream(job.file, { highWaterMark: 1 << 20 })
-    .on("data", (chunk) => hash.update(chunk))
-    .on("end", () => parentPort.postMessage({ id: job.id, value: hash.digest("hex") }))
-    .on("error", (err) => parentPort.postMessage({ id: job.id, error: err.message }));
-});`;
-}
-
-type HelperAnswer = { value?: string | number; error?: string };
-let helper: { worker: Worker; next: number; waiting: Map<number, (answer: HelperAnswer) => void> } | null = null;
-
-/** Sends `job` to the helper thread, started on first use, and resolves with its answer. */
-function onHelper<T>(job: object): Promise<T> {
-  if (!helper) {
-    const worker = new Worker(helperSource(), { eval: true });
-    const waiting = new Map<number, (answer: HelperAnswer) => void>();
-    worker.on("message", (answer: HelperAnswer & { id: number }) => {
-      waiting.get(answer.id)!(answer);
-      waiting.delete(answer.id);
-      if (waiting.size === 0) worker.unref(); // idle: let the process end
-    });
-    helper = { worker, next: 0, waiting };
-  }
-  const { worker, waiting } = helper;
-  const id = helper.next++;
-  worker.ref(); // an answer is owed: keep the process alive for it
-  return new Promise((resolve, reject) => {
-    waiting.set(id, ({ value, error }) => (error === undefined ? resolve(value as T) : reject(new Error(error))));
-    worker.postMessage({ id, ...job });
-  });
-}
-
-/** The file's sha256, hex: at once for a small file, else on the helper thread. */
-export function sha256File(file: string): Promise<string> {
-  if (fs.statSync(file).size < 1 << 22) return Promise.resolve(createHash("sha256").update(fs.readFileSync(file)).digest("hex"));
-  return onHelper<string>({ file });
-}
-
-/** median(values) on the helper thread; `values` must be a view of a SharedArrayBuffer. */
-export function medianOnHelper(values: Float32Array): Promise<number> {
-  return onHelper<number>({ buffer: values.buffer, offset: values.byteOffset, length: values.length });
-}
-
-// ---- Printing ---------------------------------------------------------------------------------
-
-/** Prints a right-aligned text table, as pandas prints a frame. */
-export function formatTable(header: string[], rows: string[][]): string {
-  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
-  const line = (cells: string[]) => cells.map((c, j) => c.padStart(widths[j])).join("  ");
-  return [line(header), ...rows.map(line)].join("\n");
-}
-
-/** One updating status line on a terminal; silent when stderr is a file or a pipe. */
-class Progress {
-  private last = 0;
-  private readonly started = performance.now();
-  constructor(private readonly label: string) {}
-
-  update(rows: number, fraction: number): void {
-    const now = performance.now();
-    if (!process.stderr.isTTY || now - this.last < 200) return;
-    this.last = now;
-    const rate = Math.round(rows / ((now - this.started) / 1000));
-    process.stderr.write(
-      `\r${this.label}: ${rows.toLocaleString("en-US")} rows, ${(100 * fraction).toFixed(0)}%, ` +
-        `${rate.toLocaleString("en-US")} rows/s\x1b[K`,
-    );
-  }
-
-  done(): void {
-    if (process.stderr.isTTY && this.last > 0) process.stderr.write("\r\x1b[K");
-  }
-}
-
-// ================================================================================================
-// 1. Extract: CSV -> table (kept in typed arrays) and data/ccr_raw.json
-// ================================================================================================
+// ## Step 1: Extract. CSV -> table (kept in typed arrays) and data/ccr_raw.json
+//
 // The CSV is streamed through papaparse a chunk at a time. Memory holds only the columns later
 // steps need, as float32 in one typed array, never the file's text or an object per row; the
 // raw artifact (pandas' "split" JSON, one row per line) is written as the rows arrive.
@@ -434,171 +117,71 @@ const NA_STRINGS = new Set([
   "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
   "<NA>", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null",
 ]);
+
 const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/; // written to JSON as it is
+
 const CSV_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/; //      what read_csv takes as a number
+
 const INFINITIES = new Set(["inf", "-inf", "+inf", "Inf", "-Inf", "+Inf", "Infinity", "-Infinity", "+Infinity"]);
+
 const HEAD_ROWS = 3;
 
-// ---- Reading the file ---------------------------------------------------------------------------
-
-type Newline = "\n" | "\r\n" | "\r";
-
-/** Looks at the file's start: rejects binary data and finds the line ending papaparse should use. */
-function sniffCsv(file: string): { newline: Newline; empty: boolean } {
-  const fd = fs.openSync(file, "r");
-  const bytes = Buffer.alloc(1 << 16);
-  const length = fs.readSync(fd, bytes, 0, bytes.length, 0);
-  fs.closeSync(fd);
-  // A decoder, not toString(): a character cut in two at the 64 KB mark is held back, not garbled.
-  const text = new StringDecoder("utf8").write(bytes.subarray(0, length)).replace(/^\uFEFF/, "");
-  const lf = text.indexOf("\n");
-  const newline = lf > 0 && text[lf - 1] === "\r" ? "\r\n" : lf < 0 && text.includes("\r") ? "\r" : "\n";
-  const bad = firstNonText(text);
-  if (bad >= 0) throw notText(file, 1 + text.slice(0, bad).split(newline === "\r" ? "\r" : "\n").length - 1);
-  return { newline, empty: text.trim() === "" };
-}
-
-/** Where a NUL or an undecodable byte is (-1: nowhere): either means the file is not UTF-8 text. */
-function firstNonText(text: string): number {
-  const nul = text.indexOf("\0");
-  const undecodable = text.indexOf("\uFFFD");
-  return nul < 0 ? undecodable : undecodable < 0 ? nul : Math.min(nul, undecodable);
-}
-
-function notText(file: string, line: number): EtlError {
-  return new EtlError(`${shown(file)} line ${line}: this is not UTF-8 text (binary data or another encoding); save the file as UTF-8 CSV`);
-}
-
 /**
- * The 1-based line of each character offset (ascending) in the file's text, BOM left out; an
- * offset on a line break or a blank line counts as the line of the next character on it. Only
- * errors need line numbers, so rather than count them for every row this reads the file again.
+ * Streams `config.csv` into a Table and writes data/ccr_raw.json through `staging`.
+ *   table.values: (nRows, features + 1) float32, row-major, the target last
  */
-async function linesAt(file: string, newline: Newline, offsets: number[]): Promise<number[]> {
-  const lines: number[] = [];
-  let line = 1;
-  let offset = 0;
-  for await (const chunk of fs.createReadStream(file, { encoding: "utf8" })) {
-    const text = offset === 0 ? (chunk as string).replace(/^\uFEFF/, "") : (chunk as string);
-    for (let i = 0; i < text.length && lines.length < offsets.length; i++) {
-      const c = text[i];
-      if (offset + i >= offsets[lines.length] && c !== "\n" && c !== "\r") {
-        lines.push(line);
-        i--; // the next offset may be this same character
-        continue;
-      }
-      if (c === "\n" || (c === "\r" && newline === "\r")) line++;
+export async function extract(config: Config, staging: Staging, paths: Paths = PATHS): Promise<Table> {
+  const file = config.csv;
+  const { builder, table, sha256 } = await readCsv(file, config, (header) => keptColumns(file, header, config), () => staging.open(paths.raw));
+  staging.input = { file, sha256, bytes: fs.statSync(file).size, rows: table.nRows };
+  const dtypes = { int: "int64", float: "float64", text: "object" };
+  console.log(`Extract: ${table.nRows} rows x ${table.columns.length} columns from ${shown(file)} -> ${shown(paths.raw)}`);
+  console.log(`  dtypes: ${table.columns.map((name, j) => `${name} ${dtypes[builder.kinds[j]]}`).join(", ")}`);
+  console.log(formatTable(["", ...table.columns], builder.head.map((cells, i) => [String(i), ...cells])));
+  return table;
+}
+
+/** The columns later steps need: the features (all but the target and --drop, for "all"), then the target. */
+export function keptColumns(file: string, header: string[], config: Config): string[] {
+  const where = `${shown(file)} line 1 (header)`;
+  const unknown = [config.target, ...(config.features === "all" ? [] : config.features), ...config.drop].filter((name) => !header.includes(name));
+  if (unknown.length > 0) {
+    throw new EtlError(`${where}: missing column${unknown.length > 1 ? "s" : ""} ${[...new Set(unknown)].join(", ")}; the file has ${header.join(", ")}`);
+  }
+  const features = (config.features === "all" ? header : config.features).filter((name) => name !== config.target && !config.drop.includes(name));
+  if (features.length === 0) throw new EtlError(`${where}: no feature columns are left; name some with --features`);
+  return [...features, config.target];
+}
+
+/** The header must name each column once. */
+function checkHeader(file: string, header: string[]): string[] {
+  const where = `${shown(file)} line 1 (header)`;
+  const blank = header.findIndex((name) => name.trim() === "");
+  if (blank >= 0) throw new EtlError(`${where}: column ${blank + 1} has no name`);
+  const duplicate = header.find((name, j) => header.indexOf(name) !== j);
+  if (duplicate !== undefined) throw new EtlError(`${where}: column '${duplicate}' appears twice; rename one`);
+  return header;
+}
+
+/** Every target cell must be a number; a feature column must be all numbers or all text. */
+async function checkKeptColumns(file: string, newline: Newline, builder: TableBuilder, target: string): Promise<void> {
+  const at = async (rows: number[]) => {
+    const lines = await linesOfRows(file, newline, rows);
+    return `${shown(file)} line${lines.length > 1 ? "s" : ""} ${lines.join(", ")}`;
+  };
+  for (let k = 0; k < builder.kept.length; k++) {
+    const name = builder.kept[k];
+    const text = builder.firstText[k];
+    const value = () => JSON.stringify(builder.firstTextValue(k)); // quoted; a line break shows as \n
+    if (name === target && builder.missingRows[k].length > 0) {
+      throw new EtlError(`${await at(builder.missingRows[k])}: column ${name}, the target, is blank or missing; every row needs a target value`);
     }
-    offset += text.length;
-  }
-  while (lines.length < offsets.length) lines.push(line);
-  return lines;
-}
-
-/** The 1-based lines on which papaparse's rows `rows` (ascending; the header is row 0) start. */
-async function linesOfRows(file: string, newline: Newline, rows: number[]): Promise<number[]> {
-  const starts: number[] = []; // where each row's predecessor ends, in characters of the BOM-less text
-  let seen = 0;
-  if (rows[0] === 0) starts.push(0);
-  await new Promise<void>((resolve) => {
-    Papa.parse<string[]>(fs.createReadStream(file, { encoding: "utf8" }), {
-      delimiter: ",", newline, skipEmptyLines: true,
-      beforeFirstChunk: (chunk) => chunk.replace(/^\uFEFF/, ""),
-      step: (result, parser) => {
-        if (rows.includes(++seen)) starts.push(result.meta.cursor);
-        if (starts.length === rows.length) parser.abort();
-      },
-      complete: () => resolve(),
-    });
-  });
-  return linesAt(file, newline, starts);
-}
-
-// ---- Writing the raw JSON -----------------------------------------------------------------------
-// At a million rows, building a string per row (a regex, a Number() and a join per cell) costs
-// more than parsing the CSV. Instead one pass over each cell's characters checks that it is a
-// plain number, computes its value and copies its bytes into a buffer bound for the file.
-
-/** Bytes on their way to a file (or nowhere, for null), a buffer at a time. */
-class ByteWriter {
-  readonly bytes = Buffer.allocUnsafe(1 << 20);
-  pos = 0;
-  constructor(private readonly file: StagedFile | null) {}
-
-  /** Makes room for `n` more bytes. */
-  reserve(n: number): void {
-    if (this.pos + n > this.bytes.length) this.flush();
-  }
-
-  text(s: string): void {
-    if (3 * s.length > this.bytes.length / 2) {
-      this.flush();
-      this.file?.write(s);
-      return;
+    if (text >= 0 && (name === target || builder.firstNumber[k] >= 0)) {
+      const why = name === target ? "the target must be a number" : "the column's other cells are numbers";
+      throw new EtlError(`${await at([text])}: column ${name} is ${value()}, not a finite number; ${why}`);
     }
-    this.reserve(3 * s.length); // UTF-8 takes at most 3 bytes per UTF-16 unit
-    this.pos += this.bytes.write(s, this.pos);
-  }
-
-  flush(): void {
-    this.file?.write(this.bytes.subarray(0, this.pos));
-    this.pos = 0;
   }
 }
-
-const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
-const MAX_PLAIN_BYTES = 17; // "-", 15 digits, "."
-
-/**
- * Reads a cell that is a plain decimal (-?digits[.digits], at most 15 digits, valid JSON) and
- * copies its characters to `out`; NaN, and nothing copied, for anything else. Such a number is
- * m / 10^k with m < 2^53 and k <= 15, both exact doubles, and IEEE division rounds the quotient
- * correctly: the result is exactly Number(cell), and what pandas reads. Its second result, in
- * `scannedFloat`, says whether the cell had a "." (5.0 makes a float64 column, 5 does not).
- */
-let scannedFloat = false;
-function scanPlainNumber(cell: string, out: ByteWriter): number {
-  const bytes = out.bytes;
-  let pos = out.pos;
-  let i = 0;
-  let c = cell.charCodeAt(0);
-  const negative = c === 45; // -
-  if (negative) {
-    bytes[pos++] = c;
-    c = cell.charCodeAt(++i);
-  }
-  if (!(c >= 48 && c <= 57)) return NaN; // a number starts with a digit
-  if (c === 48 && i + 1 < cell.length && cell.charCodeAt(i + 1) !== 46) return NaN; // "07" is not JSON
-  let mantissa = 0;
-  let digits = 0;
-  let decimals = -1; // digits after the ".", -1 before one is seen
-  for (; i < cell.length; i++) {
-    c = cell.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      mantissa = mantissa * 10 + (c - 48);
-      if (++digits > 15) return NaN;
-      if (decimals >= 0) decimals++;
-    } else if (c === 46 && decimals < 0) {
-      decimals = 0;
-    } else {
-      return NaN;
-    }
-    bytes[pos++] = c;
-  }
-  if (decimals === 0) return NaN; // "5." is not JSON
-  out.pos = pos;
-  scannedFloat = decimals > 0;
-  const value = decimals > 0 ? mantissa / POW10[decimals] : mantissa;
-  return negative ? -value : value;
-}
-
-/** A float as JSON that pandas reads back as float64 (5 would come back int64: write 5.0). */
-function floatText(value: number): string {
-  const text = String(value);
-  return /[.e]/.test(text) ? text : text + ".0";
-}
-
-// ---- Building the table -------------------------------------------------------------------------
 
 /**
  * Takes the CSV a row at a time: infers each column's pandas dtype, keeps the feature and
@@ -741,22 +324,601 @@ class TableBuilder {
   }
 }
 
-// ---- The step -----------------------------------------------------------------------------------
+// ## Step 2: Transform. split -> impute and encode -> scale -> .npy
+
+/** The transformed arrays. X_*: (n, d) float32 row-major; y_*: (n,) float32. */
+export interface Arrays {
+  xTrain: Float32Array;
+  xVal: Float32Array;
+  yTrain: Float32Array;
+  yVal: Float32Array;
+  nFeatures: number;
+}
+
+/** Splits, imputes, encodes and scales the table; writes the arrays and the fitted state. */
+export async function transform(table: Table, config: Config, staging: Staging, paths: Paths = PATHS): Promise<Arrays> {
+  // The table is float32 already: what the model trains in, and what the original's
+  // to_numpy(dtype=float32) gives. Its columns are the features, in order, then the target.
+  const { order, train, test } = trainTestSplit(table.nRows, config.testSize, config.seed);
+  // In permutation order the validation rows come first: both splits are views of one array.
+  const { X: raw, y } = reorderRows(table, order);
+  const width = table.kept.length - 1;
+  const { imputer, encoder, fitted } = fitImputerAndEncoder(table, raw.subarray(test.length * width), config.impute);
+  // Blanks need the imputer's statistics now; without blanks they change no value, and scaling
+  // goes ahead while the helper thread computes them.
+  if (table.missing > 0) await fitted;
+  const columns = encodedColumns(imputer, encoder);
+  const d = columns.length;
+  const X = encodeFeatures(table, raw, imputer, encoder);
+  const xVal = X.subarray(0, test.length * d);
+  const xTrain = X.subarray(test.length * d);
+  const yVal = y.subarray(0, test.length);
+  const yTrain = y.subarray(test.length);
+
+  const scaler = fitStandardScaler(xTrain, d);
+  const trainAfter = standardize(xTrain, scaler);
+  standardize(xVal, scaler);
+
+  staging.writeArray(paths.xTrain, xTrain, [train.length, d]);
+  staging.writeArray(paths.xVal, xVal, [test.length, d]);
+  staging.writeArray(paths.yTrain, yTrain, [train.length]);
+  staging.writeArray(paths.yVal, yVal, [test.length]);
+  const scalerJson = {
+    mean_: [...scaler.mean_],
+    var_: [...scaler.var_],
+    scale_: [...scaler.scale_],
+    n_samples_seen_: scaler.n_samples_seen_,
+    n_features_in_: d,
+    feature_names_in_: columns,
+    with_mean: true,
+    with_std: true,
+  };
+  staging.write(paths.scaler, JSON.stringify(scalerJson, null, 2) + "\n");
+  await fitted;
+  staging.write(paths.imputer, JSON.stringify(imputer, null, 2) + "\n");
+  staging.write(paths.encoder, JSON.stringify({ ...encoder, drop: "first", handle_unknown: "ignore" }, null, 2) + "\n");
+  staging.write(paths.featureColumns, JSON.stringify(columns, null, 2)); // as json.dump(indent=2)
+
+  printTransform(columns, scaler, trainAfter, { xTrain, xVal, yTrain, yVal, nFeatures: d });
+  return { xTrain, xVal, yTrain, yVal, nFeatures: d };
+}
 
 /**
- * Streams `config.csv` into a Table and writes data/ccr_raw.json through `staging`.
- *   table.values: (nRows, features + 1) float32, row-major, the target last
+ * Row indices as train_test_split(test_size, random_state=seed) picks them: the test rows are
+ * the first ceil(testSize * n) of one permutation, the train rows the rest, both in that order.
  */
-export async function extract(config: Config, staging: Staging, paths: Paths = PATHS): Promise<Table> {
-  const file = config.csv;
-  const { builder, table, sha256 } = await readCsv(file, config, (header) => keptColumns(file, header, config), () => staging.open(paths.raw));
-  staging.input = { file, sha256, bytes: fs.statSync(file).size, rows: table.nRows };
-  const dtypes = { int: "int64", float: "float64", text: "object" };
-  console.log(`Extract: ${table.nRows} rows x ${table.columns.length} columns from ${shown(file)} -> ${shown(paths.raw)}`);
-  console.log(`  dtypes: ${table.columns.map((name, j) => `${name} ${dtypes[builder.kinds[j]]}`).join(", ")}`);
-  console.log(formatTable(["", ...table.columns], builder.head.map((cells, i) => [String(i), ...cells])));
-  return table;
+export function trainTestSplit(n: number, testSize: number, seed: number): { order: Uint32Array; train: Uint32Array; test: Uint32Array } {
+  const nTest = Math.ceil(testSize * n);
+  if (n - nTest < 1) {
+    throw new EtlError(
+      `${n} row${n === 1 ? "" : "s"} cannot be split with --test-size ${testSize}: validation takes ` +
+        `ceil(${testSize} x ${n}) = ${nTest} and train would be empty; add rows or lower --test-size`,
+    );
+  }
+  const order = permutation(n, new MT19937(seed));
+  return { order, test: order.subarray(0, nTest), train: order.subarray(nTest) };
 }
+
+/**
+ * The table's rows in `order`, as features and target.
+ *   table.values: (nRows, d + 1) float32, the d features then the target
+ *   returns X: (nRows, d) float32 row-major, y: (nRows,) float32; row i is table row order[i]
+ * It reads the table front to back and writes each row to its place: at a million rows that is
+ * twice as fast as reading rows at random, because writes need not wait for memory.
+ */
+export function reorderRows(table: Table, order: Uint32Array): { X: Float32Array; y: Float32Array } {
+  const width = table.kept.length;
+  const d = width - 1;
+  const place = new Uint32Array(order.length);
+  for (let i = 0; i < order.length; i++) place[order[i]] = i;
+  const values = table.values;
+  const X = new Float32Array(table.nRows * d);
+  const y = new Float32Array(table.nRows);
+  for (let row = 0; row < table.nRows; row++) {
+    const from = row * width;
+    const to = place[row] * d;
+    for (let j = 0; j < d; j++) X[to + j] = values[from + j];
+    y[place[row]] = values[from + d];
+  }
+  return { X, y };
+}
+
+// ### SimpleImputer and OneHotEncoder
+//
+// Fitted on the train rows only, like the scaler below and for the same reason. (The Python
+// original's variant imputed before splitting, which lets validation rows shape the training data.)
+
+/** SimpleImputer(strategy)'s learned state: what a missing cell of each numeric feature becomes. */
+export interface Imputer {
+  strategy: "median" | "mean";
+  feature_names_in_: string[]; // the numeric feature columns, in X's order
+  statistics_: number[]; //     float64, one per column
+}
+
+/** OneHotEncoder(drop="first", handle_unknown="ignore")'s learned state. */
+export interface Encoder {
+  feature_names_in_: string[]; // the text feature columns, in X's order
+  categories_: string[][]; //    per column, its distinct train values, sorted
+}
+
+/** The median or the mean of float32 values, in float64. */
+export function statistic(values: Float32Array, strategy: "median" | "mean"): number {
+  if (strategy === "median") return median(values);
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i];
+  return sum / values.length;
+}
+
+/**
+ * Fits the imputer and the encoder on the train rows. The imputer's statistics_ are complete
+ * once `fitted` resolves: at a million rows the medians are computed on the helper thread.
+ *   rawTrain: (nTrain, table.kept.length - 1) float32, as reorderRows lays the feature columns out
+ */
+export function fitImputerAndEncoder(
+  table: Table, rawTrain: Float32Array, strategy: "median" | "mean",
+): { imputer: Imputer; encoder: Encoder; fitted: Promise<void> } {
+  const width = table.kept.length - 1;
+  const nTrain = rawTrain.length / width;
+  const imputer: Imputer = { strategy, feature_names_in_: [], statistics_: [] };
+  const encoder: Encoder = { feature_names_in_: [], categories_: [] };
+  const elsewhere = strategy === "median" && nTrain >= 1 << 17; // below that, a thread costs more than it saves
+  // Each column's non-missing train values, gathered in one pass over the rows: (width, nTrain).
+  const present = new Float32Array(elsewhere ? new SharedArrayBuffer(4 * width * nTrain) : new ArrayBuffer(4 * width * nTrain));
+  const counts = new Int32Array(width);
+  for (let i = 0; i < rawTrain.length; i += width) {
+    for (let k = 0; k < width; k++) {
+      const value = rawTrain[i + k];
+      if (value === value) present[k * nTrain + counts[k]++] = value;
+    }
+  }
+  const statistics: Promise<number>[] = [];
+  for (let k = 0; k < width; k++) {
+    const name = table.kept[k];
+    const text = table.text[k];
+    if (text === null) {
+      if (counts[k] === 0) throw new EtlError(`column ${name} is blank in every train row, so there is nothing to impute it from; leave it out with --drop ${name}`);
+      imputer.feature_names_in_.push(name);
+      const values = present.subarray(k * nTrain, k * nTrain + counts[k]);
+      statistics.push(elsewhere ? medianOnHelper(values) : Promise.resolve(statistic(values, strategy)));
+    } else {
+      const seen = new Uint8Array(text.length);
+      for (let i = k; i < rawTrain.length; i += width) if (rawTrain[i] === rawTrain[i]) seen[rawTrain[i]] = 1;
+      encoder.feature_names_in_.push(name);
+      encoder.categories_.push(text.filter((_, code) => seen[code]).sort()); // UTF-16 order, as Python's for most text
+    }
+  }
+  const fitted = Promise.all(statistics).then((values) => void (imputer.statistics_ = values));
+  return { imputer, encoder, fitted };
+}
+
+/** X's column names: the numeric features, then `<column>_<value>` per category but the first. */
+export function encodedColumns(imputer: Imputer, encoder: Encoder): string[] {
+  const oneHot = encoder.feature_names_in_.flatMap((name, t) => encoder.categories_[t].slice(1).map((value) => `${name}_${value}`));
+  return [...imputer.feature_names_in_, ...oneHot];
+}
+
+/**
+ * The model's input: numeric features with blanks imputed, then each text feature one-hot, a
+ * missing or never-seen value (and the dropped first category) all zeros.
+ *   raw: (n, table.kept.length - 1) float32, as reorderRows lays the feature columns out
+ *   returns X: (n, encodedColumns().length) float32, row-major; `raw` itself when there is no text
+ */
+export function encodeFeatures(table: Table, raw: Float32Array, imputer: Imputer, encoder: Encoder): Float32Array {
+  const width = table.kept.length - 1;
+  const n = raw.length / width;
+  const numeric = imputer.feature_names_in_.map((name) => table.kept.indexOf(name));
+  if (table.missing > 0) {
+    const fill = new Float32Array(width).fill(NaN); // per raw column: what replaces a missing cell
+    numeric.forEach((k, c) => (fill[k] = imputer.statistics_[c]));
+    for (let i = 0; i < raw.length; i += width) {
+      for (let k = 0; k < width; k++) if (raw[i + k] !== raw[i + k]) raw[i + k] = fill[k]; // text codes stay NaN
+    }
+  }
+  if (encoder.feature_names_in_.length === 0) return raw; // all numeric, in order: nothing to move
+  const d = encodedColumns(imputer, encoder).length;
+  const X = new Float32Array(n * d);
+  for (let c = 0; c < numeric.length; c++) {
+    for (let i = 0; i < n; i++) X[i * d + c] = raw[i * width + numeric[c]];
+  }
+  let offset = numeric.length;
+  encoder.feature_names_in_.forEach((name, t) => {
+    const k = table.kept.indexOf(name);
+    const categories = encoder.categories_[t];
+    // This table's text codes -> their one-hot column, or -1 for zeros.
+    const column = Int32Array.from(table.text[k] ?? [], (value) => {
+      const c = categories.indexOf(value);
+      return c > 0 ? offset + c - 1 : -1;
+    });
+    for (let i = 0; i < n; i++) {
+      const code = raw[i * width + k];
+      if (code === code && column[code] >= 0) X[i * d + column[code]] = 1;
+    }
+    offset += categories.length - 1;
+  });
+  return X;
+}
+
+// ### StandardScaler
+//
+// Fitted on the train rows only: statistics that had seen the validation rows would leak them
+// into training and make the validation score look better than it will be on new data.
+
+/** Learned state, named as scikit-learn names it. mean_, var_, scale_: (nFeatures,) float64. */
+export interface StandardScaler {
+  mean_: Float64Array;
+  var_: Float64Array;
+  scale_: Float64Array;
+  n_samples_seen_: number;
+}
+
+/**
+ * StandardScaler().fit(X) for X: (n, d) float32, row-major. As scikit-learn does it: float64
+ * sums (NumPy reduces axis 0 of a C-ordered array row by row, so a plain loop gives its bits),
+ * the biased variance with the two-pass correction term, and scale 1 for a column that is
+ * constant up to rounding, so that dividing by it changes nothing.
+ */
+export function fitStandardScaler(X: Float32Array, d: number): StandardScaler {
+  const n = X.length / d;
+  const sum = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) sum[j] += X[i * d + j];
+  const mean = sum.map((s) => s / n);
+  const correction = new Float64Array(d);
+  const squares = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) {
+      const centered = X[i * d + j] - mean[j];
+      correction[j] += centered;
+      squares[j] += centered * centered;
+    }
+  }
+  const variance = squares.map((s, j) => (s - (correction[j] * correction[j]) / n) / n);
+  const eps = 2 ** -52;
+  const scale = variance.map((v, j) => {
+    const constantBound = n * eps * v + (n * mean[j] * eps) ** 2; // sklearn's _is_constant_feature
+    return v <= constantBound ? 1 : Math.sqrt(v);
+  });
+  return { mean_: mean, var_: variance, scale_: scale, n_samples_seen_: n };
+}
+
+/**
+ * (X - mean_) / scale_, in place, as scikit-learn 1.8 computes it for float32 input: mean_ and
+ * scale_ are rounded to float32 first and each operation is rounded to float32 (Math.fround).
+ * Returns each scaled column's mean and standard deviation, which for the train rows should
+ * come out at 0 and 1: the cheapest place to measure them is here, while the values go by.
+ */
+export function standardize(X: Float32Array, scaler: StandardScaler): { mean: Float64Array; std: Float64Array } {
+  const d = scaler.mean_.length;
+  const n = X.length / d;
+  const mean = Float32Array.from(scaler.mean_);
+  const scale = Float32Array.from(scaler.scale_);
+  const sums = new Float64Array(d);
+  const squares = new Float64Array(d);
+  for (let i = 0; i < X.length; i += d) {
+    for (let j = 0; j < d; j++) {
+      const scaled = (X[i + j] = Math.fround(X[i + j] - mean[j]) / scale[j]);
+      sums[j] += scaled;
+      squares[j] += scaled * scaled;
+    }
+  }
+  const after = sums.map((s) => s / n);
+  return { mean: after, std: squares.map((s, j) => Math.sqrt(Math.max(s / n - after[j] ** 2, 0))) }; // E[x²] - E[x]²: enough to read 0 and 1
+}
+
+// ## Step 3: Load. arrays -> mini-batches, as a PyTorch DataLoader (drop_last=False) cuts them
+
+export interface BatchOptions {
+  batchSize: number;
+  shuffle: boolean;
+  seed: number;
+  epoch: number;
+}
+
+/**
+ * The row order for one epoch. Shuffled orders come from MT19937 seeded with [seed, epoch]:
+ * a new order every epoch, the same one on every run, and reproducible in NumPy as
+ * np.random.RandomState([seed, epoch]).permutation(n).
+ */
+export function epochOrder(n: number, { shuffle, seed, epoch }: BatchOptions): Uint32Array | null {
+  return shuffle ? permutation(n, new MT19937([seed, epoch])) : null;
+}
+
+/**
+ * Yields every row once, batchSize rows at a time, the last batch short.
+ *   X: (n, d) float32 row-major, y: (n,) float32
+ *   yields x: (b, d) float32, y: (b, 1) float32. In file order they are views, not copies.
+ */
+export function* batches(X: Float32Array, y: Float32Array, options: BatchOptions): Generator<{ x: Float32Array; y: Float32Array }> {
+  const n = y.length;
+  const d = X.length / n;
+  const order = epochOrder(n, options);
+  for (let start = 0; start < n; start += options.batchSize) {
+    const end = Math.min(start + options.batchSize, n);
+    if (!order) {
+      yield { x: X.subarray(start * d, end * d), y: y.subarray(start, end) };
+      continue;
+    }
+    const x = new Float32Array((end - start) * d);
+    const yBatch = new Float32Array(end - start);
+    for (let i = 0; i < end - start; i++) {
+      const row = order[start + i];
+      for (let j = 0; j < d; j++) x[i * d + j] = X[row * d + j];
+      yBatch[i] = y[row];
+    }
+    yield { x, y: yBatch };
+  }
+}
+
+/** The original's loader metadata, plus num_samples and drop_last. */
+export function loaderInfo(X: Float32Array, y: Float32Array, options: BatchOptions) {
+  const n = y.length;
+  const d = X.length / n;
+  // A batch's shape does not depend on the order: look at the first one in file order rather
+  // than shuffle every row to see 32 of them.
+  const first = batches(X, y, { ...options, shuffle: false }).next().value!;
+  return {
+    batch_size: options.batchSize,
+    num_workers: 0,
+    shuffle_train: options.shuffle,
+    num_batches: Math.ceil(n / options.batchSize),
+    example_batch_X_shape: [first.y.length, d],
+    example_batch_y_shape: [first.y.length, 1],
+    num_samples: n,
+    drop_last: false,
+  };
+}
+
+export function load(arrays: Arrays, config: Config, staging: Staging, paths: Paths = PATHS): void {
+  const common = { batchSize: config.batchSize, seed: config.seed, epoch: 0 };
+  const train = loaderInfo(arrays.xTrain, arrays.yTrain, { ...common, shuffle: config.shuffleTrain });
+  const val = loaderInfo(arrays.xVal, arrays.yVal, { ...common, shuffle: false });
+  staging.write(paths.trainLoaderInfo, JSON.stringify(train, null, 2));
+  staging.write(paths.valLoaderInfo, JSON.stringify(val, null, 2));
+  console.log(`\nLoad: batch size ${config.batchSize}, drop_last false`);
+  console.log(`  train: ${train.num_samples} rows in ${train.num_batches} batches, shuffled each epoch; first batch x ${JSON.stringify(train.example_batch_X_shape)} y ${JSON.stringify(train.example_batch_y_shape)}`);
+  console.log(`  val:   ${val.num_samples} rows in ${val.num_batches} batches, file order;       first batch x ${JSON.stringify(val.example_batch_X_shape)} y ${JSON.stringify(val.example_batch_y_shape)}`);
+}
+
+/** Reads the transform step's arrays back from disk, for `etl.ts load` on its own. */
+export function readArrays(paths: Paths = PATHS): Arrays {
+  const xTrain = readNpy(paths.xTrain);
+  const xVal = readNpy(paths.xVal);
+  const yTrain = readNpy(paths.yTrain);
+  const yVal = readNpy(paths.yVal);
+  const d = xTrain.shape[1];
+  if (d === undefined || xVal.shape[1] !== d || xTrain.shape[0] !== yTrain.shape[0] || xVal.shape[0] !== yVal.shape[0]) {
+    throw new EtlError(`${shown(paths.transformDir)}: the arrays' shapes do not agree; run npx tsx etl.ts transform`);
+  }
+  return { xTrain: xTrain.data, xVal: xVal.data, yTrain: yTrain.data, yVal: yVal.data, nFeatures: d };
+}
+
+// ## Step 4: Apply. new rows through the fitted transform, exactly as the validation rows went
+
+function readJson<T>(file: string, step: Step): T {
+  requireArtifact(file, step);
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as T;
+  } catch {
+    throw new EtlError(`${shown(file)}: not valid JSON; run npx tsx etl.ts ${step} to write it again`);
+  }
+}
+
+/**
+ * Reads `config.csv` (new rows) and writes X_new.npy, and y_new.npy when the target column is
+ * there, using only the fitted state in scaler.json, imputer.json and encoder.json.
+ */
+export async function apply(config: Config, staging: Staging, paths: Paths = PATHS): Promise<void> {
+  const scalerState = readJson<{ mean_: number[]; scale_: number[]; n_samples_seen_: number }>(paths.scaler, "transform");
+  const imputer = readJson<Imputer>(paths.imputer, "transform");
+  const encoder = readJson<Encoder>(paths.encoder, "transform");
+  const file = config.csv;
+  const features = [...imputer.feature_names_in_, ...encoder.feature_names_in_];
+  const keep = (header: string[]) => {
+    const missing = features.filter((name) => !header.includes(name));
+    if (missing.length > 0) {
+      throw new EtlError(`${shown(file)} line 1 (header): missing feature column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}, which the fitted transform needs; the file has ${header.join(", ")}`);
+    }
+    return [...features, config.target]; // a target the file lacks is a column of zeros, unused
+  };
+  const { table, sha256 } = await readCsv(file, config, keep, null, encoder.feature_names_in_);
+  const textual = imputer.feature_names_in_.find((name) => table.text[table.kept.indexOf(name)] !== null);
+  if (textual) throw new EtlError(`${shown(file)}: column ${textual} holds text, but it was numeric when the transform was fitted`);
+
+  // The rows stay in file order; reorderRows only parts the features from the target.
+  const identity = Uint32Array.from({ length: table.nRows }, (_, i) => i);
+  const { X: raw, y } = reorderRows(table, identity);
+  const X = encodeFeatures(table, raw, imputer, encoder);
+  const d = scalerState.mean_.length;
+  standardize(X, { mean_: Float64Array.from(scalerState.mean_), scale_: Float64Array.from(scalerState.scale_), var_: new Float64Array(d), n_samples_seen_: 0 });
+  staging.writeArray(paths.xNew, X, [table.nRows, d]);
+  const hasTarget = table.columns.includes(config.target);
+  if (hasTarget) staging.writeArray(paths.yNew, y, [table.nRows]);
+  else staging.obsolete.push(paths.yNew); // an older run's targets would not belong to these rows
+  staging.input = { file, sha256, bytes: fs.statSync(file).size, rows: table.nRows };
+  console.log(`Apply: ${table.nRows} rows from ${shown(file)} -> ${shown(paths.xNew)} (${table.nRows}, ${d})${hasTarget ? ` and ${shown(paths.yNew)}` : ""}`);
+}
+
+// # Part II: how it is made exact, fast and safe
+
+
+// ## Exact NumPy: the Mersenne Twister, the median, the .npy format
+//
+// scikit-learn's train_test_split(random_state=42) draws np.random.RandomState(42).permutation(n).
+// RandomState is the 32-bit Mersenne Twister (MT19937); replaying it word for word is the only
+// way to pick the same rows, and the same rows are what makes the artifacts byte-identical.
+
+const MT_N = 624;
+
+const MT_M = 397;
+
+export class MT19937 {
+  private readonly state = new Uint32Array(MT_N);
+  private index = MT_N;
+
+  /** An integer seeds as RandomState(seed) does; an array as RandomState([a, b, ...]). */
+  constructor(seed: number | number[]) {
+    if (typeof seed === "number") this.seedInteger(seed);
+    else this.seedArray(seed);
+  }
+
+  private seedInteger(seed: number): void {
+    const mt = this.state;
+    mt[0] = seed >>> 0;
+    for (let i = 1; i < MT_N; i++) {
+      const prev = mt[i - 1] ^ (mt[i - 1] >>> 30);
+      mt[i] = Math.imul(1812433253, prev) + i;
+    }
+    this.index = MT_N;
+  }
+
+  private seedArray(key: number[]): void {
+    const mt = this.state;
+    this.seedInteger(19650218);
+    let i = 1;
+    let j = 0;
+    for (let k = Math.max(MT_N, key.length); k > 0; k--) {
+      const prev = mt[i - 1] ^ (mt[i - 1] >>> 30);
+      mt[i] = (mt[i] ^ Math.imul(prev, 1664525)) + key[j] + j;
+      i++;
+      j++;
+      if (i >= MT_N) { mt[0] = mt[MT_N - 1]; i = 1; }
+      if (j >= key.length) j = 0;
+    }
+    for (let k = MT_N - 1; k > 0; k--) {
+      const prev = mt[i - 1] ^ (mt[i - 1] >>> 30);
+      mt[i] = (mt[i] ^ Math.imul(prev, 1566083941)) - i;
+      i++;
+      if (i >= MT_N) { mt[0] = mt[MT_N - 1]; i = 1; }
+    }
+    mt[0] = 0x80000000;
+  }
+
+  private twist(): void {
+    const mt = this.state;
+    for (let i = 0; i < MT_N; i++) {
+      const y = (mt[i] & 0x80000000) | (mt[(i + 1) % MT_N] & 0x7fffffff);
+      mt[i] = mt[(i + MT_M) % MT_N] ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
+    }
+    this.index = 0;
+  }
+
+  nextUint32(): number {
+    if (this.index >= MT_N) this.twist();
+    let y = this.state[this.index++];
+    y ^= y >>> 11;
+    y ^= (y << 7) & 0x9d2c5680;
+    y ^= (y << 15) & 0xefc60000;
+    y ^= y >>> 18;
+    return y >>> 0;
+  }
+}
+
+/** An integer in [0, max], drawn as NumPy's legacy random_interval: mask, then reject. */
+function boundedInteger(rng: MT19937, max: number): number {
+  let mask = max;
+  mask |= mask >>> 1;
+  mask |= mask >>> 2;
+  mask |= mask >>> 4;
+  mask |= mask >>> 8;
+  mask |= mask >>> 16;
+  for (;;) {
+    const value = (rng.nextUint32() & mask) >>> 0;
+    if (value <= max) return value;
+  }
+}
+
+/** np.random.RandomState(seed).permutation(n): Fisher-Yates from the last element down. */
+export function permutation(n: number, rng: MT19937): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = boundedInteger(rng, i);
+    const swap = order[i];
+    order[i] = order[j];
+    order[j] = swap;
+  }
+  return order;
+}
+
+/**
+ * The median of float32 values (the mean of the two middle ones for an even count), in float64,
+ * by radix select: two counting passes, no sort. Flip a float32's bits (all of them for a
+ * negative number, the sign bit for any other) and they order as unsigned integers exactly as
+ * the numbers do. Counting the values in each of 65,536 buckets of the top 16 bits finds the
+ * bucket that holds each middle value; counting again by the low 16 bits, within those buckets,
+ * finds the values themselves.
+ */
+export function median(values: Float32Array): number {
+  const n = values.length;
+  const bits = new Uint32Array(values.buffer, values.byteOffset, n);
+  const ranks = [(n - 1) >> 1, n >> 1]; // 0-based; the same rank twice when n is odd
+  const high = new Uint32Array(65536);
+  for (let i = 0; i < n; i++) high[orderedBits(bits[i]) >>> 16]++;
+  const bucket = ranks.map((rank) => {
+    let b = 0;
+    while (rank >= high[b]) rank -= high[b++];
+    return b;
+  });
+  const low = [new Uint32Array(65536), new Uint32Array(65536)];
+  for (let i = 0; i < n; i++) {
+    const key = orderedBits(bits[i]);
+    if (key >>> 16 === bucket[0]) low[0][key & 0xffff]++;
+    else if (key >>> 16 === bucket[1]) low[1][key & 0xffff]++;
+  }
+  const [lower, upper] = ranks.map((rank, r) => {
+    for (let b = 0; b < bucket[r]; b++) rank -= high[b]; // the rank within its bucket
+    const counts = low[bucket[r] === bucket[0] ? 0 : 1];
+    let l = 0;
+    while (rank >= counts[l]) rank -= counts[l++];
+    const key = ((bucket[r] << 16) | l) >>> 0;
+    return new Float32Array(Uint32Array.of(key & 0x80000000 ? key ^ 0x80000000 : ~key).buffer)[0];
+  });
+  return (lower + upper) / 2;
+}
+
+const orderedBits = (b: number) => (b & 0x80000000 ? ~b : b | 0x80000000) >>> 0;
+
+// ### .npy files
+//
+// NumPy's format 1.0: magic, version, header length, a Python-literal header padded so that the
+// data starts on a 64-byte boundary, then the raw little-endian float32 values in C order.
+
+/** The header bytes np.save writes for a float32 array of this shape. */
+export function npyHeader(shape: number[]): Buffer {
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  header += " ".repeat(21 - String(shape[0]).length); // NumPy's room for the first axis to grow
+  const padding = 64 - ((10 + header.length + 1) % 64); // a full 64 when already aligned, as NumPy does
+  header += " ".repeat(padding) + "\n";
+  const prefix = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 0, 0]); // \x93NUMPY 1.0
+  prefix.writeUInt16LE(header.length, 8);
+  return Buffer.concat([prefix, Buffer.from(header, "latin1")]);
+}
+
+/** A whole .npy file: np.save(path, array.reshape(shape)). */
+export function npyBytes(array: Float32Array, shape: number[]): Uint8Array[] {
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error("etl.ts writes .npy files on little-endian machines only");
+  return [npyHeader(shape), new Uint8Array(array.buffer, array.byteOffset, array.byteLength)];
+}
+
+/** Reads a float32 .npy file that npyBytes wrote (or NumPy did). */
+export function readNpy(file: string): { data: Float32Array; shape: number[] } {
+  requireArtifact(file, "transform");
+  const bytes = fs.readFileSync(file);
+  const damaged = () => new EtlError(`${shown(file)}: not a float32 .npy file written by etl.ts; run npx tsx etl.ts transform`);
+  if (bytes.length < 10 || bytes.toString("latin1", 0, 6) !== "\x93NUMPY" || bytes[6] !== 1) throw damaged();
+  const dataStart = 10 + bytes.readUInt16LE(8);
+  const header = bytes.toString("latin1", 10, dataStart);
+  const match = /'descr': '<f4', 'fortran_order': False, 'shape': \((\d+),(?: (\d+))?\)/.exec(header);
+  if (!match) throw damaged();
+  const shape = match[2] === undefined ? [Number(match[1])] : [Number(match[1]), Number(match[2])];
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (bytes.length !== dataStart + 4 * count) throw damaged();
+  const data = new Float32Array(count);
+  new Uint8Array(data.buffer).set(bytes.subarray(dataStart));
+  return { data, shape };
+}
+
+// ## Reading and writing a big CSV fast
 
 /**
  * Reads a CSV into a Table of the columns `keep(header)` names; with `openJson`, also writes the
@@ -864,24 +1026,32 @@ async function streamCsv(
   return done;
 }
 
-/** Every target cell must be a number; a feature column must be all numbers or all text. */
-async function checkKeptColumns(file: string, newline: Newline, builder: TableBuilder, target: string): Promise<void> {
-  const at = async (rows: number[]) => {
-    const lines = await linesOfRows(file, newline, rows);
-    return `${shown(file)} line${lines.length > 1 ? "s" : ""} ${lines.join(", ")}`;
-  };
-  for (let k = 0; k < builder.kept.length; k++) {
-    const name = builder.kept[k];
-    const text = builder.firstText[k];
-    const value = () => JSON.stringify(builder.firstTextValue(k)); // quoted; a line break shows as \n
-    if (name === target && builder.missingRows[k].length > 0) {
-      throw new EtlError(`${await at(builder.missingRows[k])}: column ${name}, the target, is blank or missing; every row needs a target value`);
-    }
-    if (text >= 0 && (name === target || builder.firstNumber[k] >= 0)) {
-      const why = name === target ? "the target must be a number" : "the column's other cells are numbers";
-      throw new EtlError(`${await at([text])}: column ${name} is ${value()}, not a finite number; ${why}`);
-    }
-  }
+type Newline = "\n" | "\r\n" | "\r";
+
+/** Looks at the file's start: rejects binary data and finds the line ending papaparse should use. */
+function sniffCsv(file: string): { newline: Newline; empty: boolean } {
+  const fd = fs.openSync(file, "r");
+  const bytes = Buffer.alloc(1 << 16);
+  const length = fs.readSync(fd, bytes, 0, bytes.length, 0);
+  fs.closeSync(fd);
+  // A decoder, not toString(): a character cut in two at the 64 KB mark is held back, not garbled.
+  const text = new StringDecoder("utf8").write(bytes.subarray(0, length)).replace(/^\uFEFF/, "");
+  const lf = text.indexOf("\n");
+  const newline = lf > 0 && text[lf - 1] === "\r" ? "\r\n" : lf < 0 && text.includes("\r") ? "\r" : "\n";
+  const bad = firstNonText(text);
+  if (bad >= 0) throw notText(file, 1 + text.slice(0, bad).split(newline === "\r" ? "\r" : "\n").length - 1);
+  return { newline, empty: text.trim() === "" };
+}
+
+/** Where a NUL or an undecodable byte is (-1: nowhere): either means the file is not UTF-8 text. */
+function firstNonText(text: string): number {
+  const nul = text.indexOf("\0");
+  const undecodable = text.indexOf("\uFFFD");
+  return nul < 0 ? undecodable : undecodable < 0 ? nul : Math.min(nul, undecodable);
+}
+
+function notText(file: string, line: number): EtlError {
+  return new EtlError(`${shown(file)} line ${line}: this is not UTF-8 text (binary data or another encoding); save the file as UTF-8 CSV`);
 }
 
 function quoteMessage(code: string): string {
@@ -890,26 +1060,91 @@ function quoteMessage(code: string): string {
     : `a quoted field has text after its closing " (write a quote inside quotes as "")`;
 }
 
-/** The header must name each column once. */
-function checkHeader(file: string, header: string[]): string[] {
-  const where = `${shown(file)} line 1 (header)`;
-  const blank = header.findIndex((name) => name.trim() === "");
-  if (blank >= 0) throw new EtlError(`${where}: column ${blank + 1} has no name`);
-  const duplicate = header.find((name, j) => header.indexOf(name) !== j);
-  if (duplicate !== undefined) throw new EtlError(`${where}: column '${duplicate}' appears twice; rename one`);
-  return header;
+// ### Writing the raw JSON
+//
+// At a million rows, building a string per row (a regex, a Number() and a join per cell) costs
+// more than parsing the CSV. Instead one pass over each cell's characters checks that it is a
+// plain number, computes its value and copies its bytes into a buffer bound for the file.
+
+/** Bytes on their way to a file (or nowhere, for null), a buffer at a time. */
+class ByteWriter {
+  readonly bytes = Buffer.allocUnsafe(1 << 20);
+  pos = 0;
+  constructor(private readonly file: StagedFile | null) {}
+
+  /** Makes room for `n` more bytes. */
+  reserve(n: number): void {
+    if (this.pos + n > this.bytes.length) this.flush();
+  }
+
+  text(s: string): void {
+    if (3 * s.length > this.bytes.length / 2) {
+      this.flush();
+      this.file?.write(s);
+      return;
+    }
+    this.reserve(3 * s.length); // UTF-8 takes at most 3 bytes per UTF-16 unit
+    this.pos += this.bytes.write(s, this.pos);
+  }
+
+  flush(): void {
+    this.file?.write(this.bytes.subarray(0, this.pos));
+    this.pos = 0;
+  }
 }
 
-/** The columns later steps need: the features (all but the target and --drop, for "all"), then the target. */
-export function keptColumns(file: string, header: string[], config: Config): string[] {
-  const where = `${shown(file)} line 1 (header)`;
-  const unknown = [config.target, ...(config.features === "all" ? [] : config.features), ...config.drop].filter((name) => !header.includes(name));
-  if (unknown.length > 0) {
-    throw new EtlError(`${where}: missing column${unknown.length > 1 ? "s" : ""} ${[...new Set(unknown)].join(", ")}; the file has ${header.join(", ")}`);
+const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
+
+const MAX_PLAIN_BYTES = 17; // "-", 15 digits, "."
+
+/**
+ * Reads a cell that is a plain decimal (-?digits[.digits], at most 15 digits, valid JSON) and
+ * copies its characters to `out`; NaN, and nothing copied, for anything else. Such a number is
+ * m / 10^k with m < 2^53 and k <= 15, both exact doubles, and IEEE division rounds the quotient
+ * correctly: the result is exactly Number(cell), and what pandas reads. Its second result, in
+ * `scannedFloat`, says whether the cell had a "." (5.0 makes a float64 column, 5 does not).
+ */
+let scannedFloat = false;
+
+function scanPlainNumber(cell: string, out: ByteWriter): number {
+  const bytes = out.bytes;
+  let pos = out.pos;
+  let i = 0;
+  let c = cell.charCodeAt(0);
+  const negative = c === 45; // -
+  if (negative) {
+    bytes[pos++] = c;
+    c = cell.charCodeAt(++i);
   }
-  const features = (config.features === "all" ? header : config.features).filter((name) => name !== config.target && !config.drop.includes(name));
-  if (features.length === 0) throw new EtlError(`${where}: no feature columns are left; name some with --features`);
-  return [...features, config.target];
+  if (!(c >= 48 && c <= 57)) return NaN; // a number starts with a digit
+  if (c === 48 && i + 1 < cell.length && cell.charCodeAt(i + 1) !== 46) return NaN; // "07" is not JSON
+  let mantissa = 0;
+  let digits = 0;
+  let decimals = -1; // digits after the ".", -1 before one is seen
+  for (; i < cell.length; i++) {
+    c = cell.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      mantissa = mantissa * 10 + (c - 48);
+      if (++digits > 15) return NaN;
+      if (decimals >= 0) decimals++;
+    } else if (c === 46 && decimals < 0) {
+      decimals = 0;
+    } else {
+      return NaN;
+    }
+    bytes[pos++] = c;
+  }
+  if (decimals === 0) return NaN; // "5." is not JSON
+  out.pos = pos;
+  scannedFloat = decimals > 0;
+  const value = decimals > 0 ? mantissa / POW10[decimals] : mantissa;
+  return negative ? -value : value;
+}
+
+/** A float as JSON that pandas reads back as float64 (5 would come back int64: write 5.0). */
+function floatText(value: number): string {
+  const text = String(value);
+  return /[.e]/.test(text) ? text : text + ".0";
 }
 
 /** Reads data/ccr_raw.json back (one row per line, as extract writes it) into a Table. */
@@ -979,614 +1214,234 @@ export async function readRawTable(config: Config, paths: Paths = PATHS): Promis
   return { columns, nRows, kept, text, missing, values: values.subarray(0, nRows * kept.length) };
 }
 
-// ================================================================================================
-// 2. Transform: split -> impute and encode -> scale -> .npy
-// ================================================================================================
-
-// ---- NumPy's legacy random generator -----------------------------------------------------------
-// scikit-learn's train_test_split(random_state=42) draws np.random.RandomState(42).permutation(n).
-// RandomState is the 32-bit Mersenne Twister (MT19937); replaying it word for word is the only
-// way to pick the same rows, and the same rows are what makes the artifacts byte-identical.
-
-const MT_N = 624;
-const MT_M = 397;
-
-export class MT19937 {
-  private readonly state = new Uint32Array(MT_N);
-  private index = MT_N;
-
-  /** An integer seeds as RandomState(seed) does; an array as RandomState([a, b, ...]). */
-  constructor(seed: number | number[]) {
-    if (typeof seed === "number") this.seedInteger(seed);
-    else this.seedArray(seed);
-  }
-
-  private seedInteger(seed: number): void {
-    const mt = this.state;
-    mt[0] = seed >>> 0;
-    for (let i = 1; i < MT_N; i++) {
-      const prev = mt[i - 1] ^ (mt[i - 1] >>> 30);
-      mt[i] = Math.imul(1812433253, prev) + i;
-    }
-    this.index = MT_N;
-  }
-
-  private seedArray(key: number[]): void {
-    const mt = this.state;
-    this.seedInteger(19650218);
-    let i = 1;
-    let j = 0;
-    for (let k = Math.max(MT_N, key.length); k > 0; k--) {
-      const prev = mt[i - 1] ^ (mt[i - 1] >>> 30);
-      mt[i] = (mt[i] ^ Math.imul(prev, 1664525)) + key[j] + j;
-      i++;
-      j++;
-      if (i >= MT_N) { mt[0] = mt[MT_N - 1]; i = 1; }
-      if (j >= key.length) j = 0;
-    }
-    for (let k = MT_N - 1; k > 0; k--) {
-      const prev = mt[i - 1] ^ (mt[i - 1] >>> 30);
-      mt[i] = (mt[i] ^ Math.imul(prev, 1566083941)) - i;
-      i++;
-      if (i >= MT_N) { mt[0] = mt[MT_N - 1]; i = 1; }
-    }
-    mt[0] = 0x80000000;
-  }
-
-  private twist(): void {
-    const mt = this.state;
-    for (let i = 0; i < MT_N; i++) {
-      const y = (mt[i] & 0x80000000) | (mt[(i + 1) % MT_N] & 0x7fffffff);
-      mt[i] = mt[(i + MT_M) % MT_N] ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
-    }
-    this.index = 0;
-  }
-
-  nextUint32(): number {
-    if (this.index >= MT_N) this.twist();
-    let y = this.state[this.index++];
-    y ^= y >>> 11;
-    y ^= (y << 7) & 0x9d2c5680;
-    y ^= (y << 15) & 0xefc60000;
-    y ^= y >>> 18;
-    return y >>> 0;
-  }
-}
-
-/** An integer in [0, max], drawn as NumPy's legacy random_interval: mask, then reject. */
-function boundedInteger(rng: MT19937, max: number): number {
-  let mask = max;
-  mask |= mask >>> 1;
-  mask |= mask >>> 2;
-  mask |= mask >>> 4;
-  mask |= mask >>> 8;
-  mask |= mask >>> 16;
-  for (;;) {
-    const value = (rng.nextUint32() & mask) >>> 0;
-    if (value <= max) return value;
-  }
-}
-
-/** np.random.RandomState(seed).permutation(n): Fisher-Yates from the last element down. */
-export function permutation(n: number, rng: MT19937): Uint32Array {
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = boundedInteger(rng, i);
-    const swap = order[i];
-    order[i] = order[j];
-    order[j] = swap;
-  }
-  return order;
-}
+// ## Finding the line of an error
 
 /**
- * Row indices as train_test_split(test_size, random_state=seed) picks them: the test rows are
- * the first ceil(testSize * n) of one permutation, the train rows the rest, both in that order.
+ * The 1-based line of each character offset (ascending) in the file's text, BOM left out; an
+ * offset on a line break or a blank line counts as the line of the next character on it. Only
+ * errors need line numbers, so rather than count them for every row this reads the file again.
  */
-export function trainTestSplit(n: number, testSize: number, seed: number): { order: Uint32Array; train: Uint32Array; test: Uint32Array } {
-  const nTest = Math.ceil(testSize * n);
-  if (n - nTest < 1) {
-    throw new EtlError(
-      `${n} row${n === 1 ? "" : "s"} cannot be split with --test-size ${testSize}: validation takes ` +
-        `ceil(${testSize} x ${n}) = ${nTest} and train would be empty; add rows or lower --test-size`,
-    );
-  }
-  const order = permutation(n, new MT19937(seed));
-  return { order, test: order.subarray(0, nTest), train: order.subarray(nTest) };
-}
-
-// ---- Reordering rows -----------------------------------------------------------------------------
-
-/**
- * The table's rows in `order`, as features and target.
- *   table.values: (nRows, d + 1) float32, the d features then the target
- *   returns X: (nRows, d) float32 row-major, y: (nRows,) float32; row i is table row order[i]
- * It reads the table front to back and writes each row to its place: at a million rows that is
- * twice as fast as reading rows at random, because writes need not wait for memory.
- */
-export function reorderRows(table: Table, order: Uint32Array): { X: Float32Array; y: Float32Array } {
-  const width = table.kept.length;
-  const d = width - 1;
-  const place = new Uint32Array(order.length);
-  for (let i = 0; i < order.length; i++) place[order[i]] = i;
-  const values = table.values;
-  const X = new Float32Array(table.nRows * d);
-  const y = new Float32Array(table.nRows);
-  for (let row = 0; row < table.nRows; row++) {
-    const from = row * width;
-    const to = place[row] * d;
-    for (let j = 0; j < d; j++) X[to + j] = values[from + j];
-    y[place[row]] = values[from + d];
-  }
-  return { X, y };
-}
-
-// ---- SimpleImputer and OneHotEncoder -----------------------------------------------------------
-// Fitted on the train rows only, like the scaler below and for the same reason. (The Python
-// original's variant imputed before splitting, which lets validation rows shape the training data.)
-
-/** SimpleImputer(strategy)'s learned state: what a missing cell of each numeric feature becomes. */
-export interface Imputer {
-  strategy: "median" | "mean";
-  feature_names_in_: string[]; // the numeric feature columns, in X's order
-  statistics_: number[]; //     float64, one per column
-}
-
-/** OneHotEncoder(drop="first", handle_unknown="ignore")'s learned state. */
-export interface Encoder {
-  feature_names_in_: string[]; // the text feature columns, in X's order
-  categories_: string[][]; //    per column, its distinct train values, sorted
-}
-
-/**
- * The median of float32 values (the mean of the two middle ones for an even count), in float64,
- * by radix select: two counting passes, no sort. Flip a float32's bits (all of them for a
- * negative number, the sign bit for any other) and they order as unsigned integers exactly as
- * the numbers do. Counting the values in each of 65,536 buckets of the top 16 bits finds the
- * bucket that holds each middle value; counting again by the low 16 bits, within those buckets,
- * finds the values themselves.
- */
-export function median(values: Float32Array): number {
-  const n = values.length;
-  const bits = new Uint32Array(values.buffer, values.byteOffset, n);
-  const ranks = [(n - 1) >> 1, n >> 1]; // 0-based; the same rank twice when n is odd
-  const high = new Uint32Array(65536);
-  for (let i = 0; i < n; i++) high[orderedBits(bits[i]) >>> 16]++;
-  const bucket = ranks.map((rank) => {
-    let b = 0;
-    while (rank >= high[b]) rank -= high[b++];
-    return b;
-  });
-  const low = [new Uint32Array(65536), new Uint32Array(65536)];
-  for (let i = 0; i < n; i++) {
-    const key = orderedBits(bits[i]);
-    if (key >>> 16 === bucket[0]) low[0][key & 0xffff]++;
-    else if (key >>> 16 === bucket[1]) low[1][key & 0xffff]++;
-  }
-  const [lower, upper] = ranks.map((rank, r) => {
-    for (let b = 0; b < bucket[r]; b++) rank -= high[b]; // the rank within its bucket
-    const counts = low[bucket[r] === bucket[0] ? 0 : 1];
-    let l = 0;
-    while (rank >= counts[l]) rank -= counts[l++];
-    const key = ((bucket[r] << 16) | l) >>> 0;
-    return new Float32Array(Uint32Array.of(key & 0x80000000 ? key ^ 0x80000000 : ~key).buffer)[0];
-  });
-  return (lower + upper) / 2;
-}
-
-const orderedBits = (b: number) => (b & 0x80000000 ? ~b : b | 0x80000000) >>> 0;
-
-/** The median or the mean of float32 values, in float64. */
-export function statistic(values: Float32Array, strategy: "median" | "mean"): number {
-  if (strategy === "median") return median(values);
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values[i];
-  return sum / values.length;
-}
-
-/**
- * Fits the imputer and the encoder on the train rows. The imputer's statistics_ are complete
- * once `fitted` resolves: at a million rows the medians are computed on the helper thread.
- *   rawTrain: (nTrain, table.kept.length - 1) float32, as reorderRows lays the feature columns out
- */
-export function fitImputerAndEncoder(
-  table: Table, rawTrain: Float32Array, strategy: "median" | "mean",
-): { imputer: Imputer; encoder: Encoder; fitted: Promise<void> } {
-  const width = table.kept.length - 1;
-  const nTrain = rawTrain.length / width;
-  const imputer: Imputer = { strategy, feature_names_in_: [], statistics_: [] };
-  const encoder: Encoder = { feature_names_in_: [], categories_: [] };
-  const elsewhere = strategy === "median" && nTrain >= 1 << 17; // below that, a thread costs more than it saves
-  // Each column's non-missing train values, gathered in one pass over the rows: (width, nTrain).
-  const present = new Float32Array(elsewhere ? new SharedArrayBuffer(4 * width * nTrain) : new ArrayBuffer(4 * width * nTrain));
-  const counts = new Int32Array(width);
-  for (let i = 0; i < rawTrain.length; i += width) {
-    for (let k = 0; k < width; k++) {
-      const value = rawTrain[i + k];
-      if (value === value) present[k * nTrain + counts[k]++] = value;
+async function linesAt(file: string, newline: Newline, offsets: number[]): Promise<number[]> {
+  const lines: number[] = [];
+  let line = 1;
+  let offset = 0;
+  for await (const chunk of fs.createReadStream(file, { encoding: "utf8" })) {
+    const text = offset === 0 ? (chunk as string).replace(/^\uFEFF/, "") : (chunk as string);
+    for (let i = 0; i < text.length && lines.length < offsets.length; i++) {
+      const c = text[i];
+      if (offset + i >= offsets[lines.length] && c !== "\n" && c !== "\r") {
+        lines.push(line);
+        i--; // the next offset may be this same character
+        continue;
+      }
+      if (c === "\n" || (c === "\r" && newline === "\r")) line++;
     }
+    offset += text.length;
   }
-  const statistics: Promise<number>[] = [];
-  for (let k = 0; k < width; k++) {
-    const name = table.kept[k];
-    const text = table.text[k];
-    if (text === null) {
-      if (counts[k] === 0) throw new EtlError(`column ${name} is blank in every train row, so there is nothing to impute it from; leave it out with --drop ${name}`);
-      imputer.feature_names_in_.push(name);
-      const values = present.subarray(k * nTrain, k * nTrain + counts[k]);
-      statistics.push(elsewhere ? medianOnHelper(values) : Promise.resolve(statistic(values, strategy)));
-    } else {
-      const seen = new Uint8Array(text.length);
-      for (let i = k; i < rawTrain.length; i += width) if (rawTrain[i] === rawTrain[i]) seen[rawTrain[i]] = 1;
-      encoder.feature_names_in_.push(name);
-      encoder.categories_.push(text.filter((_, code) => seen[code]).sort()); // UTF-16 order, as Python's for most text
-    }
-  }
-  const fitted = Promise.all(statistics).then((values) => void (imputer.statistics_ = values));
-  return { imputer, encoder, fitted };
+  while (lines.length < offsets.length) lines.push(line);
+  return lines;
 }
 
-/** X's column names: the numeric features, then `<column>_<value>` per category but the first. */
-export function encodedColumns(imputer: Imputer, encoder: Encoder): string[] {
-  const oneHot = encoder.feature_names_in_.flatMap((name, t) => encoder.categories_[t].slice(1).map((value) => `${name}_${value}`));
-  return [...imputer.feature_names_in_, ...oneHot];
-}
-
-/**
- * The model's input: numeric features with blanks imputed, then each text feature one-hot, a
- * missing or never-seen value (and the dropped first category) all zeros.
- *   raw: (n, table.kept.length - 1) float32, as reorderRows lays the feature columns out
- *   returns X: (n, encodedColumns().length) float32, row-major; `raw` itself when there is no text
- */
-export function encodeFeatures(table: Table, raw: Float32Array, imputer: Imputer, encoder: Encoder): Float32Array {
-  const width = table.kept.length - 1;
-  const n = raw.length / width;
-  const numeric = imputer.feature_names_in_.map((name) => table.kept.indexOf(name));
-  if (table.missing > 0) {
-    const fill = new Float32Array(width).fill(NaN); // per raw column: what replaces a missing cell
-    numeric.forEach((k, c) => (fill[k] = imputer.statistics_[c]));
-    for (let i = 0; i < raw.length; i += width) {
-      for (let k = 0; k < width; k++) if (raw[i + k] !== raw[i + k]) raw[i + k] = fill[k]; // text codes stay NaN
-    }
-  }
-  if (encoder.feature_names_in_.length === 0) return raw; // all numeric, in order: nothing to move
-  const d = encodedColumns(imputer, encoder).length;
-  const X = new Float32Array(n * d);
-  for (let c = 0; c < numeric.length; c++) {
-    for (let i = 0; i < n; i++) X[i * d + c] = raw[i * width + numeric[c]];
-  }
-  let offset = numeric.length;
-  encoder.feature_names_in_.forEach((name, t) => {
-    const k = table.kept.indexOf(name);
-    const categories = encoder.categories_[t];
-    // This table's text codes -> their one-hot column, or -1 for zeros.
-    const column = Int32Array.from(table.text[k] ?? [], (value) => {
-      const c = categories.indexOf(value);
-      return c > 0 ? offset + c - 1 : -1;
+/** The 1-based lines on which papaparse's rows `rows` (ascending; the header is row 0) start. */
+async function linesOfRows(file: string, newline: Newline, rows: number[]): Promise<number[]> {
+  const starts: number[] = []; // where each row's predecessor ends, in characters of the BOM-less text
+  let seen = 0;
+  if (rows[0] === 0) starts.push(0);
+  await new Promise<void>((resolve) => {
+    Papa.parse<string[]>(fs.createReadStream(file, { encoding: "utf8" }), {
+      delimiter: ",", newline, skipEmptyLines: true,
+      beforeFirstChunk: (chunk) => chunk.replace(/^\uFEFF/, ""),
+      step: (result, parser) => {
+        if (rows.includes(++seen)) starts.push(result.meta.cursor);
+        if (starts.length === rows.length) parser.abort();
+      },
+      complete: () => resolve(),
     });
-    for (let i = 0; i < n; i++) {
-      const code = raw[i * width + k];
-      if (code === code && column[code] >= 0) X[i * d + column[code]] = 1;
-    }
-    offset += categories.length - 1;
   });
-  return X;
+  return linesAt(file, newline, starts);
 }
 
-// ---- StandardScaler -----------------------------------------------------------------------------
-// Fitted on the train rows only: statistics that had seen the validation rows would leak them
-// into training and make the validation score look better than it will be on new data.
+// ## Files that are never torn
+//
+// Every artifact is first written to a temporary file in its own folder, and all of a run's
+// files are renamed over the old ones only after every step has succeeded. rename() within one
+// folder is atomic, so a failure or a kill at any moment leaves each artifact old or new, whole.
 
-/** Learned state, named as scikit-learn names it. mean_, var_, scale_: (nFeatures,) float64. */
-export interface StandardScaler {
-  mean_: Float64Array;
-  var_: Float64Array;
-  scale_: Float64Array;
-  n_samples_seen_: number;
-}
+/** A file being written under a temporary name; its sha256 and size are kept for the manifest. */
+export class StagedFile {
+  private fd: number | null;
+  private readonly hash: Hash | null; // hashing as it is written, or (null) read back when complete
+  bytes = 0;
+  shape?: number[]; // a .npy array's shape
+  sha256?: Promise<string>; // once the file is complete
 
-/**
- * StandardScaler().fit(X) for X: (n, d) float32, row-major. As scikit-learn does it: float64
- * sums (NumPy reduces axis 0 of a C-ordered array row by row, so a plain loop gives its bits),
- * the biased variance with the two-pass correction term, and scale 1 for a column that is
- * constant up to rounding, so that dividing by it changes nothing.
- */
-export function fitStandardScaler(X: Float32Array, d: number): StandardScaler {
-  const n = X.length / d;
-  const sum = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) sum[j] += X[i * d + j];
-  const mean = sum.map((s) => s / n);
-  const correction = new Float64Array(d);
-  const squares = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < d; j++) {
-      const centered = X[i * d + j] - mean[j];
-      correction[j] += centered;
-      squares[j] += centered * centered;
-    }
+  constructor(readonly temp: string, readonly final: string, hashWhileWriting: boolean) {
+    this.fd = fs.openSync(temp, "w");
+    this.hash = hashWhileWriting ? createHash("sha256") : null;
   }
-  const variance = squares.map((s, j) => (s - (correction[j] * correction[j]) / n) / n);
-  const eps = 2 ** -52;
-  const scale = variance.map((v, j) => {
-    const constantBound = n * eps * v + (n * mean[j] * eps) ** 2; // sklearn's _is_constant_feature
-    return v <= constantBound ? 1 : Math.sqrt(v);
-  });
-  return { mean_: mean, var_: variance, scale_: scale, n_samples_seen_: n };
-}
 
-/**
- * (X - mean_) / scale_, in place, as scikit-learn 1.8 computes it for float32 input: mean_ and
- * scale_ are rounded to float32 first and each operation is rounded to float32 (Math.fround).
- * Returns each scaled column's mean and standard deviation, which for the train rows should
- * come out at 0 and 1: the cheapest place to measure them is here, while the values go by.
- */
-export function standardize(X: Float32Array, scaler: StandardScaler): { mean: Float64Array; std: Float64Array } {
-  const d = scaler.mean_.length;
-  const n = X.length / d;
-  const mean = Float32Array.from(scaler.mean_);
-  const scale = Float32Array.from(scaler.scale_);
-  const sums = new Float64Array(d);
-  const squares = new Float64Array(d);
-  for (let i = 0; i < X.length; i += d) {
-    for (let j = 0; j < d; j++) {
-      const scaled = (X[i + j] = Math.fround(X[i + j] - mean[j]) / scale[j]);
-      sums[j] += scaled;
-      squares[j] += scaled * scaled;
-    }
+  write(data: string | Uint8Array): void {
+    const buffer = typeof data === "string" ? Buffer.from(data) : data;
+    for (let done = 0; done < buffer.length; ) done += fs.writeSync(this.fd!, buffer, done);
+    this.hash?.update(buffer);
+    this.bytes += buffer.length;
   }
-  const after = sums.map((s) => s / n);
-  return { mean: after, std: squares.map((s, j) => Math.sqrt(Math.max(s / n - after[j] ** 2, 0))) }; // E[x²] - E[x]²: enough to read 0 and 1
-}
 
-// ---- .npy files ---------------------------------------------------------------------------------
-// NumPy's format 1.0: magic, version, header length, a Python-literal header padded so that the
-// data starts on a 64-byte boundary, then the raw little-endian float32 values in C order.
-
-/** The header bytes np.save writes for a float32 array of this shape. */
-export function npyHeader(shape: number[]): Buffer {
-  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText}, }`;
-  header += " ".repeat(21 - String(shape[0]).length); // NumPy's room for the first axis to grow
-  const padding = 64 - ((10 + header.length + 1) % 64); // a full 64 when already aligned, as NumPy does
-  header += " ".repeat(padding) + "\n";
-  const prefix = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 0, 0]); // \x93NUMPY 1.0
-  prefix.writeUInt16LE(header.length, 8);
-  return Buffer.concat([prefix, Buffer.from(header, "latin1")]);
-}
-
-/** A whole .npy file: np.save(path, array.reshape(shape)). */
-export function npyBytes(array: Float32Array, shape: number[]): Uint8Array[] {
-  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error("etl.ts writes .npy files on little-endian machines only");
-  return [npyHeader(shape), new Uint8Array(array.buffer, array.byteOffset, array.byteLength)];
-}
-
-/** Reads a float32 .npy file that npyBytes wrote (or NumPy did). */
-export function readNpy(file: string): { data: Float32Array; shape: number[] } {
-  requireArtifact(file, "transform");
-  const bytes = fs.readFileSync(file);
-  const damaged = () => new EtlError(`${shown(file)}: not a float32 .npy file written by etl.ts; run npx tsx etl.ts transform`);
-  if (bytes.length < 10 || bytes.toString("latin1", 0, 6) !== "\x93NUMPY" || bytes[6] !== 1) throw damaged();
-  const dataStart = 10 + bytes.readUInt16LE(8);
-  const header = bytes.toString("latin1", 10, dataStart);
-  const match = /'descr': '<f4', 'fortran_order': False, 'shape': \((\d+),(?: (\d+))?\)/.exec(header);
-  if (!match) throw damaged();
-  const shape = match[2] === undefined ? [Number(match[1])] : [Number(match[1]), Number(match[2])];
-  const count = shape.reduce((a, b) => a * b, 1);
-  if (bytes.length !== dataStart + 4 * count) throw damaged();
-  const data = new Float32Array(count);
-  new Uint8Array(data.buffer).set(bytes.subarray(dataStart));
-  return { data, shape };
-}
-
-// ---- The step ------------------------------------------------------------------------------------
-
-/** The transformed arrays. X_*: (n, d) float32 row-major; y_*: (n,) float32. */
-export interface Arrays {
-  xTrain: Float32Array;
-  xVal: Float32Array;
-  yTrain: Float32Array;
-  yVal: Float32Array;
-  nFeatures: number;
-}
-
-/** Splits, imputes, encodes and scales the table; writes the arrays and the fitted state. */
-export async function transform(table: Table, config: Config, staging: Staging, paths: Paths = PATHS): Promise<Arrays> {
-  // The table is float32 already: what the model trains in, and what the original's
-  // to_numpy(dtype=float32) gives. Its columns are the features, in order, then the target.
-  const { order, train, test } = trainTestSplit(table.nRows, config.testSize, config.seed);
-  // In permutation order the validation rows come first: both splits are views of one array.
-  const { X: raw, y } = reorderRows(table, order);
-  const width = table.kept.length - 1;
-  const { imputer, encoder, fitted } = fitImputerAndEncoder(table, raw.subarray(test.length * width), config.impute);
-  // Blanks need the imputer's statistics now; without blanks they change no value, and scaling
-  // goes ahead while the helper thread computes them.
-  if (table.missing > 0) await fitted;
-  const columns = encodedColumns(imputer, encoder);
-  const d = columns.length;
-  const X = encodeFeatures(table, raw, imputer, encoder);
-  const xVal = X.subarray(0, test.length * d);
-  const xTrain = X.subarray(test.length * d);
-  const yVal = y.subarray(0, test.length);
-  const yTrain = y.subarray(test.length);
-
-  const scaler = fitStandardScaler(xTrain, d);
-  const trainAfter = standardize(xTrain, scaler);
-  standardize(xVal, scaler);
-
-  staging.writeArray(paths.xTrain, xTrain, [train.length, d]);
-  staging.writeArray(paths.xVal, xVal, [test.length, d]);
-  staging.writeArray(paths.yTrain, yTrain, [train.length]);
-  staging.writeArray(paths.yVal, yVal, [test.length]);
-  const scalerJson = {
-    mean_: [...scaler.mean_],
-    var_: [...scaler.var_],
-    scale_: [...scaler.scale_],
-    n_samples_seen_: scaler.n_samples_seen_,
-    n_features_in_: d,
-    feature_names_in_: columns,
-    with_mean: true,
-    with_std: true,
-  };
-  staging.write(paths.scaler, JSON.stringify(scalerJson, null, 2) + "\n");
-  await fitted;
-  staging.write(paths.imputer, JSON.stringify(imputer, null, 2) + "\n");
-  staging.write(paths.encoder, JSON.stringify({ ...encoder, drop: "first", handle_unknown: "ignore" }, null, 2) + "\n");
-  staging.write(paths.featureColumns, JSON.stringify(columns, null, 2)); // as json.dump(indent=2)
-
-  printTransform(columns, scaler, trainAfter, { xTrain, xVal, yTrain, yVal, nFeatures: d });
-  return { xTrain, xVal, yTrain, yVal, nFeatures: d };
-}
-
-function printTransform(columns: string[], scaler: StandardScaler, after: { mean: Float64Array; std: Float64Array }, arrays: Arrays): void {
-  const d = arrays.nFeatures;
-  const n = arrays.yTrain.length;
-  console.log(`\nTransform: X_train (${n}, ${d})  X_val (${arrays.yVal.length}, ${d})  y_train (${n},)  y_val (${arrays.yVal.length},)  float32`);
-  const fixed = (x: number) => (Math.abs(x) < 5e-4 ? 0 : x).toFixed(3); // no "-0.000"
-  const rows = columns.map((name, j) => [name, scaler.mean_[j].toPrecision(6), scaler.scale_[j].toPrecision(6), fixed(after.mean[j]), fixed(after.std[j])]);
-  console.log(formatTable(["feature", "mean_", "scale_", "train mean after", "train std after"], rows));
-}
-
-// ================================================================================================
-// 3. Load: arrays -> mini-batches, as a PyTorch DataLoader (drop_last=False) cuts them
-// ================================================================================================
-
-export interface BatchOptions {
-  batchSize: number;
-  shuffle: boolean;
-  seed: number;
-  epoch: number;
-}
-
-/**
- * The row order for one epoch. Shuffled orders come from MT19937 seeded with [seed, epoch]:
- * a new order every epoch, the same one on every run, and reproducible in NumPy as
- * np.random.RandomState([seed, epoch]).permutation(n).
- */
-export function epochOrder(n: number, { shuffle, seed, epoch }: BatchOptions): Uint32Array | null {
-  return shuffle ? permutation(n, new MT19937([seed, epoch])) : null;
-}
-
-/**
- * Yields every row once, batchSize rows at a time, the last batch short.
- *   X: (n, d) float32 row-major, y: (n,) float32
- *   yields x: (b, d) float32, y: (b, 1) float32. In file order they are views, not copies.
- */
-export function* batches(X: Float32Array, y: Float32Array, options: BatchOptions): Generator<{ x: Float32Array; y: Float32Array }> {
-  const n = y.length;
-  const d = X.length / n;
-  const order = epochOrder(n, options);
-  for (let start = 0; start < n; start += options.batchSize) {
-    const end = Math.min(start + options.batchSize, n);
-    if (!order) {
-      yield { x: X.subarray(start * d, end * d), y: y.subarray(start, end) };
-      continue;
-    }
-    const x = new Float32Array((end - start) * d);
-    const yBatch = new Float32Array(end - start);
-    for (let i = 0; i < end - start; i++) {
-      const row = order[start + i];
-      for (let j = 0; j < d; j++) x[i * d + j] = X[row * d + j];
-      yBatch[i] = y[row];
-    }
-    yield { x, y: yBatch };
+  /** Closes the file; when it is complete, hashes it (or starts to). */
+  close(complete = true): void {
+    if (this.fd === null) return;
+    fs.closeSync(this.fd);
+    this.fd = null;
+    if (!complete) return;
+    this.sha256 = this.hash ? Promise.resolve(this.hash.digest("hex")) : sha256File(this.temp);
+    this.sha256.catch(() => {}); // awaited by commit()
   }
 }
 
-/** The original's loader metadata, plus num_samples and drop_last. */
-export function loaderInfo(X: Float32Array, y: Float32Array, options: BatchOptions) {
-  const n = y.length;
-  const d = X.length / n;
-  // A batch's shape does not depend on the order: look at the first one in file order rather
-  // than shuffle every row to see 32 of them.
-  const first = batches(X, y, { ...options, shuffle: false }).next().value!;
-  return {
-    batch_size: options.batchSize,
-    num_workers: 0,
-    shuffle_train: options.shuffle,
-    num_batches: Math.ceil(n / options.batchSize),
-    example_batch_X_shape: [first.y.length, d],
-    example_batch_y_shape: [first.y.length, 1],
-    num_samples: n,
-    drop_last: false,
-  };
-}
+export class Staging {
+  private pending: StagedFile[] = [];
+  /** The files commit() put in place, and the CSV the run read: what the manifest records. */
+  committed: StagedFile[] = [];
+  input?: { file: string; sha256: Promise<string>; bytes: number; rows: number };
+  /** Files this run makes obsolete: removed by commit(), with the new ones in place. */
+  obsolete: string[] = [];
 
-/** Reads the transform step's arrays back from disk, for `etl.ts load` on its own. */
-export function readArrays(paths: Paths = PATHS): Arrays {
-  const xTrain = readNpy(paths.xTrain);
-  const xVal = readNpy(paths.xVal);
-  const yTrain = readNpy(paths.yTrain);
-  const yVal = readNpy(paths.yVal);
-  const d = xTrain.shape[1];
-  if (d === undefined || xVal.shape[1] !== d || xTrain.shape[0] !== yTrain.shape[0] || xVal.shape[0] !== yVal.shape[0]) {
-    throw new EtlError(`${shown(paths.transformDir)}: the arrays' shapes do not agree; run npx tsx etl.ts transform`);
+  /** Starts a temporary file that commit() will rename to `final`; a streamed one is hashed at the end. */
+  open(final: string, hashWhileWriting = false): StagedFile {
+    fs.mkdirSync(path.dirname(final), { recursive: true });
+    const temp = path.join(path.dirname(final), `.${path.basename(final)}.${process.pid}.etl-tmp`);
+    for (const old of this.pending.filter((p) => p.final === final)) old.close(false); // written again
+    this.pending = this.pending.filter((p) => p.final !== final);
+    const file = new StagedFile(temp, final, hashWhileWriting);
+    this.pending.push(file);
+    return file;
   }
-  return { xTrain: xTrain.data, xVal: xVal.data, yTrain: yTrain.data, yVal: yVal.data, nFeatures: d };
+
+  write(final: string, ...parts: (string | Uint8Array)[]): StagedFile {
+    const file = this.open(final, true);
+    try {
+      for (const part of parts) file.write(part);
+    } finally {
+      file.close();
+    }
+    return file;
+  }
+
+  /** np.save(final, array.reshape(shape)) */
+  writeArray(final: string, array: Float32Array, shape: number[]): void {
+    this.write(final, ...npyBytes(array, shape)).shape = shape;
+  }
+
+  /** Renames every file into place once its sha256 is known (the helper thread reads a big one under its temporary name). */
+  async commit(): Promise<void> {
+    for (const file of this.pending) file.close();
+    await Promise.all(this.pending.map((file) => file.sha256));
+    for (const file of this.pending) fs.renameSync(file.temp, file.final);
+    for (const file of this.obsolete) fs.rmSync(file, { force: true });
+    this.committed.push(...this.pending);
+    this.pending = [];
+  }
+
+  discard(): void {
+    for (const file of this.pending) {
+      file.close(false);
+      fs.rmSync(file.temp, { force: true });
+    }
+    this.pending = [];
+  }
 }
 
-export function load(arrays: Arrays, config: Config, staging: Staging, paths: Paths = PATHS): void {
-  const common = { batchSize: config.batchSize, seed: config.seed, epoch: 0 };
-  const train = loaderInfo(arrays.xTrain, arrays.yTrain, { ...common, shuffle: config.shuffleTrain });
-  const val = loaderInfo(arrays.xVal, arrays.yVal, { ...common, shuffle: false });
-  staging.write(paths.trainLoaderInfo, JSON.stringify(train, null, 2));
-  staging.write(paths.valLoaderInfo, JSON.stringify(val, null, 2));
-  console.log(`\nLoad: batch size ${config.batchSize}, drop_last false`);
-  console.log(`  train: ${train.num_samples} rows in ${train.num_batches} batches, shuffled each epoch; first batch x ${JSON.stringify(train.example_batch_X_shape)} y ${JSON.stringify(train.example_batch_y_shape)}`);
-  console.log(`  val:   ${val.num_samples} rows in ${val.num_batches} batches, file order;       first batch x ${JSON.stringify(val.example_batch_X_shape)} y ${JSON.stringify(val.example_batch_y_shape)}`);
+const TEMP_FILE = /^\.(.+)\.(\d+)\.etl-tmp$/; // .X_train.npy.<pid>.etl-tmp
+
+/** Removes temporary files left by a run that was killed (its process is gone). */
+export function removeStaleTemps(paths: Paths): void {
+  for (const dir of [path.dirname(paths.raw), paths.transformDir, paths.loaderDir, paths.inferenceDir, path.dirname(paths.manifest)]) {
+    for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+      const pid = TEMP_FILE.exec(name)?.[2];
+      if (pid && !processIsAlive(Number(pid))) fs.rmSync(path.join(dir, name), { force: true });
+    }
+  }
 }
 
-// ================================================================================================
-// 4. Apply: new rows through the fitted transform, exactly as the validation rows went
-// ================================================================================================
-
-function readJson<T>(file: string, step: Step): T {
-  requireArtifact(file, step);
+function processIsAlive(pid: number): boolean {
   try {
-    return JSON.parse(fs.readFileSync(file, "utf8")) as T;
-  } catch {
-    throw new EtlError(`${shown(file)}: not valid JSON; run npx tsx etl.ts ${step} to write it again`);
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
-/**
- * Reads `config.csv` (new rows) and writes X_new.npy, and y_new.npy when the target column is
- * there, using only the fitted state in scaler.json, imputer.json and encoder.json.
- */
-export async function apply(config: Config, staging: Staging, paths: Paths = PATHS): Promise<void> {
-  const scalerState = readJson<{ mean_: number[]; scale_: number[]; n_samples_seen_: number }>(paths.scaler, "transform");
-  const imputer = readJson<Imputer>(paths.imputer, "transform");
-  const encoder = readJson<Encoder>(paths.encoder, "transform");
-  const file = config.csv;
-  const features = [...imputer.feature_names_in_, ...encoder.feature_names_in_];
-  const keep = (header: string[]) => {
-    const missing = features.filter((name) => !header.includes(name));
-    if (missing.length > 0) {
-      throw new EtlError(`${shown(file)} line 1 (header): missing feature column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}, which the fitted transform needs; the file has ${header.join(", ")}`);
-    }
-    return [...features, config.target]; // a target the file lacks is a column of zeros, unused
-  };
-  const { table, sha256 } = await readCsv(file, config, keep, null, encoder.feature_names_in_);
-  const textual = imputer.feature_names_in_.find((name) => table.text[table.kept.indexOf(name)] !== null);
-  if (textual) throw new EtlError(`${shown(file)}: column ${textual} holds text, but it was numeric when the transform was fitted`);
-
-  // The rows stay in file order; reorderRows only parts the features from the target.
-  const identity = Uint32Array.from({ length: table.nRows }, (_, i) => i);
-  const { X: raw, y } = reorderRows(table, identity);
-  const X = encodeFeatures(table, raw, imputer, encoder);
-  const d = scalerState.mean_.length;
-  standardize(X, { mean_: Float64Array.from(scalerState.mean_), scale_: Float64Array.from(scalerState.scale_), var_: new Float64Array(d), n_samples_seen_: 0 });
-  staging.writeArray(paths.xNew, X, [table.nRows, d]);
-  const hasTarget = table.columns.includes(config.target);
-  if (hasTarget) staging.writeArray(paths.yNew, y, [table.nRows]);
-  else staging.obsolete.push(paths.yNew); // an older run's targets would not belong to these rows
-  staging.input = { file, sha256, bytes: fs.statSync(file).size, rows: table.nRows };
-  console.log(`Apply: ${table.nRows} rows from ${shown(file)} -> ${shown(paths.xNew)} (${table.nRows}, ${d})${hasTarget ? ` and ${shown(paths.yNew)}` : ""}`);
+/** Fails with the command that makes `file` when an earlier step has not been run. */
+function requireArtifact(file: string, step: Step): void {
+  if (!fs.existsSync(file)) throw new EtlError(`Missing ${shown(file)}: run npx tsx etl.ts ${step}`);
 }
 
-// ================================================================================================
-// Manifest: which input made which artifacts (dataset versioning)
-// ================================================================================================
+// ## The helper thread, on the other core
+//
+// Two jobs would hold this thread up at millions of rows: the sha256 of every big file, for the
+// manifest, and the imputer's medians. A worker thread does them meanwhile. Its code is plain
+// JavaScript in a string, since tsx does not load TypeScript into workers; the median it
+// computes is this file's own median() function, passed along as its source text.
+
+function helperSource(): string {
+  return `
+const { parentPort } = require("node:worker_threads");
+const { createHash } = require("node:crypto");
+const fs = require("node:fs");
+const orderedBits = ${orderedBits};
+${median}
+parentPort.on("message", (job) => {
+  if (job.file === undefined) {
+    parentPort.postMessage({ id: job.id, value: median(new Float32Array(job.buffer, job.offset, job.length)) });
+    return;
+  }
+  const hash = createHash("sha256");
+  fs.createReadStream(job.file, { highWaterMark: 1 << 20 })
+    .on("data", (chunk) => hash.update(chunk))
+    .on("end", () => parentPort.postMessage({ id: job.id, value: hash.digest("hex") }))
+    .on("error", (err) => parentPort.postMessage({ id: job.id, error: err.message }));
+});`;
+}
+
+type HelperAnswer = { value?: string | number; error?: string };
+
+let helper: { worker: Worker; next: number; waiting: Map<number, (answer: HelperAnswer) => void> } | null = null;
+
+/** Sends `job` to the helper thread, started on first use, and resolves with its answer. */
+function onHelper<T>(job: object): Promise<T> {
+  if (!helper) {
+    const worker = new Worker(helperSource(), { eval: true });
+    const waiting = new Map<number, (answer: HelperAnswer) => void>();
+    worker.on("message", (answer: HelperAnswer & { id: number }) => {
+      waiting.get(answer.id)!(answer);
+      waiting.delete(answer.id);
+      if (waiting.size === 0) worker.unref(); // idle: let the process end
+    });
+    helper = { worker, next: 0, waiting };
+  }
+  const { worker, waiting } = helper;
+  const id = helper.next++;
+  worker.ref(); // an answer is owed: keep the process alive for it
+  return new Promise((resolve, reject) => {
+    waiting.set(id, ({ value, error }) => (error === undefined ? resolve(value as T) : reject(new Error(error))));
+    worker.postMessage({ id, ...job });
+  });
+}
+
+/** The file's sha256, hex: at once for a small file, else on the helper thread. */
+export function sha256File(file: string): Promise<string> {
+  if (fs.statSync(file).size < 1 << 22) return Promise.resolve(createHash("sha256").update(fs.readFileSync(file)).digest("hex"));
+  return onHelper<string>({ file });
+}
+
+/** median(values) on the helper thread; `values` must be a view of a SharedArrayBuffer. */
+export function medianOnHelper(values: Float32Array): Promise<number> {
+  return onHelper<number>({ buffer: values.buffer, offset: values.byteOffset, length: values.length });
+}
+
+// ## The manifest: which input made which artifacts (dataset versioning)
+//
 // artifacts/manifest.json pins the input and every artifact by sha256, with the configuration
 // that made them. It holds no timestamp and no absolute path, so the same input and flags give
 // the same manifest, and it is renamed into place after everything it describes.
@@ -1598,6 +1453,7 @@ interface FileEntry {
   dtype?: "float32";
   shape?: number[];
 }
+
 interface Manifest {
   input?: { path: string; sha256: string; bytes: number; rows: number };
   config?: Record<string, unknown>;
@@ -1644,9 +1500,154 @@ export async function writeManifest(paths: Paths, config: Config, staging: Stagi
   await last.commit();
 }
 
-// ================================================================================================
-// main: run the steps in order; write nothing unless every step succeeded
-// ================================================================================================
+// ## Printing
+
+/** Prints a right-aligned text table, as pandas prints a frame. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
+  const line = (cells: string[]) => cells.map((c, j) => c.padStart(widths[j])).join("  ");
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** One updating status line on a terminal; silent when stderr is a file or a pipe. */
+class Progress {
+  private last = 0;
+  private readonly started = performance.now();
+  constructor(private readonly label: string) {}
+
+  update(rows: number, fraction: number): void {
+    const now = performance.now();
+    if (!process.stderr.isTTY || now - this.last < 200) return;
+    this.last = now;
+    const rate = Math.round(rows / ((now - this.started) / 1000));
+    process.stderr.write(
+      `\r${this.label}: ${rows.toLocaleString("en-US")} rows, ${(100 * fraction).toFixed(0)}%, ` +
+        `${rate.toLocaleString("en-US")} rows/s\x1b[K`,
+    );
+  }
+
+  done(): void {
+    if (process.stderr.isTTY && this.last > 0) process.stderr.write("\r\x1b[K");
+  }
+}
+
+function printTransform(columns: string[], scaler: StandardScaler, after: { mean: Float64Array; std: Float64Array }, arrays: Arrays): void {
+  const d = arrays.nFeatures;
+  const n = arrays.yTrain.length;
+  console.log(`\nTransform: X_train (${n}, ${d})  X_val (${arrays.yVal.length}, ${d})  y_train (${n},)  y_val (${arrays.yVal.length},)  float32`);
+  const fixed = (x: number) => (Math.abs(x) < 5e-4 ? 0 : x).toFixed(3); // no "-0.000"
+  const rows = columns.map((name, j) => [name, scaler.mean_[j].toPrecision(6), scaler.scale_[j].toPrecision(6), fixed(after.mean[j]), fixed(after.std[j])]);
+  console.log(formatTable(["feature", "mean_", "scale_", "train mean after", "train std after"], rows));
+}
+
+// ## The command line and main(): run the steps in order; write nothing unless every step succeeded
+
+/**
+ * A problem the user can fix: bad flags, a missing or malformed file, a bad cell. main() prints
+ * it as one `error: ...` line and exits with `exitCode`; anything else is a bug and crashes loudly.
+ */
+export class EtlError extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+  }
+}
+
+/** A path as the user should read it: relative to where they stand, when it is below it. */
+export const shown = (file: string) => {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
+};
+
+export const STEPS = ["extract", "transform", "load", "apply"] as const;
+
+export type Step = (typeof STEPS)[number];
+
+const HELP = `Usage: npx tsx etl.ts [step] [flags]
+
+Takes a CSV through Extract, Transform and Load, writing an artifact after each step.
+
+Steps (default: the first three, in order; one step alone reads the previous one's artifacts):
+  extract              CSV -> data/ccr_raw.json
+  transform            ccr_raw.json -> artifacts/transform_artifacts/*.npy, scaler.json, ...
+  load                 *.npy -> artifacts/loader_artifacts/*_loader_info.json
+  apply                --csv NEW.csv through the fitted transform -> artifacts/inference_artifacts/
+
+Flags:
+  --csv PATH           input CSV                       (default: data/ccr_mock.csv)
+  --target NAME        the column to predict           (default: ${CONFIG.target})
+  --features A,B,...   the feature columns, or 'all' but the target and --drop
+                                                       (default: the mock data's 8)
+  --drop A,B,...       columns never used as features  (default: none)
+  --impute STRATEGY    a blank numeric feature becomes the train rows' median or mean
+                                                       (default: ${CONFIG.impute})
+  --seed N             split and shuffle seed, 0..4294967295        (default: ${CONFIG.seed})
+  --test-size F        validation fraction, 0 < F < 1               (default: ${CONFIG.testSize})
+  --batch-size N       rows per batch, N >= 1                       (default: ${CONFIG.batchSize})
+  -h, --help           show this help
+`;
+
+function parseInteger(flag: string, text: string, min: number, max: number): number {
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(value >= min && value <= max)) {
+    throw new EtlError(`--${flag} must be a whole number from ${min} to ${max}, got '${text}'`, 2);
+  }
+  return value;
+}
+
+/** Reads argv into a copy of CONFIG; an unknown flag or a bad value is an error (exit 2). */
+export function parseCommandLine(argv: string[], paths: Paths = PATHS): { config: Config; step: Step | "all"; help: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        csv: { type: "string" },
+        target: { type: "string" },
+        features: { type: "string" },
+        drop: { type: "string" },
+        impute: { type: "string" },
+        seed: { type: "string" },
+        "test-size": { type: "string" },
+        "batch-size": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    // node:util names the flag in its own words ("Unknown option '--sed'"); keep them.
+    throw new EtlError(`${(err as Error).message.split(/\.\s/)[0]} (see --help)`, 2);
+  }
+  const { values, positionals } = parsed;
+  const config: Config = { ...CONFIG, csv: paths.csv };
+  const names = (flag: string, text: string) => {
+    const list = text.split(",").map((name) => name.trim());
+    if (list.some((name) => name === "")) throw new EtlError(`--${flag} takes column names separated by commas, got '${text}'`, 2);
+    return list;
+  };
+  if (values.csv !== undefined) config.csv = path.resolve(values.csv);
+  if (values.target !== undefined) config.target = names("target", values.target).join(",");
+  if (values.features !== undefined) config.features = values.features === "all" ? "all" : names("features", values.features);
+  if (values.drop !== undefined) config.drop = names("drop", values.drop);
+  if (values.impute !== undefined) {
+    if (values.impute !== "median" && values.impute !== "mean") throw new EtlError(`--impute must be median or mean, got '${values.impute}'`, 2);
+    config.impute = values.impute;
+  }
+  if (values.seed !== undefined) config.seed = parseInteger("seed", values.seed, 0, 2 ** 32 - 1);
+  if (values["batch-size"] !== undefined) {
+    config.batchSize = parseInteger("batch-size", values["batch-size"], 1, Number.MAX_SAFE_INTEGER);
+  }
+  if (values["test-size"] !== undefined) {
+    const text = values["test-size"];
+    config.testSize = /^\s*$/.test(text) ? NaN : Number(text);
+    if (!(config.testSize > 0 && config.testSize < 1)) {
+      throw new EtlError(`--test-size must be a fraction between 0 and 1 (exclusive), got '${text}'`, 2);
+    }
+  }
+  if (positionals.length > 1 || (positionals[0] && !STEPS.includes(positionals[0] as Step))) {
+    throw new EtlError(`unknown step '${positionals.join(" ")}': use one of ${STEPS.join(", ")}, or none for the first three`, 2);
+  }
+  return { config, step: (positionals[0] as Step | undefined) ?? "all", help: values.help ?? false };
+}
 
 export async function main(argv: string[], paths: Paths = PATHS): Promise<number> {
   const staging = new Staging();
