@@ -1,30 +1,42 @@
-/**
- * etl.ts: Extract, Transform and Load for tabular machine-learning data, in one file.
- *
- * A TypeScript port of a small Python pipeline (pandas, then scikit-learn, then PyTorch). It
- * turns a CSV into standardized float32 train/validation arrays and cuts those into
- * mini-batches, leaving an artifact you can open in NumPy or pandas after every step:
- *
- *   1. Extract    data/ccr_mock.csv -> data/ccr_raw.json   (pandas "split" JSON of the table)
- *   2. Transform  the table -> artifacts/transform_artifacts/: X_train.npy X_val.npy y_train.npy
- *                   y_val.npy, and the fitted scaler.json imputer.json encoder.json feature_columns.json
- *   3. Load       the arrays -> artifacts/loader_artifacts/{train,val}_loader_info.json
- *   and last      artifacts/manifest.json: the input and every artifact, by sha256
- *
- * "The same artifacts" is literal: on the original's data the .npy files are byte-identical to
- * the ones NumPy wrote, because the split replays NumPy's Mersenne Twister and the scaler
- * repeats scikit-learn's float64 arithmetic operation for operation. `apply` sends new rows
- * through the fitted transform, for inference.
- *
- * Left out on purpose: the model and the training loop, DataLoader worker processes, and
- * guessing: a blank feature is imputed from the train rows, as scikit-learn would, but a cell
- * that cannot be used (text among numbers, a blank target) is an error naming its line.
- *
- * Run:  npx tsx etl.ts                      the three steps
- *       npx tsx etl.ts transform            one step, reading the previous step's artifacts
- *       npx tsx etl.ts apply --csv new.csv  new rows through the fitted transform
- *       npx tsx etl.ts --help               the flags
- */
+// # etl.ts
+//
+// **Extract, Transform and Load for tabular machine-learning data, in one file.** This is a
+// TypeScript port of a small Python pipeline (pandas, then scikit-learn, then PyTorch). It turns
+// a CSV into standardized float32 train and validation arrays, cuts those into mini-batches, and
+// leaves an artifact that NumPy or pandas can open after every step:
+//
+// | step | reads | writes |
+// | --- | --- | --- |
+// | 1. Extract | `data/ccr_mock.csv` | `data/ccr_raw.json`: the table, as pandas "split" JSON |
+// | 2. Transform | the table | `artifacts/transform_artifacts/`: `X_train.npy`, `X_val.npy`, |
+// | | | `y_train.npy`, `y_val.npy`, the fitted `scaler.json`, `imputer.json`, `encoder.json`, |
+// | | | and `feature_columns.json` |
+// | 3. Load | the arrays | `artifacts/loader_artifacts/`: `{train,val}_loader_info.json` |
+// | last | | `artifacts/manifest.json`: the input and every artifact, by sha256 |
+//
+// "The same artifacts" is meant literally: on the original's own data the `.npy` files are
+// byte-identical to the ones NumPy wrote, because the split replays NumPy's random generator
+// and the scaler repeats scikit-learn's arithmetic operation for operation. A fourth step,
+// `apply`, sends new rows through the fitted transform, for inference.
+//
+// Left out on purpose: the model and its training loop, DataLoader worker processes, and
+// guessing. A blank feature is imputed from the train rows, as scikit-learn would do it, but a
+// cell that cannot be used (text among numbers, a blank target) stops the run with its line.
+//
+// Run it:
+//
+//     npx tsx etl.ts                       # the three steps
+//     npx tsx etl.ts transform             # one step, reading the previous step's artifacts
+//     npx tsx etl.ts apply --csv new.csv   # new rows through the fitted transform
+//     npx tsx etl.ts --help                # the flags
+//
+// **Contents.** Part I, the pipeline: `PATHS` and `CONFIG`; `runPipeline()`, the whole run in a
+// few calls; Step 1, Extract; Step 2, Transform; Step 3, Load; Step 4, Apply. Part II, how it is
+// made exact, fast and safe: exact replays of NumPy; reading and writing a big CSV fast; finding
+// the line of an error; files that are never torn; the helper thread; the manifest; printing;
+// the command line and `main()`. Part I is the whole story, and Part II can be skipped on a
+// first reading.
+
 import { createHash, type Hash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -33,24 +45,27 @@ import { StringDecoder } from "node:string_decoder";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
+import { WrapperMatrix1D } from "ml-matrix";
 import Papa from "papaparse";
 
-
 // # Part I: the pipeline
+//
+// ## PATHS and CONFIG
+//
+// Every file the pipeline touches, and every setting, each in one place. Tests point `PATHS`
+// at a temporary copy of the project; every setting in `CONFIG` has a command-line flag.
 
-
-// ## PATHS and CONFIG: every file the pipeline touches, and every knob, in one place each
-
-/** Every input and artifact path, under one project root (tests point it at a temporary copy). */
+/** Every input and artifact path, under one project root. */
 export function pathsUnder(root: string) {
   const transformDir = path.join(root, "artifacts", "transform_artifacts");
   const loaderDir = path.join(root, "artifacts", "loader_artifacts");
+  const inferenceDir = path.join(root, "artifacts", "inference_artifacts");
   return {
     root,
-    csv: path.join(root, "data", "ccr_mock.csv"), // input
-    raw: path.join(root, "data", "ccr_raw.json"), // Extract's artifact
+    csv: path.join(root, "data", "ccr_mock.csv"), //       the input
+    raw: path.join(root, "data", "ccr_raw.json"), //       Extract's artifact
     transformDir,
-    xTrain: path.join(transformDir, "X_train.npy"),
+    xTrain: path.join(transformDir, "X_train.npy"), //     Transform's artifacts
     xVal: path.join(transformDir, "X_val.npy"),
     yTrain: path.join(transformDir, "y_train.npy"),
     yVal: path.join(transformDir, "y_val.npy"),
@@ -59,17 +74,15 @@ export function pathsUnder(root: string) {
     encoder: path.join(transformDir, "encoder.json"),
     featureColumns: path.join(transformDir, "feature_columns.json"),
     loaderDir,
-    trainLoaderInfo: path.join(loaderDir, "train_loader_info.json"),
+    trainLoaderInfo: path.join(loaderDir, "train_loader_info.json"), // Load's artifacts
     valLoaderInfo: path.join(loaderDir, "val_loader_info.json"),
-    inferenceDir: path.join(root, "artifacts", "inference_artifacts"),
-    xNew: path.join(root, "artifacts", "inference_artifacts", "X_new.npy"),
-    yNew: path.join(root, "artifacts", "inference_artifacts", "y_new.npy"),
-    manifest: path.join(root, "artifacts", "manifest.json"), // written last: what every other file is
+    inferenceDir,
+    xNew: path.join(inferenceDir, "X_new.npy"), //        Apply's artifacts
+    yNew: path.join(inferenceDir, "y_new.npy"),
+    manifest: path.join(root, "artifacts", "manifest.json"), // written last: what the others are
   };
 }
-
 export type Paths = ReturnType<typeof pathsUnder>;
-
 export const PATHS: Paths = pathsUnder(path.dirname(fileURLToPath(import.meta.url)));
 
 export const CONFIG = {
@@ -86,70 +99,129 @@ export const CONFIG = {
   batchSize: 32, //                       rows per mini-batch (--batch-size)
   shuffleTrain: true, //                  a new train order each epoch; validation keeps file order
 };
-
 export type Config = typeof CONFIG;
 
-// ## Step 1: Extract. CSV -> table (kept in typed arrays) and data/ccr_raw.json
+// ## The whole run
 //
-// The CSV is streamed through papaparse a chunk at a time. Memory holds only the columns later
-// steps need, as float32 in one typed array, never the file's text or an object per row; the
-// raw artifact (pandas' "split" JSON, one row per line) is written as the rows arrive.
+// Each step is one call, and each hands the next what it made: the table, then the arrays. A
+// step run alone (`npx tsx etl.ts transform`) reads what the step before it left on disk.
+// Nothing is written in place: every file goes to a temporary name, and `commit()` renames them
+// all only once every step has succeeded, so a failed run leaves the last good artifacts as
+// they were.
+
+/** Runs `step` (or all three steps) with `config`, writing under `paths`. */
+export async function runPipeline(
+  config: Config, paths: Paths = PATHS, step: Step | "all" = "all", out = new Staging(),
+): Promise<void> {
+  const runs = (s: Step) => step === "all" || step === s;
+  let table: Table | undefined;
+  let arrays: Arrays | undefined;
+  if (runs("extract")) table = await extract(config, out, paths); // CSV -> table, ccr_raw.json
+  if (runs("transform")) {
+    table ??= await readRawTable(config, paths); //              ccr_raw.json -> table
+    arrays = await transform(table, config, out, paths); //      table -> X, y .npy, fitted state
+  }
+  if (runs("load")) load(arrays ?? readArrays(paths), config, out, paths); // -> loader infos
+  if (step === "apply") await apply(config, out, paths); //       new rows -> X_new.npy
+  await out.commit(); //                                          every file renamed into place
+  // The manifest names the features used: "all" resolved to the columns it meant.
+  const used = table ? { ...config, features: table.kept.slice(0, -1) } : config;
+  await writeManifest(paths, used, out, step); //                 then the manifest, last
+}
+
+// ## Step 1: Extract
+//
+// *CSV -> the table, and data/ccr_raw.json.* The CSV goes through papaparse a chunk of rows at a
+// time, and each cell is read as pandas' `read_csv` reads it. Memory keeps only the columns the
+// later steps use, the features and the target, as float32 in one typed array; the raw artifact
+// (pandas' "split" JSON, one row per line) is written as the rows go by.
+//
+// What a cell is, as pandas 1.5's `read_csv` decides with its default options:
+//
+// - **missing** when it is empty or one of pandas' NA strings below (`NA`, `n/a`, `NaN`, ...);
+// - a **number** when it is a decimal number (`3`, `-2.5`, `+1`, `.5`, `1e5`) or an infinity;
+// - **text** otherwise.
+//
+// A column's dtype follows from its cells: `int64` while every cell is a whole number,
+// `float64` once a cell has a fraction or an exponent or is missing, `object` (text) once any
+// cell is text. For the columns kept for the model the rules are stricter, since a typo must not
+// become a feature: the target must be a number in every row, and a feature column must be all
+// numbers (blanks allowed, imputed in Step 2) or all text (one-hot encoded in Step 2).
 
 /** pandas' dtype for a column: int64, float64 or object (text). */
 export type ColumnKind = "int" | "float" | "text";
-
-/**
- * The table as later steps need it. A kept column is numeric when every non-missing cell is a
- * finite number, text when none is; a mix of the two is an error (almost always a typo).
- */
-export interface Table {
-  columns: string[]; //       every header name, in file order
-  nRows: number;
-  kept: string[]; //          the columns kept in memory: the features, then the target
-  text: (string[] | null)[]; // per kept column: null when numeric, else its distinct values
-  missing: number; //         how many kept cells are missing
-  values: Float32Array; //    (nRows, kept.length) float32, row-major: the number, or for a text
-  //                          column the value's index in `text`; NaN where the cell is missing
-}
+/** What one cell is to `read_csv`. */
+export type CellKind = "missing" | "int" | "float" | "text";
 
 // read_csv's default missing-value strings (pandas 1.5); an empty cell is missing too.
 const NA_STRINGS = new Set([
   "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
   "<NA>", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null",
 ]);
+const CSV_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/; // what read_csv takes as a number
+const INFINITIES = new Set([
+  "inf", "-inf", "+inf", "Inf", "-Inf", "+Inf", "Infinity", "-Infinity", "+Infinity",
+]);
 
-const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/; // written to JSON as it is
+/** One cell as `read_csv` reads it: its kind, and its value (NaN for missing and text). */
+export function readCell(cell: string): { kind: CellKind; value: number } {
+  if (NA_STRINGS.has(cell)) return { kind: "missing", value: NaN };
+  if (INFINITIES.has(cell)) return { kind: "float", value: cell[0] === "-" ? -Infinity : Infinity };
+  if (!CSV_NUMBER.test(cell)) return { kind: "text", value: NaN };
+  return { kind: /^[+-]?\d+$/.test(cell) ? "int" : "float", value: Number(cell) };
+}
 
-const CSV_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/; //      what read_csv takes as a number
-
-const INFINITIES = new Set(["inf", "-inf", "+inf", "Inf", "-Inf", "+Inf", "Infinity", "-Infinity", "+Infinity"]);
-
-const HEAD_ROWS = 3;
+/** A column's dtype after one more cell: int64, then float64, then object, never back. */
+export function widen(column: ColumnKind, cell: CellKind): ColumnKind {
+  if (column === "text" || cell === "text") return "text";
+  return column === "float" || cell !== "int" ? "float" : "int";
+}
 
 /**
- * Streams `config.csv` into a Table and writes data/ccr_raw.json through `staging`.
- *   table.values: (nRows, features + 1) float32, row-major, the target last
+ * The table as the later steps need it: every column's name, and the kept columns' cells.
+ *   values: (nRows, kept.length) float32, row-major; a number as it is, a text cell as the
+ *           index of its value in `text`, a missing cell as NaN
  */
-export async function extract(config: Config, staging: Staging, paths: Paths = PATHS): Promise<Table> {
+export interface Table {
+  columns: string[]; //         every header name, in file order
+  nRows: number;
+  kept: string[]; //            the columns kept in memory: the features, then the target
+  text: (string[] | null)[]; // per kept column: null when numeric, else its distinct values
+  missing: number; //           how many kept cells are missing
+  values: Float32Array;
+}
+
+/**
+ * Streams `config.csv` into a Table and writes data/ccr_raw.json through `out`.
+ *   returns table.values: (nRows, nFeatures + 1) float32, row-major, the target last
+ */
+export async function extract(config: Config, out: Staging, paths: Paths = PATHS): Promise<Table> {
   const file = config.csv;
-  const { builder, table, sha256 } = await readCsv(file, config, (header) => keptColumns(file, header, config), () => staging.open(paths.raw));
-  staging.input = { file, sha256, bytes: fs.statSync(file).size, rows: table.nRows };
-  const dtypes = { int: "int64", float: "float64", text: "object" };
-  console.log(`Extract: ${table.nRows} rows x ${table.columns.length} columns from ${shown(file)} -> ${shown(paths.raw)}`);
-  console.log(`  dtypes: ${table.columns.map((name, j) => `${name} ${dtypes[builder.kinds[j]]}`).join(", ")}`);
-  console.log(formatTable(["", ...table.columns], builder.head.map((cells, i) => [String(i), ...cells])));
+  const keep = (header: string[]) => keptColumns(file, header, config);
+  // pandas: df = pd.read_csv(RAW_CSV); df.to_json("ccr_raw.json", orient="split")
+  const { table, dtypes, head, sha256 } = await readCsv(file, config, keep, () => out.open(paths.raw));
+  out.input = { file, sha256, bytes: fs.statSync(file).size, rows: table.nRows };
+  // pandas: print(df.shape); print(df.dtypes); print(df.head(3))
+  printExtract(file, paths.raw, table, dtypes, head);
   return table;
 }
 
-/** The columns later steps need: the features (all but the target and --drop, for "all"), then the target. */
+/** The columns to keep: the features (for "all", every column but the target and --drop), then
+ * the target. A column named in the flags must be in the header. */
 export function keptColumns(file: string, header: string[], config: Config): string[] {
   const where = `${shown(file)} line 1 (header)`;
-  const unknown = [config.target, ...(config.features === "all" ? [] : config.features), ...config.drop].filter((name) => !header.includes(name));
+  const named = [config.target, ...(config.features === "all" ? [] : config.features), ...config.drop];
+  const unknown = [...new Set(named.filter((name) => !header.includes(name)))];
   if (unknown.length > 0) {
-    throw new EtlError(`${where}: missing column${unknown.length > 1 ? "s" : ""} ${[...new Set(unknown)].join(", ")}; the file has ${header.join(", ")}`);
+    const s = unknown.length > 1 ? "s" : "";
+    const has = header.join(", ");
+    throw new EtlError(`${where}: missing column${s} ${unknown.join(", ")}; the file has ${has}`);
   }
-  const features = (config.features === "all" ? header : config.features).filter((name) => name !== config.target && !config.drop.includes(name));
-  if (features.length === 0) throw new EtlError(`${where}: no feature columns are left; name some with --features`);
+  const candidates = config.features === "all" ? header : config.features;
+  const features = candidates.filter((name) => name !== config.target && !config.drop.includes(name));
+  if (features.length === 0) {
+    throw new EtlError(`${where}: no feature columns are left; name some with --features`);
+  }
   return [...features, config.target];
 }
 
@@ -159,172 +231,57 @@ function checkHeader(file: string, header: string[]): string[] {
   const blank = header.findIndex((name) => name.trim() === "");
   if (blank >= 0) throw new EtlError(`${where}: column ${blank + 1} has no name`);
   const duplicate = header.find((name, j) => header.indexOf(name) !== j);
-  if (duplicate !== undefined) throw new EtlError(`${where}: column '${duplicate}' appears twice; rename one`);
+  if (duplicate !== undefined) {
+    throw new EtlError(`${where}: column '${duplicate}' appears twice; rename one`);
+  }
   return header;
 }
 
-/** Every target cell must be a number; a feature column must be all numbers or all text. */
-async function checkKeptColumns(file: string, newline: Newline, builder: TableBuilder, target: string): Promise<void> {
+/**
+ * The rules for the kept columns, checked once the whole file has been read: every target cell
+ * is a number, and a feature column is all numbers or all text. The error names the first
+ * offending lines; `seen` says, per kept column, the first rows with a number, a text and a
+ * missing cell.
+ */
+async function checkKeptColumns(file: string, newline: Newline, seen: KeptCells, target: string) {
   const at = async (rows: number[]) => {
     const lines = await linesOfRows(file, newline, rows);
     return `${shown(file)} line${lines.length > 1 ? "s" : ""} ${lines.join(", ")}`;
   };
-  for (let k = 0; k < builder.kept.length; k++) {
-    const name = builder.kept[k];
-    const text = builder.firstText[k];
-    const value = () => JSON.stringify(builder.firstTextValue(k)); // quoted; a line break shows as \n
-    if (name === target && builder.missingRows[k].length > 0) {
-      throw new EtlError(`${await at(builder.missingRows[k])}: column ${name}, the target, is blank or missing; every row needs a target value`);
+  for (let k = 0; k < seen.kept.length; k++) {
+    const name = seen.kept[k];
+    if (name === target && seen.missingRows[k].length > 0) {
+      const where = await at(seen.missingRows[k]);
+      throw new EtlError(
+        `${where}: column ${name}, the target, is blank or missing; every row needs a target value`,
+      );
     }
-    if (text >= 0 && (name === target || builder.firstNumber[k] >= 0)) {
+    if (seen.firstText[k] >= 0 && (name === target || seen.firstNumber[k] >= 0)) {
+      const where = await at([seen.firstText[k]]);
+      const value = JSON.stringify(seen.firstTextValue(k)); // quoted; a line break shows as \n
       const why = name === target ? "the target must be a number" : "the column's other cells are numbers";
-      throw new EtlError(`${await at([text])}: column ${name} is ${value()}, not a finite number; ${why}`);
+      throw new EtlError(`${where}: column ${name} is ${value}, not a finite number; ${why}`);
     }
   }
 }
 
-/**
- * Takes the CSV a row at a time: infers each column's pandas dtype, keeps the feature and
- * target columns as float32, and writes the row as one line of "split" JSON.
- */
-class TableBuilder {
-  readonly kinds: ColumnKind[];
-  nRows = 0;
-  readonly head: string[][] = [];
-  /** Columns whose numbers were written as JSON numbers before a text cell showed up in them. */
-  readonly turnedText = new Set<number>();
-  private readonly hadNumber: boolean[];
-  private readonly textOnly: boolean[]; //  columns written to JSON as text, numbers or not
-  private readonly categorical: boolean[]; // kept columns read as categories, numbers or not
-  private readonly slot: number[]; // column -> its place among the kept columns, or -1
-  private values: Float32Array; //   (capacity, kept.length) float32, row-major
-  private capacity = 1024;
-  // Per kept column: its text values and their indices, and the first rows (papaparse rows,
-  // header = 0) that held a number, a text and a missing cell, for error messages.
-  private readonly textIndex: Map<string, number>[];
-  readonly firstNumber: number[];
-  readonly firstText: number[];
-  readonly missingRows: number[][];
-  private missing = 0;
-
-  constructor(readonly columns: string[], readonly kept: string[], jsonText: Set<string>, categorical: string[], private readonly out: ByteWriter) {
-    this.kinds = columns.map(() => "int");
-    this.hadNumber = columns.map(() => false);
-    this.textOnly = columns.map((name) => jsonText.has(name) || categorical.includes(name));
-    this.categorical = kept.map((name) => categorical.includes(name));
-    this.slot = columns.map((name) => kept.indexOf(name));
-    this.values = new Float32Array(this.capacity * kept.length);
-    this.textIndex = kept.map(() => new Map());
-    this.firstNumber = kept.map(() => -1);
-    this.firstText = kept.map(() => -1);
-    this.missingRows = kept.map(() => []);
-    out.text(`{"columns":${JSON.stringify(columns)},"data":[`);
-  }
-
-  add(cells: string[]): void {
-    const out = this.out;
-    if (this.nRows === this.capacity) this.grow();
-    if (this.head.length < HEAD_ROWS) this.head.push(cells.slice());
-    out.reserve(3);
-    const bytes = out.bytes;
-    const { values, slot, firstNumber, textOnly, kinds, hadNumber, categorical } = this;
-    const base = this.nRows * this.kept.length;
-    if (this.nRows > 0) bytes[out.pos++] = 44; // ,
-    bytes[out.pos++] = 10; // \n
-    bytes[out.pos++] = 91; // [
-    for (let j = 0; j < cells.length; j++) {
-      out.reserve(MAX_PLAIN_BYTES + 2); // room for ",", a plain number and the closing "]"
-      if (j > 0) bytes[out.pos++] = 44;
-      const cell = cells[j];
-      let value = textOnly[j] ? NaN : scanPlainNumber(cell, out);
-      if (value === value) {
-        if (scannedFloat && kinds[j] === "int") kinds[j] = "float";
-        hadNumber[j] = true;
-      } else {
-        value = this.writeOtherCell(j, cell);
-      }
-      const k = slot[j];
-      if (k < 0) continue;
-      if (Number.isFinite(value) && !categorical[k]) {
-        if (firstNumber[k] < 0) firstNumber[k] = this.nRows + 1;
-        values[base + k] = value;
-      } else {
-        values[base + k] = this.keepOther(k, cell);
-      }
-    }
-    out.reserve(1); // a text cell may have filled the buffer to the last byte
-    bytes[out.pos++] = 93; // ]
-    this.nRows++;
-  }
-
-  /** A kept cell that is not a finite number: missing (NaN), or text (its index among the texts). */
-  private keepOther(k: number, cell: string): number {
-    if (NA_STRINGS.has(cell)) {
-      this.missing++;
-      if (this.missingRows[k].length < 5) this.missingRows[k].push(this.nRows + 1);
-      return NaN;
-    }
-    if (this.firstText[k] < 0) this.firstText[k] = this.nRows + 1;
-    const index = this.textIndex[k];
-    let code = index.get(cell);
-    if (code === undefined) index.set(cell, (code = index.size));
-    return code;
-  }
-
-  /**
-   * Writes any cell but a plain number: missing, text, or a number pandas spells more freely
-   * (+1, 1e5, .5). Returns its value as a number, NaN when it has none.
-   */
-  private writeOtherCell(j: number, cell: string): number {
-    if (NA_STRINGS.has(cell)) {
-      this.out.text("null");
-      if (this.kinds[j] === "int") this.kinds[j] = "float"; // a missing value makes pandas use float64
-      return NaN;
-    }
-    const numeric = CSV_NUMBER.test(cell) || INFINITIES.has(cell);
-    const value = numeric ? Number(cell.replace(/^\+/, "").replace(/inf$/i, "Infinity")) : NaN;
-    if (numeric && !this.textOnly[j]) {
-      const isInt = /^[+-]?\d+$/.test(cell);
-      if (this.kinds[j] === "int" && !isInt) this.kinds[j] = "float";
-      const json = JSON_NUMBER.test(cell) ? cell : isInt ? String(value) : floatText(value);
-      this.out.text(Number.isFinite(value) ? json : "null"); // JSON has no infinity
-      this.hadNumber[j] = true;
-      return value;
-    }
-    this.out.text(JSON.stringify(cell));
-    if (this.kinds[j] !== "text" && this.hadNumber[j]) this.turnedText.add(j);
-    this.kinds[j] = "text";
-    return value;
-  }
-
-  /** Makes room for `rows` rows at least (twice as many as now when that is more). */
-  grow(rows = 2 * this.capacity): void {
-    if (rows <= this.capacity) return;
-    this.capacity = rows;
-    const bigger = new Float32Array(this.capacity * this.kept.length);
-    bigger.set(this.values);
-    this.values = bigger;
-  }
-
-  firstTextValue(k: number): string {
-    return this.textIndex[k].keys().next().value ?? "";
-  }
-
-  finish(): Table {
-    this.out.text("\n]}\n");
-    this.out.flush();
-    return {
-      columns: this.columns,
-      nRows: this.nRows,
-      kept: this.kept,
-      text: this.kept.map((_, k) => (this.firstText[k] >= 0 ? [...this.textIndex[k].keys()] : null)),
-      missing: this.missing,
-      values: this.values.subarray(0, this.nRows * this.kept.length),
-    };
-  }
-}
-
-// ## Step 2: Transform. split -> impute and encode -> scale -> .npy
+// ## Step 2: Transform
+//
+// *The table -> X and y, split, imputed, encoded and scaled, saved as .npy.* This is the Python
+// original's transform, line for line:
+//
+//     X = df[FEATURES].to_numpy(dtype=np.float32)
+//     y = df[TARGET].to_numpy(dtype=np.float32)
+//     X_train, X_val, y_train, y_val = train_test_split(X, y, test_size=0.2, random_state=42)
+//     scaler = StandardScaler()
+//     X_train = scaler.fit_transform(X_train).astype(np.float32)
+//     X_val = scaler.transform(X_val).astype(np.float32)
+//
+// The table is float32 already, what the model trains in. On a CSV of your own, blank numbers are
+// imputed and text columns one-hot encoded before scaling, as a scikit-learn `SimpleImputer` and
+// `OneHotEncoder` would do. Everything that is fitted (imputer, encoder, scaler) is fitted on the
+// train rows only: statistics that had seen the validation rows would leak them into training,
+// and the validation score would promise more than the model can keep on new data.
 
 /** The transformed arrays. X_*: (n, d) float32 row-major; y_*: (n,) float32. */
 export interface Arrays {
@@ -336,97 +293,106 @@ export interface Arrays {
 }
 
 /** Splits, imputes, encodes and scales the table; writes the arrays and the fitted state. */
-export async function transform(table: Table, config: Config, staging: Staging, paths: Paths = PATHS): Promise<Arrays> {
-  // The table is float32 already: what the model trains in, and what the original's
-  // to_numpy(dtype=float32) gives. Its columns are the features, in order, then the target.
+export async function transform(
+  table: Table, config: Config, out: Staging, paths: Paths = PATHS,
+): Promise<Arrays> {
+  // sklearn: train_test_split(X, y, test_size=0.2, random_state=42)
   const { order, train, test } = trainTestSplit(table.nRows, config.testSize, config.seed);
-  // In permutation order the validation rows come first: both splits are views of one array.
-  const { X: raw, y } = reorderRows(table, order);
-  const width = table.kept.length - 1;
-  const { imputer, encoder, fitted } = fitImputerAndEncoder(table, raw.subarray(test.length * width), config.impute);
-  // Blanks need the imputer's statistics now; without blanks they change no value, and scaling
-  // goes ahead while the helper thread computes them.
-  if (table.missing > 0) await fitted;
-  const columns = encodedColumns(imputer, encoder);
+  const nTrain = train.length;
+  const nVal = test.length;
+  // numpy: X = df[FEATURES].to_numpy(np.float32)[order]; y = df[TARGET].to_numpy(np.float32)[order]
+  const { X: raw, y } = reorderRows(table, order); // raw: (n, k) float32, y: (n,) float32
+  // The validation rows come first in `order`: each split is a view of one array, not a copy.
+  const width = table.kept.length - 1; //             k raw feature columns
+  const rawTrain = raw.subarray(nVal * width); //     (nTrain, k) float32
+  // sklearn: SimpleImputer(strategy="median").fit(X_train_numeric)
+  const imputer = await fitImputer(table, rawTrain, config.impute);
+  // sklearn: OneHotEncoder(drop="first", handle_unknown="ignore").fit(X_train_text)
+  const encoder = fitEncoder(table, rawTrain);
+  const columns = encodedColumns(imputer, encoder); // X's d column names
   const d = columns.length;
-  const X = encodeFeatures(table, raw, imputer, encoder);
-  const xVal = X.subarray(0, test.length * d);
-  const xTrain = X.subarray(test.length * d);
-  const yVal = y.subarray(0, test.length);
-  const yTrain = y.subarray(test.length);
+  const X = encodeFeatures(table, raw, imputer, encoder); // X: (n, d) float32, row-major
+  const xVal = X.subarray(0, nVal * d); //                   X_val: (nVal, d) float32
+  const xTrain = X.subarray(nVal * d); //                    X_train: (nTrain, d) float32
+  const yVal = y.subarray(0, nVal); //                       y_val: (nVal,) float32
+  const yTrain = y.subarray(nVal); //                        y_train: (nTrain,) float32
 
-  const scaler = fitStandardScaler(xTrain, d);
-  const trainAfter = standardize(xTrain, scaler);
+  // sklearn: scaler = StandardScaler().fit(X_train)
+  const scaler = fitStandardScaler(xTrain, d); //            mean_, var_, scale_: (d,) float64
+  // sklearn: X_train = scaler.transform(X_train); X_val = scaler.transform(X_val)
+  standardize(xTrain, scaler);
   standardize(xVal, scaler);
 
-  staging.writeArray(paths.xTrain, xTrain, [train.length, d]);
-  staging.writeArray(paths.xVal, xVal, [test.length, d]);
-  staging.writeArray(paths.yTrain, yTrain, [train.length]);
-  staging.writeArray(paths.yVal, yVal, [test.length]);
-  const scalerJson = {
-    mean_: [...scaler.mean_],
-    var_: [...scaler.var_],
-    scale_: [...scaler.scale_],
-    n_samples_seen_: scaler.n_samples_seen_,
-    n_features_in_: d,
-    feature_names_in_: columns,
-    with_mean: true,
-    with_std: true,
-  };
-  staging.write(paths.scaler, JSON.stringify(scalerJson, null, 2) + "\n");
-  await fitted;
-  staging.write(paths.imputer, JSON.stringify(imputer, null, 2) + "\n");
-  staging.write(paths.encoder, JSON.stringify({ ...encoder, drop: "first", handle_unknown: "ignore" }, null, 2) + "\n");
-  staging.write(paths.featureColumns, JSON.stringify(columns, null, 2)); // as json.dump(indent=2)
+  // numpy: np.save("X_train.npy", X_train), and so on
+  out.writeArray(paths.xTrain, xTrain, [nTrain, d]);
+  out.writeArray(paths.xVal, xVal, [nVal, d]);
+  out.writeArray(paths.yTrain, yTrain, [nTrain]);
+  out.writeArray(paths.yVal, yVal, [nVal]);
+  // The fitted state as JSON, in scikit-learn's own names (the original pickled its scaler).
+  out.write(paths.scaler, JSON.stringify(scalerState(scaler, columns), null, 2) + "\n");
+  out.write(paths.imputer, JSON.stringify(imputer, null, 2) + "\n");
+  const encoderState = { ...encoder, drop: "first", handle_unknown: "ignore" };
+  out.write(paths.encoder, JSON.stringify(encoderState, null, 2) + "\n");
+  // python: json.dump(FEATURES, f, indent=2)
+  out.write(paths.featureColumns, JSON.stringify(columns, null, 2));
 
-  printTransform(columns, scaler, trainAfter, { xTrain, xVal, yTrain, yVal, nFeatures: d });
-  return { xTrain, xVal, yTrain, yVal, nFeatures: d };
+  const arrays = { xTrain, xVal, yTrain, yVal, nFeatures: d };
+  printTransform(columns, scaler, columnMeansAndStds(xTrain, d), arrays);
+  return arrays;
 }
 
 /**
- * Row indices as train_test_split(test_size, random_state=seed) picks them: the test rows are
- * the first ceil(testSize * n) of one permutation, the train rows the rest, both in that order.
+ * The rows train_test_split(test_size, random_state=seed) picks. Its contract: the validation
+ * ("test") rows are the first ceil(testSize * n) of `np.random.RandomState(seed).permutation(n)`,
+ * the train rows the rest, each in permutation order. The permutation is NumPy's own, replayed
+ * bit for bit in Part II: same seed, same rows, as in Python.
  */
-export function trainTestSplit(n: number, testSize: number, seed: number): { order: Uint32Array; train: Uint32Array; test: Uint32Array } {
+export function trainTestSplit(
+  n: number, testSize: number, seed: number,
+): { order: Uint32Array; train: Uint32Array; test: Uint32Array } {
   const nTest = Math.ceil(testSize * n);
   if (n - nTest < 1) {
     throw new EtlError(
-      `${n} row${n === 1 ? "" : "s"} cannot be split with --test-size ${testSize}: validation takes ` +
-        `ceil(${testSize} x ${n}) = ${nTest} and train would be empty; add rows or lower --test-size`,
+      `${n} row${n === 1 ? "" : "s"} cannot be split with --test-size ${testSize}: validation ` +
+        `takes ceil(${testSize} x ${n}) = ${nTest} and train would be empty; ` +
+        "add rows or lower --test-size",
     );
   }
-  const order = permutation(n, new MT19937(seed));
+  const order = permutation(n, new MT19937(seed)); // order: (n,) uint32
   return { order, test: order.subarray(0, nTest), train: order.subarray(nTest) };
 }
 
 /**
- * The table's rows in `order`, as features and target.
- *   table.values: (nRows, d + 1) float32, the d features then the target
- *   returns X: (nRows, d) float32 row-major, y: (nRows,) float32; row i is table row order[i]
+ * The table's rows in `order`, parted into features and target: row i is table row order[i].
+ *   table.values: (nRows, k + 1) float32, the k features then the target
+ *   returns X: (nRows, k) float32, row-major; y: (nRows,) float32
  * It reads the table front to back and writes each row to its place: at a million rows that is
  * twice as fast as reading rows at random, because writes need not wait for memory.
  */
 export function reorderRows(table: Table, order: Uint32Array): { X: Float32Array; y: Float32Array } {
   const width = table.kept.length;
-  const d = width - 1;
-  const place = new Uint32Array(order.length);
+  const k = width - 1;
+  const place = new Uint32Array(order.length); // place[row]: where table row `row` goes
   for (let i = 0; i < order.length; i++) place[order[i]] = i;
   const values = table.values;
-  const X = new Float32Array(table.nRows * d);
-  const y = new Float32Array(table.nRows);
+  const X = new Float32Array(table.nRows * k); // X: (nRows, k) float32
+  const y = new Float32Array(table.nRows); //     y: (nRows,) float32
   for (let row = 0; row < table.nRows; row++) {
     const from = row * width;
-    const to = place[row] * d;
-    for (let j = 0; j < d; j++) X[to + j] = values[from + j];
-    y[place[row]] = values[from + d];
+    const to = place[row] * k;
+    for (let j = 0; j < k; j++) X[to + j] = values[from + j];
+    y[place[row]] = values[from + k];
   }
   return { X, y };
 }
 
 // ### SimpleImputer and OneHotEncoder
 //
-// Fitted on the train rows only, like the scaler below and for the same reason. (The Python
-// original's variant imputed before splitting, which lets validation rows shape the training data.)
+// A blank number becomes its column's median (or mean) over the train rows. A text column
+// becomes one 0/1 column per distinct train value but the first, in sorted order, named
+// `<column>_<value>` as `pd.get_dummies(drop_first=True)` names them; a blank or never-seen
+// value is all zeros. (The Python original's variant imputed before splitting, which lets the
+// validation rows shape the training data.)
 
 /** SimpleImputer(strategy)'s learned state: what a missing cell of each numeric feature becomes. */
 export interface Imputer {
@@ -450,76 +416,79 @@ export function statistic(values: Float32Array, strategy: "median" | "mean"): nu
 }
 
 /**
- * Fits the imputer and the encoder on the train rows. The imputer's statistics_ are complete
- * once `fitted` resolves: at a million rows the medians are computed on the helper thread.
- *   rawTrain: (nTrain, table.kept.length - 1) float32, as reorderRows lays the feature columns out
+ * SimpleImputer(strategy).fit on the numeric features' train rows, missing cells left out.
+ *   rawTrain: (nTrain, k) float32, as reorderRows lays the feature columns out
+ * At hundreds of thousands of rows the medians are computed on the helper thread (Part II).
  */
-export function fitImputerAndEncoder(
+export async function fitImputer(
   table: Table, rawTrain: Float32Array, strategy: "median" | "mean",
-): { imputer: Imputer; encoder: Encoder; fitted: Promise<void> } {
+): Promise<Imputer> {
+  const numeric = table.kept.slice(0, -1).filter((_, k) => table.text[k] === null);
+  const columns = numeric.map((name) => table.kept.indexOf(name));
+  const present = presentValues(rawTrain, table.kept.length - 1, columns); // (numeric.length,)
+  present.forEach((values, c) => {
+    if (values.length > 0) return;
+    throw new EtlError(
+      `column ${numeric[c]} is blank in every train row, so there is nothing to impute it ` +
+        `from; leave it out with --drop ${numeric[c]}`,
+    );
+  });
+  const statistics = await Promise.all(present.map((values) => columnStatistic(values, strategy)));
+  return { strategy, feature_names_in_: numeric, statistics_: statistics };
+}
+
+/**
+ * OneHotEncoder(drop="first", handle_unknown="ignore").fit on the text features' train rows:
+ * each column's distinct train values, sorted.
+ *   rawTrain: (nTrain, k) float32, a text cell as the index of its value in table.text
+ */
+export function fitEncoder(table: Table, rawTrain: Float32Array): Encoder {
   const width = table.kept.length - 1;
-  const nTrain = rawTrain.length / width;
-  const imputer: Imputer = { strategy, feature_names_in_: [], statistics_: [] };
   const encoder: Encoder = { feature_names_in_: [], categories_: [] };
-  const elsewhere = strategy === "median" && nTrain >= 1 << 17; // below that, a thread costs more than it saves
-  // Each column's non-missing train values, gathered in one pass over the rows: (width, nTrain).
-  const present = new Float32Array(elsewhere ? new SharedArrayBuffer(4 * width * nTrain) : new ArrayBuffer(4 * width * nTrain));
-  const counts = new Int32Array(width);
-  for (let i = 0; i < rawTrain.length; i += width) {
-    for (let k = 0; k < width; k++) {
-      const value = rawTrain[i + k];
-      if (value === value) present[k * nTrain + counts[k]++] = value;
-    }
-  }
-  const statistics: Promise<number>[] = [];
   for (let k = 0; k < width; k++) {
-    const name = table.kept[k];
     const text = table.text[k];
-    if (text === null) {
-      if (counts[k] === 0) throw new EtlError(`column ${name} is blank in every train row, so there is nothing to impute it from; leave it out with --drop ${name}`);
-      imputer.feature_names_in_.push(name);
-      const values = present.subarray(k * nTrain, k * nTrain + counts[k]);
-      statistics.push(elsewhere ? medianOnHelper(values) : Promise.resolve(statistic(values, strategy)));
-    } else {
-      const seen = new Uint8Array(text.length);
-      for (let i = k; i < rawTrain.length; i += width) if (rawTrain[i] === rawTrain[i]) seen[rawTrain[i]] = 1;
-      encoder.feature_names_in_.push(name);
-      encoder.categories_.push(text.filter((_, code) => seen[code]).sort()); // UTF-16 order, as Python's for most text
+    if (text === null) continue;
+    const seen = new Uint8Array(text.length); // seen[code]: the value occurs in a train row
+    for (let i = k; i < rawTrain.length; i += width) {
+      if (rawTrain[i] === rawTrain[i]) seen[rawTrain[i]] = 1;
     }
+    encoder.feature_names_in_.push(table.kept[k]);
+    // UTF-16 order, as Python's for most text
+    encoder.categories_.push(text.filter((_, code) => seen[code]).sort());
   }
-  const fitted = Promise.all(statistics).then((values) => void (imputer.statistics_ = values));
-  return { imputer, encoder, fitted };
+  return encoder;
 }
 
 /** X's column names: the numeric features, then `<column>_<value>` per category but the first. */
 export function encodedColumns(imputer: Imputer, encoder: Encoder): string[] {
-  const oneHot = encoder.feature_names_in_.flatMap((name, t) => encoder.categories_[t].slice(1).map((value) => `${name}_${value}`));
+  const oneHot = encoder.feature_names_in_.flatMap((name, t) =>
+    encoder.categories_[t].slice(1).map((value) => `${name}_${value}`),
+  );
   return [...imputer.feature_names_in_, ...oneHot];
 }
 
 /**
  * The model's input: numeric features with blanks imputed, then each text feature one-hot, a
  * missing or never-seen value (and the dropped first category) all zeros.
- *   raw: (n, table.kept.length - 1) float32, as reorderRows lays the feature columns out
- *   returns X: (n, encodedColumns().length) float32, row-major; `raw` itself when there is no text
+ *   raw: (n, k) float32, as reorderRows lays the feature columns out; blanks are filled in place
+ *   returns X: (n, d) float32, row-major, d = encodedColumns().length; `raw` itself when every
+ *   feature is numeric
  */
-export function encodeFeatures(table: Table, raw: Float32Array, imputer: Imputer, encoder: Encoder): Float32Array {
+export function encodeFeatures(
+  table: Table, raw: Float32Array, imputer: Imputer, encoder: Encoder,
+): Float32Array {
   const width = table.kept.length - 1;
   const n = raw.length / width;
   const numeric = imputer.feature_names_in_.map((name) => table.kept.indexOf(name));
-  if (table.missing > 0) {
-    const fill = new Float32Array(width).fill(NaN); // per raw column: what replaces a missing cell
-    numeric.forEach((k, c) => (fill[k] = imputer.statistics_[c]));
-    for (let i = 0; i < raw.length; i += width) {
-      for (let k = 0; k < width; k++) if (raw[i + k] !== raw[i + k]) raw[i + k] = fill[k]; // text codes stay NaN
-    }
-  }
+  // sklearn: imputer.transform(X_numeric)
+  if (table.missing > 0) fillMissing(raw, width, numeric, imputer.statistics_);
   if (encoder.feature_names_in_.length === 0) return raw; // all numeric, in order: nothing to move
   const d = encodedColumns(imputer, encoder).length;
-  const X = new Float32Array(n * d);
+  const X = new Float32Array(n * d); // X: (n, d) float32, zeros
   for (let c = 0; c < numeric.length; c++) {
     for (let i = 0; i < n; i++) X[i * d + c] = raw[i * width + numeric[c]];
   }
+  // sklearn: encoder.transform(X_text)
   let offset = numeric.length;
   encoder.feature_names_in_.forEach((name, t) => {
     const k = table.kept.indexOf(name);
@@ -538,73 +507,87 @@ export function encodeFeatures(table: Table, raw: Float32Array, imputer: Imputer
   return X;
 }
 
+/** Replaces each missing (NaN) cell of the `numeric` columns of raw: (n, width) by its statistic. */
+function fillMissing(raw: Float32Array, width: number, numeric: number[], statistics: number[]) {
+  const fill = new Float32Array(width).fill(NaN); // per raw column: what replaces a missing cell
+  numeric.forEach((k, c) => (fill[k] = statistics[c])); // text columns keep NaN: all zeros
+  for (let i = 0; i < raw.length; i += width) {
+    for (let k = 0; k < width; k++) if (raw[i + k] !== raw[i + k]) raw[i + k] = fill[k];
+  }
+}
+
 // ### StandardScaler
 //
-// Fitted on the train rows only: statistics that had seen the validation rows would leak them
-// into training and make the validation score look better than it will be on new data.
+// The scaler is ml-matrix's column statistics over a `WrapperMatrix1D`, which wraps the
+// Float32Array as a (n, d) matrix without copying it. Its sums run row after row in float64 as
+// NumPy's `np.sum(X, axis=0)` does on a C-ordered array, and its variance is the biased one with
+// scikit-learn's correction term, `(sum(c^2) - sum(c)^2 / n) / n` for c = x - mean: the same
+// operations in the same order, so mean_, var_ and scale_ agree with scikit-learn to the bit.
+// One rule is scikit-learn's own and stays ours: a column that is constant up to rounding gets
+// scale 1, so that dividing by it changes nothing.
 
-/** Learned state, named as scikit-learn names it. mean_, var_, scale_: (nFeatures,) float64. */
+/** Learned state, named as scikit-learn names it. mean_, var_, scale_: (d,) float64. */
 export interface StandardScaler {
-  mean_: Float64Array;
-  var_: Float64Array;
-  scale_: Float64Array;
+  mean_: number[];
+  var_: number[];
+  scale_: number[];
   n_samples_seen_: number;
 }
 
-/**
- * StandardScaler().fit(X) for X: (n, d) float32, row-major. As scikit-learn does it: float64
- * sums (NumPy reduces axis 0 of a C-ordered array row by row, so a plain loop gives its bits),
- * the biased variance with the two-pass correction term, and scale 1 for a column that is
- * constant up to rounding, so that dividing by it changes nothing.
- */
+/** StandardScaler().fit(X) for X: (n, d) float32, row-major. */
 export function fitStandardScaler(X: Float32Array, d: number): StandardScaler {
   const n = X.length / d;
-  const sum = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) sum[j] += X[i * d + j];
-  const mean = sum.map((s) => s / n);
-  const correction = new Float64Array(d);
-  const squares = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < d; j++) {
-      const centered = X[i * d + j] - mean[j];
-      correction[j] += centered;
-      squares[j] += centered * centered;
-    }
-  }
-  const variance = squares.map((s, j) => (s - (correction[j] * correction[j]) / n) / n);
-  const eps = 2 ** -52;
-  const scale = variance.map((v, j) => {
-    const constantBound = n * eps * v + (n * mean[j] * eps) ** 2; // sklearn's _is_constant_feature
-    return v <= constantBound ? 1 : Math.sqrt(v);
-  });
+  const matrix = new WrapperMatrix1D(X, { rows: n }); // a (n, d) view of X, no copy
+  const mean = matrix.mean("column"); //                 np.sum(X, axis=0) / n, float64
+  const variance = matrix.variance("column", { unbiased: false, mean });
+  const scale = variance.map((v, j) => (isConstant(v, mean[j], n) ? 1 : Math.sqrt(v)));
   return { mean_: mean, var_: variance, scale_: scale, n_samples_seen_: n };
 }
 
-/**
- * (X - mean_) / scale_, in place, as scikit-learn 1.8 computes it for float32 input: mean_ and
- * scale_ are rounded to float32 first and each operation is rounded to float32 (Math.fround).
- * Returns each scaled column's mean and standard deviation, which for the train rows should
- * come out at 0 and 1: the cheapest place to measure them is here, while the values go by.
- */
-export function standardize(X: Float32Array, scaler: StandardScaler): { mean: Float64Array; std: Float64Array } {
-  const d = scaler.mean_.length;
-  const n = X.length / d;
-  const mean = Float32Array.from(scaler.mean_);
-  const scale = Float32Array.from(scaler.scale_);
-  const sums = new Float64Array(d);
-  const squares = new Float64Array(d);
-  for (let i = 0; i < X.length; i += d) {
-    for (let j = 0; j < d; j++) {
-      const scaled = (X[i + j] = Math.fround(X[i + j] - mean[j]) / scale[j]);
-      sums[j] += scaled;
-      squares[j] += scaled * scaled;
-    }
-  }
-  const after = sums.map((s) => s / n);
-  return { mean: after, std: squares.map((s, j) => Math.sqrt(Math.max(s / n - after[j] ** 2, 0))) }; // E[x²] - E[x]²: enough to read 0 and 1
+/** scikit-learn's `_is_constant_feature`: a variance no bigger than its own rounding error. */
+function isConstant(variance: number, mean: number, n: number): boolean {
+  const eps = 2 ** -52;
+  return variance <= n * eps * variance + (n * mean * eps) ** 2;
 }
 
-// ## Step 3: Load. arrays -> mini-batches, as a PyTorch DataLoader (drop_last=False) cuts them
+/**
+ * scaler.transform(X), in place: (X - mean_) / scale_ for X: (n, d) float32, row-major, as
+ * scikit-learn 1.8 computes it for float32 input: mean_ and scale_ are rounded to float32
+ * first, and each result is rounded to float32 as the Float32Array stores it (an operation on
+ * two float32 values, done in float64 and rounded once, is the float32 operation's result).
+ */
+export function standardize(X: Float32Array, scaler: StandardScaler): void {
+  const matrix = new WrapperMatrix1D(X, { rows: X.length / scaler.mean_.length });
+  matrix.subRowVector(Array.from(Float32Array.from(scaler.mean_)));
+  matrix.divRowVector(Array.from(Float32Array.from(scaler.scale_)));
+}
+
+/** scaler.json: the fitted state, with the names of X's columns. */
+function scalerState(scaler: StandardScaler, columns: string[]) {
+  return {
+    ...scaler,
+    n_features_in_: columns.length,
+    feature_names_in_: columns,
+    with_mean: true,
+    with_std: true,
+  };
+}
+
+/** Each column's mean and (biased) standard deviation, for X: (n, d) float32, row-major. */
+function columnMeansAndStds(X: Float32Array, d: number): { mean: number[]; std: number[] } {
+  const matrix = new WrapperMatrix1D(X, { rows: X.length / d });
+  const mean = matrix.mean("column");
+  return { mean, std: matrix.standardDeviation("column", { unbiased: false, mean }) };
+}
+
+// ## Step 3: Load
+//
+// *The arrays -> mini-batches, as a PyTorch `DataLoader(batch_size=32, drop_last=False)` cuts
+// them, and each loader's metadata as JSON.* The train rows come in a new order every epoch; the
+// validation rows always in file order, so that an evaluation can be repeated. The original:
+//
+//     loader = DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True, num_workers=0)
+//     xb, yb = next(iter(loader))
 
 export interface BatchOptions {
   batchSize: number;
@@ -625,9 +608,13 @@ export function epochOrder(n: number, { shuffle, seed, epoch }: BatchOptions): U
 /**
  * Yields every row once, batchSize rows at a time, the last batch short.
  *   X: (n, d) float32 row-major, y: (n,) float32
- *   yields x: (b, d) float32, y: (b, 1) float32. In file order they are views, not copies.
+ *   yields x: (b, d) float32, row-major; y: (b,) float32, which holds the same b values in the
+ *   same order as PyTorch's (b, 1) target batch: a (b, 1) array is (b,) with one more axis.
+ * In file order the batches are views of X and y, not copies.
  */
-export function* batches(X: Float32Array, y: Float32Array, options: BatchOptions): Generator<{ x: Float32Array; y: Float32Array }> {
+export function* batches(
+  X: Float32Array, y: Float32Array, options: BatchOptions,
+): Generator<{ x: Float32Array; y: Float32Array }> {
   const n = y.length;
   const d = X.length / n;
   const order = epochOrder(n, options);
@@ -637,8 +624,8 @@ export function* batches(X: Float32Array, y: Float32Array, options: BatchOptions
       yield { x: X.subarray(start * d, end * d), y: y.subarray(start, end) };
       continue;
     }
-    const x = new Float32Array((end - start) * d);
-    const yBatch = new Float32Array(end - start);
+    const x = new Float32Array((end - start) * d); // x: (b, d) float32
+    const yBatch = new Float32Array(end - start); //  y: (b,) float32
     for (let i = 0; i < end - start; i++) {
       const row = order[start + i];
       for (let j = 0; j < d; j++) x[i * d + j] = X[row * d + j];
@@ -667,15 +654,16 @@ export function loaderInfo(X: Float32Array, y: Float32Array, options: BatchOptio
   };
 }
 
-export function load(arrays: Arrays, config: Config, staging: Staging, paths: Paths = PATHS): void {
+/** Writes both loaders' metadata. */
+export function load(arrays: Arrays, config: Config, out: Staging, paths: Paths = PATHS): void {
   const common = { batchSize: config.batchSize, seed: config.seed, epoch: 0 };
+  // torch: DataLoader(train, batch_size=32, shuffle=True); DataLoader(val, batch_size=32)
   const train = loaderInfo(arrays.xTrain, arrays.yTrain, { ...common, shuffle: config.shuffleTrain });
   const val = loaderInfo(arrays.xVal, arrays.yVal, { ...common, shuffle: false });
-  staging.write(paths.trainLoaderInfo, JSON.stringify(train, null, 2));
-  staging.write(paths.valLoaderInfo, JSON.stringify(val, null, 2));
-  console.log(`\nLoad: batch size ${config.batchSize}, drop_last false`);
-  console.log(`  train: ${train.num_samples} rows in ${train.num_batches} batches, shuffled each epoch; first batch x ${JSON.stringify(train.example_batch_X_shape)} y ${JSON.stringify(train.example_batch_y_shape)}`);
-  console.log(`  val:   ${val.num_samples} rows in ${val.num_batches} batches, file order;       first batch x ${JSON.stringify(val.example_batch_X_shape)} y ${JSON.stringify(val.example_batch_y_shape)}`);
+  // python: json.dump(info, f, indent=2)
+  out.write(paths.trainLoaderInfo, JSON.stringify(train, null, 2));
+  out.write(paths.valLoaderInfo, JSON.stringify(val, null, 2));
+  printLoad(config.batchSize, train, val);
 }
 
 /** Reads the transform step's arrays back from disk, for `etl.ts load` on its own. */
@@ -685,29 +673,29 @@ export function readArrays(paths: Paths = PATHS): Arrays {
   const yTrain = readNpy(paths.yTrain);
   const yVal = readNpy(paths.yVal);
   const d = xTrain.shape[1];
-  if (d === undefined || xVal.shape[1] !== d || xTrain.shape[0] !== yTrain.shape[0] || xVal.shape[0] !== yVal.shape[0]) {
-    throw new EtlError(`${shown(paths.transformDir)}: the arrays' shapes do not agree; run npx tsx etl.ts transform`);
+  const agree = d !== undefined && xVal.shape[1] === d &&
+    xTrain.shape[0] === yTrain.shape[0] && xVal.shape[0] === yVal.shape[0];
+  if (!agree) {
+    const folder = shown(paths.transformDir);
+    throw new EtlError(`${folder}: the arrays' shapes do not agree; run npx tsx etl.ts transform`);
   }
   return { xTrain: xTrain.data, xVal: xVal.data, yTrain: yTrain.data, yVal: yVal.data, nFeatures: d };
 }
 
-// ## Step 4: Apply. new rows through the fitted transform, exactly as the validation rows went
-
-function readJson<T>(file: string, step: Step): T {
-  requireArtifact(file, step);
-  try {
-    return JSON.parse(fs.readFileSync(file, "utf8")) as T;
-  } catch {
-    throw new EtlError(`${shown(file)}: not valid JSON; run npx tsx etl.ts ${step} to write it again`);
-  }
-}
+// ## Step 4: Apply
+//
+// *New rows -> X_new.npy, through the fitted transform, exactly as the validation rows went.*
+// Only the fitted state is read (scaler.json, imputer.json, encoder.json): a blank is imputed
+// with the train rows' statistics, an unseen category is all zeros, and the columns may come in
+// any order.
 
 /**
  * Reads `config.csv` (new rows) and writes X_new.npy, and y_new.npy when the target column is
  * there, using only the fitted state in scaler.json, imputer.json and encoder.json.
  */
-export async function apply(config: Config, staging: Staging, paths: Paths = PATHS): Promise<void> {
-  const scalerState = readJson<{ mean_: number[]; scale_: number[]; n_samples_seen_: number }>(paths.scaler, "transform");
+export async function apply(config: Config, out: Staging, paths: Paths = PATHS): Promise<void> {
+  // python: scaler = pickle.load(open("scaler.pkl", "rb"))
+  const scaler = readJson<StandardScaler>(paths.scaler, "transform");
   const imputer = readJson<Imputer>(paths.imputer, "transform");
   const encoder = readJson<Encoder>(paths.encoder, "transform");
   const file = config.csv;
@@ -715,28 +703,36 @@ export async function apply(config: Config, staging: Staging, paths: Paths = PAT
   const keep = (header: string[]) => {
     const missing = features.filter((name) => !header.includes(name));
     if (missing.length > 0) {
-      throw new EtlError(`${shown(file)} line 1 (header): missing feature column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}, which the fitted transform needs; the file has ${header.join(", ")}`);
+      const s = missing.length > 1 ? "s" : "";
+      throw new EtlError(
+        `${shown(file)} line 1 (header): missing feature column${s} ${missing.join(", ")}, ` +
+          `which the fitted transform needs; the file has ${header.join(", ")}`,
+      );
     }
     return [...features, config.target]; // a target the file lacks is a column of zeros, unused
   };
+  // pandas: df = pd.read_csv(NEW_CSV); the text features are read as text, whatever they hold
   const { table, sha256 } = await readCsv(file, config, keep, null, encoder.feature_names_in_);
-  const textual = imputer.feature_names_in_.find((name) => table.text[table.kept.indexOf(name)] !== null);
-  if (textual) throw new EtlError(`${shown(file)}: column ${textual} holds text, but it was numeric when the transform was fitted`);
-
+  const textual = imputer.feature_names_in_.find((name) => table.text[table.kept.indexOf(name)]);
+  if (textual) {
+    throw new EtlError(
+      `${shown(file)}: column ${textual} holds text, but it was numeric when the transform was fitted`,
+    );
+  }
   // The rows stay in file order; reorderRows only parts the features from the target.
   const identity = Uint32Array.from({ length: table.nRows }, (_, i) => i);
-  const { X: raw, y } = reorderRows(table, identity);
-  const X = encodeFeatures(table, raw, imputer, encoder);
-  const d = scalerState.mean_.length;
-  standardize(X, { mean_: Float64Array.from(scalerState.mean_), scale_: Float64Array.from(scalerState.scale_), var_: new Float64Array(d), n_samples_seen_: 0 });
-  staging.writeArray(paths.xNew, X, [table.nRows, d]);
+  const { X: raw, y } = reorderRows(table, identity); // raw: (n, k), y: (n,) float32
+  const X = encodeFeatures(table, raw, imputer, encoder); // X: (n, d) float32
+  // sklearn: X_new = scaler.transform(X_new)
+  standardize(X, scaler);
+  const d = scaler.mean_.length;
+  out.writeArray(paths.xNew, X, [table.nRows, d]);
   const hasTarget = table.columns.includes(config.target);
-  if (hasTarget) staging.writeArray(paths.yNew, y, [table.nRows]);
-  else staging.obsolete.push(paths.yNew); // an older run's targets would not belong to these rows
-  staging.input = { file, sha256, bytes: fs.statSync(file).size, rows: table.nRows };
-  console.log(`Apply: ${table.nRows} rows from ${shown(file)} -> ${shown(paths.xNew)} (${table.nRows}, ${d})${hasTarget ? ` and ${shown(paths.yNew)}` : ""}`);
+  if (hasTarget) out.writeArray(paths.yNew, y, [table.nRows]);
+  else out.obsolete.push(paths.yNew); // an older run's targets would not belong to these rows
+  out.input = { file, sha256, bytes: fs.statSync(file).size, rows: table.nRows };
+  printApply(file, paths, table.nRows, d, hasTarget);
 }
-
 // # Part II: how it is made exact, fast and safe
 
 
@@ -927,7 +923,7 @@ export function readNpy(file: string): { data: Float32Array; shape: number[] } {
  */
 async function readCsv(
   file: string, config: Config, keep: (header: string[]) => string[], openJson: (() => StagedFile) | null, categorical: string[] = [],
-): Promise<{ builder: TableBuilder; table: Table; sha256: Promise<string> }> {
+): Promise<{ table: Table; dtypes: ColumnKind[]; head: string[][]; sha256: Promise<string> }> {
   const stat = fs.statSync(file, { throwIfNoEntry: false });
   if (!stat) throw new EtlError(`${shown(file)}: no such file; pass an existing CSV with --csv PATH`);
   if (!stat.isFile()) throw new EtlError(`${shown(file)}: is a folder, not a CSV file; pass a file with --csv PATH`);
@@ -951,7 +947,7 @@ async function readCsv(
       await checkKeptColumns(file, newline, builder, config.target);
       const table = builder.finish();
       json?.close(); // complete: its hashing can start while the later steps run
-      return { builder, table, sha256 };
+      return { table, dtypes: builder.kinds, head: builder.head, sha256 };
     }
     textColumns = new Set([...textColumns, ...[...builder.turnedText].map((j) => builder.columns[j])]);
   }
@@ -1093,6 +1089,8 @@ class ByteWriter {
   }
 }
 
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/; // written to JSON as it is
+const HEAD_ROWS = 3; // rows printed, as df.head(3)
 const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
 
 const MAX_PLAIN_BYTES = 17; // "-", 15 digits, "."
@@ -1101,10 +1099,8 @@ const MAX_PLAIN_BYTES = 17; // "-", 15 digits, "."
  * Reads a cell that is a plain decimal (-?digits[.digits], at most 15 digits, valid JSON) and
  * copies its characters to `out`; NaN, and nothing copied, for anything else. Such a number is
  * m / 10^k with m < 2^53 and k <= 15, both exact doubles, and IEEE division rounds the quotient
- * correctly: the result is exactly Number(cell), and what pandas reads. Its second result, in
- * `scannedFloat`, says whether the cell had a "." (5.0 makes a float64 column, 5 does not).
+ * correctly: the result is exactly Number(cell), and what pandas reads.
  */
-let scannedFloat = false;
 
 function scanPlainNumber(cell: string, out: ByteWriter): number {
   const bytes = out.bytes;
@@ -1136,7 +1132,6 @@ function scanPlainNumber(cell: string, out: ByteWriter): number {
   }
   if (decimals === 0) return NaN; // "5." is not JSON
   out.pos = pos;
-  scannedFloat = decimals > 0;
   const value = decimals > 0 ? mantissa / POW10[decimals] : mantissa;
   return negative ? -value : value;
 }
@@ -1145,6 +1140,159 @@ function scanPlainNumber(cell: string, out: ByteWriter): number {
 function floatText(value: number): string {
   const text = String(value);
   return /[.e]/.test(text) ? text : text + ".0";
+}
+
+/** What the rules for the kept columns (checkKeptColumns) need to know of the cells read. */
+interface KeptCells {
+  kept: string[];
+  // Per kept column, the first rows (papaparse's rows: the header is row 0) that held a number
+  // and a text, -1 for none, and the first five rows with a missing cell.
+  firstNumber: number[];
+  firstText: number[];
+  missingRows: number[][];
+  firstTextValue(k: number): string;
+}
+
+/**
+ * Takes the CSV a row at a time: infers each column's pandas dtype, keeps the feature and
+ * target columns as float32, and writes the row as one line of "split" JSON.
+ */
+class TableBuilder implements KeptCells {
+  readonly kinds: ColumnKind[];
+  nRows = 0;
+  readonly head: string[][] = [];
+  /** Columns whose numbers were written as JSON numbers before a text cell showed up in them. */
+  readonly turnedText = new Set<number>();
+  private readonly hadNumber: boolean[];
+  private readonly textOnly: boolean[]; //  columns written to JSON as text, numbers or not
+  private readonly categorical: boolean[]; // kept columns read as categories, numbers or not
+  private readonly slot: number[]; // column -> its place among the kept columns, or -1
+  private values: Float32Array; //   (capacity, kept.length) float32, row-major
+  private capacity = 1024;
+  // Per kept column: its text values and their indices, and the first rows (papaparse rows,
+  // header = 0) that held a number, a text and a missing cell, for error messages.
+  private readonly textIndex: Map<string, number>[];
+  readonly firstNumber: number[];
+  readonly firstText: number[];
+  readonly missingRows: number[][];
+  private missing = 0;
+
+  constructor(
+    readonly columns: string[], readonly kept: string[], jsonText: Set<string>,
+    categorical: string[], private readonly out: ByteWriter,
+  ) {
+    this.kinds = columns.map(() => "int");
+    this.hadNumber = columns.map(() => false);
+    this.textOnly = columns.map((name) => jsonText.has(name) || categorical.includes(name));
+    this.categorical = kept.map((name) => categorical.includes(name));
+    this.slot = columns.map((name) => kept.indexOf(name));
+    this.values = new Float32Array(this.capacity * kept.length);
+    this.textIndex = kept.map(() => new Map());
+    this.firstNumber = kept.map(() => -1);
+    this.firstText = kept.map(() => -1);
+    this.missingRows = kept.map(() => []);
+    out.text(`{"columns":${JSON.stringify(columns)},"data":[`);
+  }
+
+  add(cells: string[]): void {
+    const out = this.out;
+    if (this.nRows === this.capacity) this.grow();
+    if (this.head.length < HEAD_ROWS) this.head.push(cells.slice());
+    out.reserve(3);
+    const bytes = out.bytes;
+    const { values, slot, firstNumber, textOnly, kinds, hadNumber, categorical } = this;
+    const base = this.nRows * this.kept.length;
+    if (this.nRows > 0) bytes[out.pos++] = 44; // ,
+    bytes[out.pos++] = 10; // \n
+    bytes[out.pos++] = 91; // [
+    for (let j = 0; j < cells.length; j++) {
+      out.reserve(MAX_PLAIN_BYTES + 2); // room for ",", a plain number and the closing "]"
+      if (j > 0) bytes[out.pos++] = 44;
+      const cell = cells[j];
+      let value = textOnly[j] ? NaN : scanPlainNumber(cell, out);
+      if (value === value) {
+        if (kinds[j] === "int" && cell.includes(".")) kinds[j] = "float"; // 5.0 makes a float64
+        hadNumber[j] = true;
+      } else {
+        value = this.writeOtherCell(j, cell);
+      }
+      const k = slot[j];
+      if (k < 0) continue;
+      if (Number.isFinite(value) && !categorical[k]) {
+        if (firstNumber[k] < 0) firstNumber[k] = this.nRows + 1;
+        values[base + k] = value;
+      } else {
+        values[base + k] = this.keepOther(k, cell);
+      }
+    }
+    out.reserve(1); // a text cell may have filled the buffer to the last byte
+    bytes[out.pos++] = 93; // ]
+    this.nRows++;
+  }
+
+  /** A kept cell that is not a finite number: missing (NaN), or text (its index in the texts). */
+  private keepOther(k: number, cell: string): number {
+    if (NA_STRINGS.has(cell)) {
+      this.missing++;
+      if (this.missingRows[k].length < 5) this.missingRows[k].push(this.nRows + 1);
+      return NaN;
+    }
+    if (this.firstText[k] < 0) this.firstText[k] = this.nRows + 1;
+    const index = this.textIndex[k];
+    let code = index.get(cell);
+    if (code === undefined) index.set(cell, (code = index.size));
+    return code;
+  }
+
+  /**
+   * Writes any cell but a plain number: missing, text, or a number pandas spells more freely
+   * (+1, 1e5, .5). Returns its value as a number, NaN when it has none.
+   */
+  private writeOtherCell(j: number, cell: string): number {
+    const { kind, value } = readCell(cell);
+    if (kind === "missing") {
+      this.out.text("null");
+      this.kinds[j] = widen(this.kinds[j], kind); // a missing value makes pandas use float64
+      return NaN;
+    }
+    if (kind !== "text" && !this.textOnly[j]) {
+      this.kinds[j] = widen(this.kinds[j], kind);
+      const json = JSON_NUMBER.test(cell) ? cell : kind === "int" ? String(value) : floatText(value);
+      this.out.text(Number.isFinite(value) ? json : "null"); // JSON has no infinity
+      this.hadNumber[j] = true;
+      return value;
+    }
+    this.out.text(JSON.stringify(cell));
+    if (this.kinds[j] !== "text" && this.hadNumber[j]) this.turnedText.add(j);
+    this.kinds[j] = "text";
+    return value;
+  }
+
+  /** Makes room for `rows` rows at least (twice as many as now when that is more). */
+  grow(rows = 2 * this.capacity): void {
+    if (rows <= this.capacity) return;
+    this.capacity = rows;
+    const bigger = new Float32Array(this.capacity * this.kept.length);
+    bigger.set(this.values);
+    this.values = bigger;
+  }
+
+  firstTextValue(k: number): string {
+    return this.textIndex[k].keys().next().value ?? "";
+  }
+
+  finish(): Table {
+    this.out.text("\n]}\n");
+    this.out.flush();
+    return {
+      columns: this.columns,
+      nRows: this.nRows,
+      kept: this.kept,
+      text: this.kept.map((_, k) => (this.firstText[k] >= 0 ? [...this.textIndex[k].keys()] : null)),
+      missing: this.missing,
+      values: this.values.subarray(0, this.nRows * this.kept.length),
+    };
+  }
 }
 
 /** Reads data/ccr_raw.json back (one row per line, as extract writes it) into a Table. */
@@ -1377,6 +1525,16 @@ function requireArtifact(file: string, step: Step): void {
   if (!fs.existsSync(file)) throw new EtlError(`Missing ${shown(file)}: run npx tsx etl.ts ${step}`);
 }
 
+/** A JSON artifact an earlier step wrote; missing or damaged, an error says how to remake it. */
+function readJson<T>(file: string, step: Step): T {
+  requireArtifact(file, step);
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as T;
+  } catch {
+    throw new EtlError(`${shown(file)}: not valid JSON; run npx tsx etl.ts ${step} to write it again`);
+  }
+}
+
 // ## The helper thread, on the other core
 //
 // Two jobs would hold this thread up at millions of rows: the sha256 of every big file, for the
@@ -1438,6 +1596,33 @@ export function sha256File(file: string): Promise<string> {
 /** median(values) on the helper thread; `values` must be a view of a SharedArrayBuffer. */
 export function medianOnHelper(values: Float32Array): Promise<number> {
   return onHelper<number>({ buffer: values.buffer, offset: values.byteOffset, length: values.length });
+}
+
+/** Below this many values a median is quicker here than the trip to the helper thread. */
+const HELPER_MEDIAN_MIN = 1 << 17;
+
+/**
+ * Each of the `columns` of rows: (n, width) float32, its non-missing values gathered in one pass
+ * over the rows; in memory the helper thread can read when they are many.
+ */
+export function presentValues(rows: Float32Array, width: number, columns: number[]): Float32Array[] {
+  const n = rows.length / width;
+  const memory = n >= HELPER_MEDIAN_MIN ? new SharedArrayBuffer(4 * columns.length * n) : new ArrayBuffer(4 * columns.length * n);
+  const gathered = new Float32Array(memory); // (columns.length, n) float32
+  const counts = new Int32Array(columns.length);
+  for (let i = 0; i < rows.length; i += width) {
+    for (let c = 0; c < columns.length; c++) {
+      const value = rows[i + columns[c]];
+      if (value === value) gathered[c * n + counts[c]++] = value;
+    }
+  }
+  return columns.map((_, c) => gathered.subarray(c * n, c * n + counts[c]));
+}
+
+/** statistic(values, strategy), a big median on the helper thread. */
+export function columnStatistic(values: Float32Array, strategy: "median" | "mean"): Promise<number> {
+  const onThread = strategy === "median" && values.buffer instanceof SharedArrayBuffer && values.length >= HELPER_MEDIAN_MIN;
+  return onThread ? medianOnHelper(values) : Promise.resolve(statistic(values, strategy));
 }
 
 // ## The manifest: which input made which artifacts (dataset versioning)
@@ -1531,13 +1716,31 @@ class Progress {
   }
 }
 
-function printTransform(columns: string[], scaler: StandardScaler, after: { mean: Float64Array; std: Float64Array }, arrays: Arrays): void {
+function printExtract(file: string, raw: string, table: Table, dtypes: ColumnKind[], head: string[][]) {
+  const names = { int: "int64", float: "float64", text: "object" };
+  console.log(`Extract: ${table.nRows} rows x ${table.columns.length} columns from ${shown(file)} -> ${shown(raw)}`);
+  console.log(`  dtypes: ${table.columns.map((name, j) => `${name} ${names[dtypes[j]]}`).join(", ")}`);
+  console.log(formatTable(["", ...table.columns], head.map((cells, i) => [String(i), ...cells])));
+}
+
+function printTransform(columns: string[], scaler: StandardScaler, after: { mean: number[]; std: number[] }, arrays: Arrays): void {
   const d = arrays.nFeatures;
   const n = arrays.yTrain.length;
   console.log(`\nTransform: X_train (${n}, ${d})  X_val (${arrays.yVal.length}, ${d})  y_train (${n},)  y_val (${arrays.yVal.length},)  float32`);
   const fixed = (x: number) => (Math.abs(x) < 5e-4 ? 0 : x).toFixed(3); // no "-0.000"
   const rows = columns.map((name, j) => [name, scaler.mean_[j].toPrecision(6), scaler.scale_[j].toPrecision(6), fixed(after.mean[j]), fixed(after.std[j])]);
   console.log(formatTable(["feature", "mean_", "scale_", "train mean after", "train std after"], rows));
+}
+
+type LoaderInfo = ReturnType<typeof loaderInfo>;
+function printLoad(batchSize: number, train: LoaderInfo, val: LoaderInfo) {
+  console.log(`\nLoad: batch size ${batchSize}, drop_last false`);
+  console.log(`  train: ${train.num_samples} rows in ${train.num_batches} batches, shuffled each epoch; first batch x ${JSON.stringify(train.example_batch_X_shape)} y ${JSON.stringify(train.example_batch_y_shape)}`);
+  console.log(`  val:   ${val.num_samples} rows in ${val.num_batches} batches, file order;       first batch x ${JSON.stringify(val.example_batch_X_shape)} y ${JSON.stringify(val.example_batch_y_shape)}`);
+}
+
+function printApply(file: string, paths: Paths, n: number, d: number, hasTarget: boolean) {
+  console.log(`Apply: ${n} rows from ${shown(file)} -> ${shown(paths.xNew)} (${n}, ${d})${hasTarget ? ` and ${shown(paths.yNew)}` : ""}`);
 }
 
 // ## The command line and main(): run the steps in order; write nothing unless every step succeeded
@@ -1664,21 +1867,7 @@ export async function main(argv: string[], paths: Paths = PATHS): Promise<number
       return 0;
     }
     removeStaleTemps(paths);
-    const runs = (s: Step) => step === "all" || step === s;
-    let table: Table | undefined;
-    let arrays: Arrays | undefined;
-    if (runs("extract")) {
-      table = await extract(config, staging, paths);
-    }
-    if (runs("transform")) {
-      table ??= await readRawTable(config, paths);
-      arrays = await transform(table, config, staging, paths);
-    }
-    if (runs("load")) load(arrays ?? readArrays(paths), config, staging, paths);
-    if (step === "apply") await apply(config, staging, paths);
-    await staging.commit();
-    // The manifest names the features that were used, "all" resolved to the columns it meant.
-    await writeManifest(paths, table ? { ...config, features: table.kept.slice(0, -1) } : config, staging, step);
+    await runPipeline(config, paths, step, staging);
     return 0;
   } catch (err) {
     staging.discard();
