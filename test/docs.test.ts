@@ -1,0 +1,30 @@
+// The annotated page (npm run docs): docco sets etl.ts's // comments beside its code. Every
+// section heading of the file must come out as a heading of the page, in the file's order.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { test } from "node:test";
+import { REPO } from "./helpers.ts";
+
+const decode = (html: string) =>
+  html.replace(/<[^>]+>/g, "").replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"').replace(/&#39;/g, "'").trim();
+
+test("npm run docs writes docs/etl.html with every section of etl.ts, in order", () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "etl-docs-"));
+  const docco = path.join(REPO, "node_modules", ".bin", "docco");
+  const run = spawnSync(docco, ["--output", out, "etl.ts"], { cwd: REPO, encoding: "utf8" });
+  assert.equal(run.status, 0, run.stderr);
+  const html = fs.readFileSync(path.join(out, "etl.html"), "utf8");
+  const source = fs.readFileSync(path.join(REPO, "etl.ts"), "utf8");
+  const sections = [...source.matchAll(/^\/\/ (#{1,3}) (.+)$/gm)].map((m) => `h${m[1].length} ${m[2]}`);
+  const headings = [...html.matchAll(/<h([1-3])[^>]*>([\s\S]*?)<\/h\1>/g)].map((m) => `h${m[1]} ${decode(m[2])}`);
+  const markdown = (s: string) => s.replace(/[`*]/g, "");
+  assert.ok(sections.length >= 10, `only ${sections.length} sections found in etl.ts`);
+  assert.deepEqual(headings, sections.map(markdown));
+  assert.ok(sections.some((s) => s.startsWith("h1 Part II")), "Part II opens with a top-level heading");
+  // The prose sits in the left column: a sentence of the header is there as text, not as code.
+  assert.match(html, /<div class="annotation">[\s\S]*?Part II can be skipped\s+on\s+a\s+first\s+reading/);
+});
