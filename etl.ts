@@ -45,8 +45,14 @@ import { StringDecoder } from "node:string_decoder";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
-import { WrapperMatrix1D } from "ml-matrix";
-import Papa from "papaparse";
+import { createRequire } from "node:module";
+import type * as MlMatrix from "ml-matrix";
+import type * as Papaparse from "papaparse";
+// papaparse and ml-matrix are CommonJS packages: require() loads them in a third of the time an
+// import takes, for which Node first scans all of their code for the names it exports.
+const require = createRequire(import.meta.url);
+const { WrapperMatrix1D } = require("ml-matrix") as typeof MlMatrix;
+const Papa = require("papaparse") as typeof Papaparse;
 
 // # Part I: the pipeline
 //
@@ -306,7 +312,7 @@ export async function transform(
   const width = table.kept.length - 1; //             k raw feature columns
   const rawTrain = raw.subarray(nVal * width); //     (nTrain, k) float32
   // sklearn: SimpleImputer(strategy="median").fit(X_train_numeric)
-  const imputer = await fitImputer(table, rawTrain, config.impute);
+  const imputer = fitImputer(table, rawTrain, config.impute);
   // sklearn: OneHotEncoder(drop="first", handle_unknown="ignore").fit(X_train_text)
   const encoder = fitEncoder(table, rawTrain);
   const columns = encodedColumns(imputer, encoder); // X's d column names
@@ -407,33 +413,25 @@ export interface Encoder {
   categories_: string[][]; //    per column, its distinct train values, sorted
 }
 
-/** The median or the mean of float32 values, in float64. */
-export function statistic(values: Float32Array, strategy: "median" | "mean"): number {
-  if (strategy === "median") return median(values);
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values[i];
-  return sum / values.length;
-}
-
 /**
- * SimpleImputer(strategy).fit on the numeric features' train rows, missing cells left out.
- *   rawTrain: (nTrain, k) float32, as reorderRows lays the feature columns out
- * At hundreds of thousands of rows the medians are computed on the helper thread (Part II).
+ * SimpleImputer(strategy).fit on the numeric features' train rows: each column's median (or
+ * mean) over its non-missing train values, in float64.
+ *   rawTrain: (nTrain, k) float32, as reorderRows lays the feature columns out; NaN is missing
  */
-export async function fitImputer(
-  table: Table, rawTrain: Float32Array, strategy: "median" | "mean",
-): Promise<Imputer> {
+export function fitImputer(table: Table, rawTrain: Float32Array, strategy: "median" | "mean"): Imputer {
+  const width = table.kept.length - 1;
   const numeric = table.kept.slice(0, -1).filter((_, k) => table.text[k] === null);
   const columns = numeric.map((name) => table.kept.indexOf(name));
-  const present = presentValues(rawTrain, table.kept.length - 1, columns); // (numeric.length,)
-  present.forEach((values, c) => {
-    if (values.length > 0) return;
+  const statistics = strategy === "median"
+    ? columnMedians(rawTrain, width, columns) //  np.nanmedian(X_train, axis=0)
+    : columnMeans(rawTrain, width, columns); //   np.nanmean(X_train, axis=0)
+  const empty = statistics.findIndex((value) => Number.isNaN(value));
+  if (empty >= 0) {
     throw new EtlError(
-      `column ${numeric[c]} is blank in every train row, so there is nothing to impute it ` +
-        `from; leave it out with --drop ${numeric[c]}`,
+      `column ${numeric[empty]} is blank in every train row, so there is nothing to impute it ` +
+        `from; leave it out with --drop ${numeric[empty]}`,
     );
-  });
-  const statistics = await Promise.all(present.map((values) => columnStatistic(values, strategy)));
+  }
   return { strategy, feature_names_in_: numeric, statistics_: statistics };
 }
 
@@ -573,11 +571,22 @@ function scalerState(scaler: StandardScaler, columns: string[]) {
   };
 }
 
-/** Each column's mean and (biased) standard deviation, for X: (n, d) float32, row-major. */
+/** Each column's mean and standard deviation, for X: (n, d) float32: after scaling, 0 and 1. */
 function columnMeansAndStds(X: Float32Array, d: number): { mean: number[]; std: number[] } {
-  const matrix = new WrapperMatrix1D(X, { rows: X.length / d });
-  const mean = matrix.mean("column");
-  return { mean, std: matrix.standardDeviation("column", { unbiased: false, mean }) };
+  const n = X.length / d;
+  const mean: number[] = [];
+  const std: number[] = [];
+  for (let j = 0; j < d; j++) {
+    let sum = 0;
+    let squares = 0;
+    for (let i = j; i < X.length; i += d) {
+      sum += X[i];
+      squares += X[i] * X[i];
+    }
+    mean.push(sum / n);
+    std.push(Math.sqrt(Math.max(squares / n - (sum / n) ** 2, 0))); // E[x²] - E[x]²
+  }
+  return { mean, std };
 }
 
 // ## Step 3: Load
@@ -836,42 +845,81 @@ export function permutation(n: number, rng: MT19937): Uint32Array {
 }
 
 /**
- * The median of float32 values (the mean of the two middle ones for an even count), in float64,
- * by radix select: two counting passes, no sort. Flip a float32's bits (all of them for a
- * negative number, the sign bit for any other) and they order as unsigned integers exactly as
- * the numbers do. Counting the values in each of 65,536 buckets of the top 16 bits finds the
- * bucket that holds each middle value; counting again by the low 16 bits, within those buckets,
- * finds the values themselves.
+ * The median of each of the `columns` of rows: (n, width) float32, NaN (missing) left out; the
+ * mean of the two middle values for an even count, in float64, as np.nanmedian gives it. NaN for
+ * a column with no values.
+ *
+ * The simple version sorts each column: `values.sort(); (values[(m - 1) >> 1] + values[m >> 1])
+ * / 2`. This one is a radix select, two counting passes over the rows and no sort or copy. Flip a
+ * float32's bits (all of them for a negative number, the sign bit for any other) and they order
+ * as unsigned integers exactly as the numbers do. Counting a column's values in 65,536 buckets
+ * of the top 16 bits finds the buckets of the two middle values; counting again by the low 16
+ * bits, within those buckets, finds the values themselves. A column at a time: its counts stay
+ * in the cache.
  */
-export function median(values: Float32Array): number {
-  const n = values.length;
-  const bits = new Uint32Array(values.buffer, values.byteOffset, n);
-  const ranks = [(n - 1) >> 1, n >> 1]; // 0-based; the same rank twice when n is odd
-  const high = new Uint32Array(65536);
-  for (let i = 0; i < n; i++) high[orderedBits(bits[i]) >>> 16]++;
-  const bucket = ranks.map((rank) => {
-    let b = 0;
-    while (rank >= high[b]) rank -= high[b++];
-    return b;
+export function columnMedians(rows: Float32Array, width: number, columns: number[]): number[] {
+  const bits = new Uint32Array(rows.buffer, rows.byteOffset, rows.length);
+  const high = new Uint32Array(65536); // how many values in each bucket of the top 16 bits
+  const low = [new Uint32Array(65536), new Uint32Array(65536)]; // per middle value: the low bits
+  return columns.map((k) => {
+    high.fill(0);
+    let n = 0;
+    for (let i = k; i < bits.length; i += width) {
+      const b = bits[i];
+      if ((b & 0x7fffffff) > 0x7f800000) continue; // NaN: a missing cell
+      high[orderedBits(b) >>> 16]++;
+      n++;
+    }
+    if (n === 0) return NaN;
+    // The two middle ranks (one rank twice for an odd count): their buckets and their ranks there.
+    const ranks = [(n - 1) >> 1, n >> 1];
+    const buckets = ranks.map((rank, t) => {
+      let b = 0;
+      while (ranks[t] >= high[b]) ranks[t] -= high[b++];
+      return b;
+    });
+    low[0].fill(0);
+    low[1].fill(0);
+    for (let i = k; i < bits.length; i += width) {
+      const b = bits[i];
+      if ((b & 0x7fffffff) > 0x7f800000) continue;
+      const key = orderedBits(b);
+      if (key >>> 16 === buckets[0]) low[0][key & 0xffff]++;
+      else if (key >>> 16 === buckets[1]) low[1][key & 0xffff]++;
+    }
+    const [lower, upper] = ranks.map((rank, t) => {
+      const counts = low[buckets[t] === buckets[0] ? 0 : 1];
+      let l = 0;
+      while (rank >= counts[l]) rank -= counts[l++];
+      return valueOfOrderedBits(((buckets[t] << 16) | l) >>> 0);
+    });
+    return (lower + upper) / 2;
   });
-  const low = [new Uint32Array(65536), new Uint32Array(65536)];
-  for (let i = 0; i < n; i++) {
-    const key = orderedBits(bits[i]);
-    if (key >>> 16 === bucket[0]) low[0][key & 0xffff]++;
-    else if (key >>> 16 === bucket[1]) low[1][key & 0xffff]++;
+}
+
+/** The mean of each of the `columns` of rows: (n, width) float32, NaN left out, in float64. */
+export function columnMeans(rows: Float32Array, width: number, columns: number[]): number[] {
+  const sums = new Float64Array(columns.length);
+  const counts = new Float64Array(columns.length);
+  for (let i = 0; i < rows.length; i += width) {
+    for (let c = 0; c < columns.length; c++) {
+      const value = rows[i + columns[c]];
+      if (value !== value) continue;
+      sums[c] += value;
+      counts[c]++;
+    }
   }
-  const [lower, upper] = ranks.map((rank, r) => {
-    for (let b = 0; b < bucket[r]; b++) rank -= high[b]; // the rank within its bucket
-    const counts = low[bucket[r] === bucket[0] ? 0 : 1];
-    let l = 0;
-    while (rank >= counts[l]) rank -= counts[l++];
-    const key = ((bucket[r] << 16) | l) >>> 0;
-    return new Float32Array(Uint32Array.of(key & 0x80000000 ? key ^ 0x80000000 : ~key).buffer)[0];
-  });
-  return (lower + upper) / 2;
+  return columns.map((_, c) => (counts[c] === 0 ? NaN : sums[c] / counts[c]));
+}
+
+/** The median of float32 values: one column. */
+export function median(values: Float32Array): number {
+  return columnMedians(values, 1, [0])[0];
 }
 
 const orderedBits = (b: number) => (b & 0x80000000 ? ~b : b | 0x80000000) >>> 0;
+const valueOfOrderedBits = (key: number) =>
+  new Float32Array(Uint32Array.of(key & 0x80000000 ? key ^ 0x80000000 : ~key).buffer)[0];
 
 // ### .npy files
 //
@@ -1547,13 +1595,7 @@ function helperSource(): string {
 const { parentPort } = require("node:worker_threads");
 const { createHash } = require("node:crypto");
 const fs = require("node:fs");
-const orderedBits = ${orderedBits};
-${median}
 parentPort.on("message", (job) => {
-  if (job.file === undefined) {
-    parentPort.postMessage({ id: job.id, value: median(new Float32Array(job.buffer, job.offset, job.length)) });
-    return;
-  }
   const hash = createHash("sha256");
   fs.createReadStream(job.file, { highWaterMark: 1 << 20 })
     .on("data", (chunk) => hash.update(chunk))
@@ -1591,38 +1633,6 @@ function onHelper<T>(job: object): Promise<T> {
 export function sha256File(file: string): Promise<string> {
   if (fs.statSync(file).size < 1 << 22) return Promise.resolve(createHash("sha256").update(fs.readFileSync(file)).digest("hex"));
   return onHelper<string>({ file });
-}
-
-/** median(values) on the helper thread; `values` must be a view of a SharedArrayBuffer. */
-export function medianOnHelper(values: Float32Array): Promise<number> {
-  return onHelper<number>({ buffer: values.buffer, offset: values.byteOffset, length: values.length });
-}
-
-/** Below this many values a median is quicker here than the trip to the helper thread. */
-const HELPER_MEDIAN_MIN = 1 << 17;
-
-/**
- * Each of the `columns` of rows: (n, width) float32, its non-missing values gathered in one pass
- * over the rows; in memory the helper thread can read when they are many.
- */
-export function presentValues(rows: Float32Array, width: number, columns: number[]): Float32Array[] {
-  const n = rows.length / width;
-  const memory = n >= HELPER_MEDIAN_MIN ? new SharedArrayBuffer(4 * columns.length * n) : new ArrayBuffer(4 * columns.length * n);
-  const gathered = new Float32Array(memory); // (columns.length, n) float32
-  const counts = new Int32Array(columns.length);
-  for (let i = 0; i < rows.length; i += width) {
-    for (let c = 0; c < columns.length; c++) {
-      const value = rows[i + columns[c]];
-      if (value === value) gathered[c * n + counts[c]++] = value;
-    }
-  }
-  return columns.map((_, c) => gathered.subarray(c * n, c * n + counts[c]));
-}
-
-/** statistic(values, strategy), a big median on the helper thread. */
-export function columnStatistic(values: Float32Array, strategy: "median" | "mean"): Promise<number> {
-  const onThread = strategy === "median" && values.buffer instanceof SharedArrayBuffer && values.length >= HELPER_MEDIAN_MIN;
-  return onThread ? medianOnHelper(values) : Promise.resolve(statistic(values, strategy));
 }
 
 // ## The manifest: which input made which artifacts (dataset versioning)

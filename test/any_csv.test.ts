@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { before, describe, test } from "node:test";
-import { MT19937, median, medianOnHelper, readNpy, statistic } from "../etl.ts";
+import { MT19937, columnMeans, columnMedians, median, readNpy } from "../etl.ts";
 import { FIXTURES, readFixture, runEtl, snapshot, tempProject } from "./helpers.ts";
 
 const FIT = ["--target", "score", "--features", "all", "--drop", "student_id", "--seed", "7"];
@@ -168,23 +168,30 @@ describe("the target and the column kinds", () => {
   });
 });
 
-describe("statistic", () => {
-  for (const { values, median, mean } of readFixture<{ values: number[]; median: number; mean: number }[]>("any_csv/medians.json")) {
+describe("columnMedians and columnMeans", () => {
+  for (const { values, median: expected, mean } of readFixture<{ values: number[]; median: number; mean: number }[]>("any_csv/medians.json")) {
     test(`median and mean of ${values.length} float32 values equal np.median and np.mean`, () => {
-      const ours = statistic(Float32Array.from(values), "median");
-      assert.ok(ours === median, `${ours} vs ${median}`); // ===, since NumPy's median of [-0] is 0
-      assert.ok(Math.abs(statistic(Float32Array.from(values), "mean") - mean) <= 1e-12 * Math.max(1, Math.abs(mean)));
+      const ours = median(Float32Array.from(values));
+      assert.ok(ours === expected, `${ours} vs ${expected}`); // ===, since NumPy's median of [-0] is 0
+      const [ourMean] = columnMeans(Float32Array.from(values), 1, [0]);
+      assert.ok(Math.abs(ourMean - mean) <= 1e-12 * Math.max(1, Math.abs(mean)));
     });
   }
-});
-
-describe("medians on the helper thread", () => {
-  test("medianOnHelper runs this file's median() there and gets its very answer", async () => {
+  test("several strided columns with missing values: each column's median of its present values", () => {
     const rng = new MT19937(5);
-    for (const n of [1, 2, 200_001, 300_000]) {
-      const values = new Float32Array(new SharedArrayBuffer(4 * n));
-      for (let i = 0; i < n; i++) values[i] = (rng.nextUint32() % 100_000) / 100 - 300;
-      assert.equal(await medianOnHelper(values), median(values), `n=${n}`);
+    const n = 300_001;
+    const width = 5;
+    const rows = new Float32Array(n * width);
+    for (let i = 0; i < rows.length; i++) {
+      rows[i] = rng.nextUint32() % 10 === 0 ? NaN : ((rng.nextUint32() % 100_000) / 100 - 300) * (i % width === 3 ? 1e-30 : 1);
     }
+    const columns = [4, 0, 3, 1];
+    const medians = columnMedians(rows, width, columns);
+    columns.forEach((k, c) => {
+      const present = Float32Array.from({ length: n }, (_, i) => rows[i * width + k]).filter((v) => v === v).sort();
+      const m = present.length;
+      assert.equal(medians[c], (present[(m - 1) >> 1] + present[m >> 1]) / 2, `column ${k}`);
+    });
+    assert.deepEqual(columnMedians(Float32Array.of(NaN, 1, NaN, 2), 2, [0, 1]), [NaN, 1.5]);
   });
 });
