@@ -37,11 +37,13 @@
 // the command line and `main()`. Part I is the whole story, and Part II can be skipped on a
 // first reading.
 
+import { isUtf8 } from "node:buffer";
 import { createHash, type Hash } from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { StringDecoder } from "node:string_decoder";
+import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
@@ -100,6 +102,7 @@ export const CONFIG = {
   target: "readiness_score", //           what the model predicts: y (--target)
   drop: [] as string[], //                columns never used as features, such as an id (--drop)
   impute: "median" as "median" | "mean", // what a blank numeric feature becomes (--impute)
+  maxCategories: 1000, //                 most distinct values of a text feature (--max-categories)
   testSize: 0.2, //                       fraction of rows held out for validation (--test-size)
   seed: 42, //                            seeds the split and the train shuffle (--seed)
   batchSize: 32, //                       rows per mini-batch (--batch-size)
@@ -117,7 +120,7 @@ export type Config = typeof CONFIG;
 
 /** Runs `step` (or all three steps) with `config`, writing under `paths`. */
 export async function runPipeline(
-  config: Config, paths: Paths = PATHS, step: Step | "all" = "all", out = new Staging(),
+  config: Config, paths: Paths = PATHS, step: Step | "all" = "all", out = new Staging(paths),
 ): Promise<void> {
   const runs = (s: Step) => step === "all" || step === s;
   let table: Table | undefined;
@@ -129,10 +132,9 @@ export async function runPipeline(
   }
   if (runs("load")) load(arrays ?? readArrays(paths), config, out, paths); // -> loader infos
   if (step === "apply") await apply(config, out, paths); //       new rows -> X_new.npy
-  await out.commit(); //                                          every file renamed into place
   // The manifest names the features used: "all" resolved to the columns it meant.
   const used = table ? { ...config, features: table.kept.slice(0, -1) } : config;
-  await writeManifest(paths, used, out, step); //                 then the manifest, last
+  await out.commit(used, step); //        every file renamed into place, the manifest with them
 }
 
 // ## Step 1: Extract
@@ -205,8 +207,9 @@ export async function extract(config: Config, out: Staging, paths: Paths = PATHS
   const file = config.csv;
   const keep = (header: string[]) => keptColumns(file, header, config);
   // pandas: df = pd.read_csv(RAW_CSV); df.to_json("ccr_raw.json", orient="split")
-  const { table, dtypes, head, sha256 } = await readCsv(file, config, keep, () => out.open(paths.raw));
-  out.input = { file, sha256, bytes: fs.statSync(file).size, rows: table.nRows };
+  const json = () => out.open(paths.raw);
+  const { table, dtypes, head, input } = await readCsv(file, config, out, keep, json);
+  out.input = input;
   // pandas: print(df.shape); print(df.dtypes); print(df.head(3))
   printExtract(file, paths.raw, table, dtypes, head);
   return table;
@@ -220,8 +223,10 @@ export function keptColumns(file: string, header: string[], config: Config): str
   const unknown = [...new Set(named.filter((name) => !header.includes(name)))];
   if (unknown.length > 0) {
     const s = unknown.length > 1 ? "s" : "";
-    const has = header.join(", ");
-    throw new EtlError(`${where}: missing column${s} ${unknown.join(", ")}; the file has ${has}`);
+    throw new EtlError(
+      `${where}: missing column${s} ${nameList(unknown)}; the file has ${nameList(header)}` +
+        unknown.map((name) => nearMiss(name, header)).join(""),
+    );
   }
   const candidates = config.features === "all" ? header : config.features;
   const features = candidates.filter((name) => name !== config.target && !config.drop.includes(name));
@@ -231,44 +236,79 @@ export function keptColumns(file: string, header: string[], config: Config): str
   return [...features, config.target];
 }
 
-/** The header must name each column once. */
+/** A hint when a header name differs from a wanted one only by spaces or case. */
+function nearMiss(name: string, header: string[]): string {
+  const loose = (s: string) => s.trim().toLowerCase();
+  const close = header.find((h) => loose(h) === loose(name));
+  return close === undefined ? "" : `; ${quote(close)} differs from ${quote(name)} only by spaces or case`;
+}
+
+/** The header must name each column once, and no name may hold a line break. */
 function checkHeader(file: string, header: string[]): string[] {
   const where = `${shown(file)} line 1 (header)`;
   const blank = header.findIndex((name) => name.trim() === "");
   if (blank >= 0) throw new EtlError(`${where}: column ${blank + 1} has no name`);
+  const broken = header.findIndex((name) => /[\r\n]/.test(name));
+  if (broken >= 0) {
+    throw new EtlError(`${where}: column ${broken + 1}'s name ${quote(header[broken])} holds a line break; rename it`);
+  }
   const duplicate = header.find((name, j) => header.indexOf(name) !== j);
   if (duplicate !== undefined) {
-    throw new EtlError(`${where}: column '${duplicate}' appears twice; rename one`);
+    throw new EtlError(`${where}: column ${quote(duplicate)} appears twice; rename one`);
   }
   return header;
 }
 
 /**
- * The rules for the kept columns, checked once the whole file has been read: every target cell
- * is a number, and a feature column is all numbers or all text. The error names the first
- * offending lines; `seen` says, per kept column, the first rows with a number, a text and a
- * missing cell.
+ * The rules for the kept columns, checked once the whole file has been read, each error naming
+ * the first offending line: every target cell is a number; no number is one that float32 cannot
+ * hold (the arrays are float32); a feature column is all numbers or all text; and a text feature
+ * has at most --max-categories distinct values, one one-hot column each.
  */
-async function checkKeptColumns(file: string, newline: Newline, seen: KeptCells, target: string) {
-  const at = async (rows: number[]) => {
-    const lines = await linesOfRows(file, newline, rows);
-    return `${shown(file)} line${lines.length > 1 ? "s" : ""} ${lines.join(", ")}`;
-  };
+async function checkKeptColumns(source: CsvSource, seen: KeptCells, config: Config): Promise<void> {
   for (let k = 0; k < seen.kept.length; k++) {
     const name = seen.kept[k];
-    if (name === target && seen.missingRows[k].length > 0) {
-      const where = await at(seen.missingRows[k]);
+    const isTarget = name === config.target;
+    if (isTarget && seen.missingRows[k].length > 0) {
+      const where = await rowWhere(source, seen.missingRows[k]);
       throw new EtlError(
-        `${where}: column ${name}, the target, is blank or missing; every row needs a target value`,
+        `${where}: column ${quote(name)}, the target, is blank or missing; every row needs a target value`,
       );
     }
-    if (seen.firstText[k] >= 0 && (name === target || seen.firstNumber[k] >= 0)) {
-      const where = await at([seen.firstText[k]]);
+    const mixed = seen.firstText[k] >= 0 && (isTarget || seen.firstNumber[k] >= 0 || seen.firstUnusable[k] >= 0);
+    if (seen.firstUnusable[k] >= 0 && !(mixed && seen.firstText[k] < seen.firstUnusable[k])) {
+      const where = await rowWhere(source, [seen.firstUnusable[k]]);
+      throw new EtlError(`${where}: ${unusableNumber(name, seen.unusableValue(k))}`);
+    }
+    if (mixed) {
+      const where = await rowWhere(source, [seen.firstText[k]]);
       const value = JSON.stringify(seen.firstTextValue(k)); // quoted; a line break shows as \n
-      const why = name === target ? "the target must be a number" : "the column's other cells are numbers";
-      throw new EtlError(`${where}: column ${name} is ${value}, not a finite number; ${why}`);
+      const why = isTarget ? "the target must be a number" : "the column's other cells are numbers";
+      throw new EtlError(`${where}: column ${quote(name)} is ${value}, not a finite number; ${why}`);
+    }
+    if (!isTarget && seen.distinct[k] > config.maxCategories) {
+      throw tooManyCategories(name, config, seen.distinct[k] < DISTINCT_COUNTED * config.maxCategories, seen.distinct[k]);
     }
   }
+}
+
+/** Why a number cannot be kept: float32, which the arrays hold, ends at 3.4028235e38. */
+function unusableNumber(column: string, cell: string): string {
+  const why = Number.isFinite(Number(cell.replace(/^\+/, "")))
+    ? "beyond float32's range (its largest value is 3.4028235e38), and the arrays are float32; " +
+      "divide the column by a power of ten first"
+    : "not a finite number";
+  return `column ${quote(column)} is ${JSON.stringify(cell)}, ${why}`;
+}
+
+/** A text feature with too many distinct values: one-hot, each would be a column of X. */
+function tooManyCategories(column: string, config: Config, exact: boolean, count = config.maxCategories + 1) {
+  const how = `${exact ? "" : "at least "}${count.toLocaleString("en-US")}`;
+  return new EtlError(
+    `column ${quote(column)} has ${how} distinct values, and one-hot encoding makes a column of each ` +
+      `(at most --max-categories ${config.maxCategories}); an id or free text is no feature: ` +
+      `leave it out with --drop ${column}`,
+  );
 }
 
 // ## Step 2: Transform
@@ -330,8 +370,8 @@ export async function transform(
   standardize(xVal, scaler);
 
   // numpy: np.save("X_train.npy", X_train), and so on
-  out.writeArray(paths.xTrain, xTrain, [nTrain, d]);
-  out.writeArray(paths.xVal, xVal, [nVal, d]);
+  out.writeArray(paths.xTrain, xTrain, [nTrain, d], columns);
+  out.writeArray(paths.xVal, xVal, [nVal, d], columns);
   out.writeArray(paths.yTrain, yTrain, [nTrain]);
   out.writeArray(paths.yVal, yVal, [nVal]);
   // The fitted state as JSON, in scikit-learn's own names (the original pickled its scaler).
@@ -381,8 +421,8 @@ export function reorderRows(table: Table, order: Uint32Array): { X: Float32Array
   const place = new Uint32Array(order.length); // place[row]: where table row `row` goes
   for (let i = 0; i < order.length; i++) place[order[i]] = i;
   const values = table.values;
-  const X = new Float32Array(table.nRows * k); // X: (nRows, k) float32
-  const y = new Float32Array(table.nRows); //     y: (nRows,) float32
+  const X = float32Array(table.nRows * k, "X"); // X: (nRows, k) float32
+  const y = float32Array(table.nRows, "y"); //     y: (nRows,) float32
   for (let row = 0; row < table.nRows; row++) {
     const from = row * width;
     const to = place[row] * k;
@@ -451,11 +491,17 @@ export function fitEncoder(table: Table, rawTrain: Float32Array): Encoder {
       if (rawTrain[i] === rawTrain[i]) seen[rawTrain[i]] = 1;
     }
     encoder.feature_names_in_.push(table.kept[k]);
-    // UTF-16 order, as Python's for most text
-    encoder.categories_.push(text.filter((_, code) => seen[code]).sort());
+    encoder.categories_.push(text.filter((_, code) => seen[code]).sort(byCodePoint));
   }
   return encoder;
 }
+
+/**
+ * Python's order of strings, which np.unique and so scikit-learn sort categories by: code point
+ * by code point. JavaScript's sort() compares UTF-16 units, which disagrees above U+FFFF (an
+ * emoji sorts before "～" there, after it in Python); UTF-8 bytes sort as code points do.
+ */
+export const byCodePoint = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 /** X's column names: the numeric features, then `<column>_<value>` per category but the first. */
 export function encodedColumns(imputer: Imputer, encoder: Encoder): string[] {
@@ -482,7 +528,7 @@ export function encodeFeatures(
   if (table.missing > 0) fillMissing(raw, width, numeric, imputer.statistics_);
   if (encoder.feature_names_in_.length === 0) return raw; // all numeric, in order: nothing to move
   const d = encodedColumns(imputer, encoder).length;
-  const X = new Float32Array(n * d); // X: (n, d) float32, zeros
+  const X = float32Array(n * d, `X (${n} rows x ${d} columns)`); // X: (n, d) float32, zeros
   for (let c = 0; c < numeric.length; c++) {
     for (let i = 0; i < n; i++) X[i * d + c] = raw[i * width + numeric[c]];
   }
@@ -684,9 +730,10 @@ export function readArrays(paths: Paths = PATHS): Arrays {
   const d = xTrain.shape[1];
   const agree = d !== undefined && xVal.shape[1] === d &&
     xTrain.shape[0] === yTrain.shape[0] && xVal.shape[0] === yVal.shape[0];
-  if (!agree) {
-    const folder = shown(paths.transformDir);
-    throw new EtlError(`${folder}: the arrays' shapes do not agree; run npx tsx etl.ts transform`);
+  const folder = shown(paths.transformDir);
+  if (!agree) throw new EtlError(`${folder}: the arrays' shapes do not agree; run npx tsx etl.ts transform`);
+  if (xTrain.shape[0] === 0 || xVal.shape[0] === 0 || d === 0) {
+    throw new EtlError(`${folder}: the arrays hold no rows or no columns; run npx tsx etl.ts transform`);
   }
   return { xTrain: xTrain.data, xVal: xVal.data, yTrain: yTrain.data, yVal: yVal.data, nFeatures: d };
 }
@@ -704,9 +751,7 @@ export function readArrays(paths: Paths = PATHS): Arrays {
  */
 export async function apply(config: Config, out: Staging, paths: Paths = PATHS): Promise<void> {
   // python: scaler = pickle.load(open("scaler.pkl", "rb"))
-  const scaler = readJson<StandardScaler>(paths.scaler, "transform");
-  const imputer = readJson<Imputer>(paths.imputer, "transform");
-  const encoder = readJson<Encoder>(paths.encoder, "transform");
+  const { scaler, imputer, encoder } = readFittedState(paths);
   const file = config.csv;
   const features = [...imputer.feature_names_in_, ...encoder.feature_names_in_];
   const keep = (header: string[]) => {
@@ -714,18 +759,18 @@ export async function apply(config: Config, out: Staging, paths: Paths = PATHS):
     if (missing.length > 0) {
       const s = missing.length > 1 ? "s" : "";
       throw new EtlError(
-        `${shown(file)} line 1 (header): missing feature column${s} ${missing.join(", ")}, ` +
-          `which the fitted transform needs; the file has ${header.join(", ")}`,
+        `${shown(file)} line 1 (header): missing feature column${s} ${nameList(missing)}, ` +
+          `which the fitted transform needs; the file has ${nameList(header)}`,
       );
     }
     return [...features, config.target]; // a target the file lacks is a column of zeros, unused
   };
   // pandas: df = pd.read_csv(NEW_CSV); the text features are read as text, whatever they hold
-  const { table, sha256 } = await readCsv(file, config, keep, null, encoder.feature_names_in_);
+  const { table, input } = await readCsv(file, config, out, keep, null, encoder.feature_names_in_);
   const textual = imputer.feature_names_in_.find((name) => table.text[table.kept.indexOf(name)]);
   if (textual) {
     throw new EtlError(
-      `${shown(file)}: column ${textual} holds text, but it was numeric when the transform was fitted`,
+      `${shown(file)}: column ${quote(textual)} holds text, but it was numeric when the transform was fitted`,
     );
   }
   // The rows stay in file order; reorderRows only parts the features from the target.
@@ -735,11 +780,11 @@ export async function apply(config: Config, out: Staging, paths: Paths = PATHS):
   // sklearn: X_new = scaler.transform(X_new)
   standardize(X, scaler);
   const d = scaler.mean_.length;
-  out.writeArray(paths.xNew, X, [table.nRows, d]);
+  out.writeArray(paths.xNew, X, [table.nRows, d], encodedColumns(imputer, encoder));
   const hasTarget = table.columns.includes(config.target);
   if (hasTarget) out.writeArray(paths.yNew, y, [table.nRows]);
   else out.obsolete.push(paths.yNew); // an older run's targets would not belong to these rows
-  out.input = { file, sha256, bytes: fs.statSync(file).size, rows: table.nRows };
+  out.input = input;
   printApply(file, paths, table.nRows, d, hasTarget);
 }
 // # Part II: how it is made exact, fast and safe
@@ -962,7 +1007,258 @@ export function readNpy(file: string): { data: Float32Array; shape: number[] } {
   return { data, shape };
 }
 
-// ## Reading and writing a big CSV fast
+// ## Reading a big CSV fast
+//
+// Step 1's simple version is papaparse's own file streaming:
+//
+//     Papa.parse(fs.createReadStream(file, "utf8"), { chunk: (result) => addRows(result.data) })
+//
+// It falls short in three ways. It parses a row that a chunk cut in two again from its start
+// with every new chunk, so one 100 MB quoted field costs as much as parsing 1,600 such files. It
+// decodes bytes that are not UTF-8 into U+FFFD without a word. And a pipe can be read only once,
+// where an error's line number is found by reading the file again. So etl.ts reads the file
+// itself, a 64 KB chunk at a time (papaparse's row arrays then die young, in V8's cheap nursery
+// collections): it checks that the bytes are UTF-8 by decoding them, and hands the text to
+// papaparse's own parser (`Papa.Parser`, the core that `Papa.parse` drives). A row cut by a
+// chunk's end waits for the next chunk, and a row longer than a chunk is parsed again only once
+// its text has doubled: linear, whatever the rows look like. A pipe (or standard input, `-`) is
+// first copied to a temporary file.
+
+/** Bytes read at a time. */
+const CHUNK_BYTES = 1 << 16;
+
+/** A CSV ready to be read. */
+export interface CsvSource {
+  file: string; //              as the user named it, for messages
+  path: string; //              what is read: the file, or a temporary copy of a pipe's bytes
+  bytes: number;
+  start: number; //             3 after a UTF-8 byte order mark, else 0
+  newline: "\n" | "\r"; //      "\n" for LF and CR LF files (a CR before it is dropped), "\r" for CR
+  copy: boolean; //             `path` is a temporary copy, removed when reading is done
+}
+
+/**
+ * Checks that `file` is a readable file (a folder, a missing file or a locked one is an error
+ * that says so), copies a pipe or standard input (`-`) to a temporary file beside the data, and
+ * finds the line ending where the first line really ends.
+ */
+export async function openCsv(file: string, out: Staging): Promise<CsvSource> {
+  const stdin = file === "-";
+  const stat = stdin ? null : fs.statSync(file, { throwIfNoEntry: false });
+  if (!stdin && !stat) {
+    throw new EtlError(`${shown(file)}: no such file; pass an existing CSV with --csv PATH`);
+  }
+  if (stat?.isDirectory()) {
+    throw new EtlError(`${shown(file)}: is a folder, not a CSV file; pass a file with --csv PATH`);
+  }
+  if (!stdin) {
+    try {
+      fs.accessSync(file, fs.constants.R_OK);
+    } catch {
+      throw new EtlError(`${shown(file)}: cannot be read (permission denied)`);
+    }
+  }
+  let readFrom = file;
+  const copy = stdin || !stat!.isFile(); // a pipe, a FIFO, a device: read once, so copied first
+  if (copy) {
+    readFrom = out.scratchFile(path.dirname(out.paths.raw), "input");
+    const input = stdin ? process.stdin : fs.createReadStream(file);
+    await pipeline(input, fs.createWriteStream(readFrom));
+  }
+  const bytes = fs.statSync(readFrom).size;
+  const head = firstLine(readFrom);
+  return { file, path: readFrom, bytes, copy, ...head };
+}
+
+/**
+ * Where the text starts (after a byte order mark) and how its first line ends: found by
+ * reading on until a line break outside quotes, however long the header is.
+ */
+function firstLine(file: string): { start: number; newline: "\n" | "\r" } {
+  const fd = fs.openSync(file, "r");
+  try {
+    const bytes = Buffer.alloc(CHUNK_BYTES);
+    let position = 0;
+    let quoted = false;
+    let start = 0;
+    for (;;) {
+      const length = fs.readSync(fd, bytes, 0, bytes.length, position);
+      if (length === 0) return { start, newline: "\n" }; // one line, or none
+      if (position === 0 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3;
+      for (let i = 0; i < length; i++) {
+        if (bytes[i] === 0x22) quoted = !quoted; // "" inside quotes flips twice: still quoted
+        if (quoted || (bytes[i] !== 0x0a && bytes[i] !== 0x0d)) continue;
+        if (bytes[i] === 0x0a) return { start, newline: "\n" };
+        // A CR: alone it ends lines; followed by LF (even in the next chunk) it is CR LF.
+        const next = i + 1 < length ? bytes[i + 1] : nextByte(fd, position + length);
+        return { start, newline: next === 0x0a ? "\n" : "\r" };
+      }
+      position += length;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function nextByte(fd: number, position: number): number {
+  const one = Buffer.alloc(1);
+  return fs.readSync(fd, one, 0, 1, position) === 1 ? one[0] : -1;
+}
+
+/** Rows as papaparse's parser gives them, with where they are in the file. */
+interface RowChunk {
+  rows: string[][]; //     each row's cells; blank lines left out
+  parsed: number; //       characters handed to the parser for them (to see that it stays linear)
+  ends?: number[]; //      with `rowEnds`: each row's end, in characters of the text
+  // A malformed quote: where it is, and how many of `rows` come before its row.
+  quoteError?: { message: string; char: number; rowsBefore: number };
+}
+
+/**
+ * The file's rows, a chunk at a time. Line endings are made one: a CR left at the end of a
+ * row's last cell by a CR LF line (or at the start of a row's first cell by a CR-only file) is
+ * dropped, so that no cell and no column name ever holds half a line break.
+ * Bytes that are not UTF-8 (or a NUL) stop the reading with an error naming their line.
+ */
+export async function* csvRowChunks(source: CsvSource, rowEnds = false): AsyncGenerator<RowChunk> {
+  const fd = fs.openSync(source.path, "r");
+  try {
+    const stepped: string[][] = []; // with `rowEnds`, the rows papaparse hands over one at a time
+    const ends: number[] = [];
+    const parser = new Papa.Parser({
+      delimiter: ",",
+      newline: source.newline,
+      step: rowEnds ? (row: RowStep) => (stepped.push(row.data[0]), ends.push(row.meta.cursor)) : undefined,
+    }) as unknown as PapaCoreParser;
+    const buffer = Buffer.allocUnsafe(CHUNK_BYTES + 4);
+    let position = source.start; // the next byte to read
+    let carried = 0; //             bytes of a character cut by the last chunk's end
+    let pending = ""; //            text not parsed yet: the start of a row a chunk cut
+    let pendingChar = 0; //         where `pending` starts, in characters of the whole text
+    let waitFor = 0; //             parse again once `pending` is this long: a row longer than a chunk
+    for (let eof = false; !eof; ) {
+      const read = fs.readSync(fd, buffer, carried, CHUNK_BYTES, position);
+      eof = read === 0;
+      const end = carried + read;
+      const complete = eof ? end : end - cutCharacter(buffer, end);
+      const bad = notTextAt(buffer.subarray(0, complete));
+      if (bad >= 0) throw notText(source, await lineOfByte(source, position - carried + bad));
+      pending += buffer.toString("utf8", 0, complete);
+      position += read;
+      carried = end - complete;
+      buffer.copy(buffer, 0, complete, end);
+      if (pending.length > MAX_ROW_CHARS) {
+        return yield { rows: [], parsed: pending.length, quoteError: tooLong(parser, pending, pendingChar) };
+      }
+      if (!eof && pending.length < waitFor) continue;
+
+      const result = parser.parse(pending, pendingChar, !eof);
+      const rows = rowEnds ? stepped.splice(0) : result.data;
+      const rowsEnds = ends.splice(0);
+      // An error in the unfinished row is no error yet: that row is parsed again with more text.
+      const error = result.errors.find((e) => e.type === "Quotes" && (eof || e.row! < result.data.length));
+      const kept = keepRows(rows, source.newline);
+      yield {
+        rows: kept.map((r) => rows[r]),
+        parsed: pending.length,
+        ends: rowEnds ? kept.map((r) => rowsEnds[r]) : undefined,
+        quoteError: error && {
+          message: quoteMessage(error.code), char: pendingChar + error.index!,
+          rowsBefore: kept.filter((r) => r < error.row!).length,
+        },
+      };
+      if (error) return;
+      const cursor = result.meta.cursor - pendingChar; // the text after it is an unfinished row
+      pending = pending.slice(cursor);
+      pendingChar += cursor;
+      waitFor = pending.length > CHUNK_BYTES ? 2 * pending.length : 0;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** papaparse's core parser, as etl.ts drives it (its typings describe only Papa.parse). */
+interface PapaCoreParser {
+  parse(input: string, baseIndex: number, ignoreLastRow: boolean): Papa.ParseResult<string[]>;
+}
+type RowStep = { data: string[][]; meta: { cursor: number } };
+
+/** A row's text is never longer than this: V8's longest string is 2^29 characters. */
+const MAX_ROW_CHARS = 1 << 28;
+
+/** The error for a row too long to hold: most likely a quote never closed, found where it opens. */
+function tooLong(parser: PapaCoreParser, pending: string, pendingChar: number): RowChunk["quoteError"] {
+  const open = parser.parse(pending, pendingChar, false).errors.find((e) => e.code === "MissingQuotes");
+  const message = open ? quoteMessage(open.code) : `a row is longer than ${MAX_ROW_CHARS} characters`;
+  return { message, char: pendingChar + (open?.index ?? 0), rowsBefore: 0 };
+}
+
+/** How many bytes at the end of buffer[0, end) are the start of a UTF-8 character cut off. */
+function cutCharacter(buffer: Buffer, end: number): number {
+  for (let back = 1; back <= 3 && back <= end; back++) {
+    const byte = buffer[end - back];
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back
+    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return length > back ? back : 0;
+  }
+  return 0;
+}
+
+/**
+ * Where the first byte is that makes `bytes` not UTF-8 text (-1: nowhere): a NUL, or a byte
+ * that does not decode. Decided by decoding (buffer.isUtf8), not by looking for U+FFFD, which a
+ * valid file may hold.
+ */
+function notTextAt(bytes: Buffer): number {
+  const nul = bytes.indexOf(0);
+  if (isUtf8(bytes)) return nul;
+  const bad = firstInvalidUtf8(bytes);
+  return nul >= 0 ? Math.min(nul, bad) : bad;
+}
+
+/** The offset of the first byte of `bytes` that starts no valid UTF-8 character. */
+function firstInvalidUtf8(bytes: Buffer): number {
+  for (let i = 0; i < bytes.length; ) {
+    const length = bytes[i] < 0x80 ? 1 : bytes[i] >= 0xc2 && bytes[i] < 0xf5 ? 2 + +(bytes[i] >= 0xe0) + +(bytes[i] >= 0xf0) : 0;
+    if (length === 0 || i + length > bytes.length || !isUtf8(bytes.subarray(i, i + length))) return i;
+    i += length;
+  }
+  return bytes.length;
+}
+
+function notText(source: CsvSource, line: number): EtlError {
+  return new EtlError(
+    `${shown(source.file)} line ${line}: this is not UTF-8 text (binary data or another ` +
+      "encoding); save the file as UTF-8 CSV",
+  );
+}
+
+function quoteMessage(code: string): string {
+  return code === "MissingQuotes"
+    ? `a quoted field is never closed (an opening " has no closing ")`
+    : `a quoted field has text after its closing " (write a quote inside quotes as "")`;
+}
+
+/**
+ * Which rows to keep: all but blank lines. Each kept row loses the CR that a CR LF line leaves
+ * at the end of its last cell (papaparse splits at the LF), or, in a file whose lines end with
+ * CR, the LF a CR LF line leaves at the start of its first cell.
+ */
+function keepRows(rows: string[][], newline: "\n" | "\r"): number[] {
+  const kept: number[] = [];
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    if (newline === "\n") {
+      const last = row[row.length - 1];
+      if (last.charCodeAt(last.length - 1) === 13) row[row.length - 1] = last.slice(0, -1);
+    } else if (row[0].charCodeAt(0) === 10) {
+      row[0] = row[0].slice(1);
+    }
+    if (row.length > 1 || row[0] !== "") kept.push(r);
+  }
+  return kept;
+}
 
 /**
  * Reads a CSV into a Table of the columns `keep(header)` names; with `openJson`, also writes the
@@ -970,138 +1266,74 @@ export function readNpy(file: string): { data: Float32Array; shape: number[] } {
  * look like numbers (the text features, when `apply` reads new rows).
  */
 async function readCsv(
-  file: string, config: Config, keep: (header: string[]) => string[], openJson: (() => StagedFile) | null, categorical: string[] = [],
-): Promise<{ table: Table; dtypes: ColumnKind[]; head: string[][]; sha256: Promise<string> }> {
-  const stat = fs.statSync(file, { throwIfNoEntry: false });
-  if (!stat) throw new EtlError(`${shown(file)}: no such file; pass an existing CSV with --csv PATH`);
-  if (!stat.isFile()) throw new EtlError(`${shown(file)}: is a folder, not a CSV file; pass a file with --csv PATH`);
+  file: string, config: Config, out: Staging, keep: (header: string[]) => string[],
+  openJson: (() => StagedFile) | null, categorical: string[] = [],
+): Promise<{ table: Table; dtypes: ColumnKind[]; head: string[][]; input: Input }> {
+  const source = await openCsv(file, out);
   try {
-    fs.accessSync(file, fs.constants.R_OK);
-  } catch {
-    throw new EtlError(`${shown(file)}: cannot be read (permission denied)`);
-  }
-  const { newline, empty } = sniffCsv(file);
-  if (empty) throw new EtlError(`${shown(file)}: the file is empty; a CSV needs a header line and data rows`);
-
-  const sha256 = sha256File(file); // meanwhile, on the other core
-  sha256.catch(() => {});
-  let textColumns = new Set<string>();
-  for (;;) {
-    const json = openJson?.() ?? null;
-    const builder = await streamCsv(file, newline, keep, textColumns, categorical, json);
-    // A column that pandas reads as text must be text in every JSON row; the rare column that
-    // turned to text after numbers were written gets one more pass, now that its kind is known.
-    if (builder.turnedText.size === 0) {
-      await checkKeptColumns(file, newline, builder, config.target);
-      const table = builder.finish();
-      json?.close(); // complete: its hashing can start while the later steps run
-      return { table, dtypes: builder.kinds, head: builder.head, sha256 };
+    const sha256 = sha256File(source.path); // meanwhile, on the helper thread
+    sha256.catch(() => {});
+    let textColumns = new Set<string>();
+    for (;;) {
+      const json = openJson?.() ?? null;
+      const builder = await streamCsv(source, keep, textColumns, categorical, json, config);
+      // A column that pandas reads as text must be text in every JSON row; the rare column that
+      // turned to text after numbers were written gets one more pass, now that its kind is known.
+      if (builder.turnedText.size === 0) {
+        await checkKeptColumns(source, builder, config);
+        const table = builder.finish();
+        json?.close(); // complete: its hashing can start while the later steps run
+        const input = { file: source.file, sha256: await sha256, bytes: source.bytes, rows: table.nRows };
+        return { table, dtypes: builder.kinds, head: builder.head, input };
+      }
+      const turned = [...builder.turnedText].map((j) => builder.columns[j]);
+      textColumns = new Set([...textColumns, ...turned]);
     }
-    textColumns = new Set([...textColumns, ...[...builder.turnedText].map((j) => builder.columns[j])]);
+  } finally {
+    if (source.copy) fs.rmSync(source.path, { force: true });
   }
 }
 
 async function streamCsv(
-  file: string, newline: Newline, keep: (header: string[]) => string[], jsonText: Set<string>, categorical: string[], json: StagedFile | null,
+  source: CsvSource, keep: (header: string[]) => string[], jsonText: Set<string>,
+  categorical: string[], json: StagedFile | null, config: Config,
 ): Promise<TableBuilder> {
-  const fileSize = fs.statSync(file).size;
   const out = new ByteWriter(json);
-  // 64 KB chunks: papaparse's row arrays then die young, in V8's cheap nursery collections;
-  // 1 MB chunks survive into the old generation and cost half as much time again, and memory.
-  const input = fs.createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 16 });
   const progress = new Progress("extract");
   let builder: TableBuilder | null = null;
   let rowsBefore = 0; // papaparse rows (header included) before the current chunk
-  let charsBefore = 0; // characters of the BOM-less text before the current chunk, to place binary data
-  let failure: { row: number; message: string } | { binaryAt: number } | null = null;
-
-  // Binary data stops the parse (at its next chunk); the error names the line it is on.
-  let firstChunk = true;
-  input.on("data", (chunk) => {
-    const text = firstChunk ? (chunk as string).replace(/^\uFEFF/, "") : (chunk as string);
-    firstChunk = false;
-    const bad = firstNonText(text);
-    if (bad >= 0) failure ??= { binaryAt: charsBefore + bad };
-    charsBefore += text.length;
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    input.on("error", reject);
-    Papa.parse<string[]>(input, {
-      delimiter: ",", newline, skipEmptyLines: true,
-      beforeFirstChunk: (chunk) => chunk.replace(/^\uFEFF/, ""),
-      chunk: (result, parser) => {
-        if (failure) return parser.abort();
-        const rows = result.data;
-        const quoteError = result.errors[0];
-        if (quoteError) {
-          failure = { row: rowsBefore + (quoteError.row ?? 0), message: quoteMessage(quoteError.code) };
-          return parser.abort();
-        }
-        for (let r = 0; r < rows.length; r++) {
-          const cells = rows[r];
-          if (!builder) {
-            const header = checkHeader(file, cells);
-            builder = new TableBuilder(header, keep(header), jsonText, categorical, out);
-          } else if (cells.length !== builder.columns.length) {
-            failure = { row: rowsBefore + r, message: `expected ${builder.columns.length} fields as in the header, found ${cells.length}` };
-            return parser.abort();
-          } else {
-            builder.add(cells);
-          }
-        }
-        // Size the table once from the first chunk's bytes per row, not by doubling it again and again.
-        if (rowsBefore === 0 && builder) builder.grow(Math.ceil((1.05 * fileSize * rows.length) / Math.max(result.meta.cursor, 1)));
-        rowsBefore += rows.length;
-        progress.update(builder?.nRows ?? 0, input.bytesRead / Math.max(fileSize, 1));
-      },
-      complete: () => resolve(),
-      error: (err: Error) => reject(err),
-    });
-  });
+  let charsRead = 0;
+  for await (const { rows, quoteError } of csvRowChunks(source)) {
+    const complete = quoteError ? quoteError.rowsBefore : rows.length; // the rows before a bad quote
+    for (let r = 0; r < complete; r++) {
+      const cells = rows[r];
+      if (!builder) {
+        const header = checkHeader(source.file, cells);
+        builder = new TableBuilder(header, keep(header), jsonText, categorical, out, config.maxCategories);
+        // Room for the whole table at once, from the first chunk's bytes per row.
+        builder.grow(Math.ceil((1.05 * source.bytes * rows.length) / CHUNK_BYTES));
+      } else if (cells.length !== builder.columns.length) {
+        const found = `expected ${builder.columns.length} fields as in the header, found ${cells.length}`;
+        throw new EtlError(`${await rowWhere(source, [rowsBefore + r])}: ${found}`);
+      } else {
+        builder.add(cells);
+      }
+    }
+    if (quoteError) {
+      const [line] = await linesOfChars(source, [quoteError.char]);
+      throw new EtlError(`${shown(source.file)} line ${line}: ${quoteError.message}`);
+    }
+    rowsBefore += rows.length;
+    charsRead += CHUNK_BYTES;
+    progress.update(builder?.nRows ?? 0, Math.min(charsRead / Math.max(source.bytes, 1), 1));
+    if (rowsBefore % 64 === 0) await new Promise(setImmediate); // let a signal in
+  }
   progress.done();
-
-  const failed = failure as { row: number; message: string } | { binaryAt: number } | null; // set in the callbacks
-  if (failed && "binaryAt" in failed) throw notText(file, (await linesAt(file, newline, [failed.binaryAt]))[0]);
-  if (failed) throw new EtlError(`${shown(file)} line ${(await linesOfRows(file, newline, [failed.row]))[0]}: ${failed.message}`);
-  const done = builder as TableBuilder | null;
-  if (!done) throw new EtlError(`${shown(file)}: the file is empty; a CSV needs a header line and data rows`);
-  if (done.nRows === 0) throw new EtlError(`${shown(file)}: has a header but no data rows`);
-  return done;
-}
-
-type Newline = "\n" | "\r\n" | "\r";
-
-/** Looks at the file's start: rejects binary data and finds the line ending papaparse should use. */
-function sniffCsv(file: string): { newline: Newline; empty: boolean } {
-  const fd = fs.openSync(file, "r");
-  const bytes = Buffer.alloc(1 << 16);
-  const length = fs.readSync(fd, bytes, 0, bytes.length, 0);
-  fs.closeSync(fd);
-  // A decoder, not toString(): a character cut in two at the 64 KB mark is held back, not garbled.
-  const text = new StringDecoder("utf8").write(bytes.subarray(0, length)).replace(/^\uFEFF/, "");
-  const lf = text.indexOf("\n");
-  const newline = lf > 0 && text[lf - 1] === "\r" ? "\r\n" : lf < 0 && text.includes("\r") ? "\r" : "\n";
-  const bad = firstNonText(text);
-  if (bad >= 0) throw notText(file, 1 + text.slice(0, bad).split(newline === "\r" ? "\r" : "\n").length - 1);
-  return { newline, empty: text.trim() === "" };
-}
-
-/** Where a NUL or an undecodable byte is (-1: nowhere): either means the file is not UTF-8 text. */
-function firstNonText(text: string): number {
-  const nul = text.indexOf("\0");
-  const undecodable = text.indexOf("\uFFFD");
-  return nul < 0 ? undecodable : undecodable < 0 ? nul : Math.min(nul, undecodable);
-}
-
-function notText(file: string, line: number): EtlError {
-  return new EtlError(`${shown(file)} line ${line}: this is not UTF-8 text (binary data or another encoding); save the file as UTF-8 CSV`);
-}
-
-function quoteMessage(code: string): string {
-  return code === "MissingQuotes"
-    ? `a quoted field is never closed (an opening " has no closing ")`
-    : `a quoted field has text after its closing " (write a quote inside quotes as "")`;
+  if (!builder) {
+    throw new EtlError(`${shown(source.file)}: the file is empty; a CSV needs a header line and data rows`);
+  }
+  if (builder.nRows === 0) throw new EtlError(`${shown(source.file)}: has a header but no data rows`);
+  return builder;
 }
 
 // ### Writing the raw JSON
@@ -1190,16 +1422,24 @@ function floatText(value: number): string {
   return /[.e]/.test(text) ? text : text + ".0";
 }
 
+
 /** What the rules for the kept columns (checkKeptColumns) need to know of the cells read. */
 interface KeptCells {
   kept: string[];
-  // Per kept column, the first rows (papaparse's rows: the header is row 0) that held a number
-  // and a text, -1 for none, and the first five rows with a missing cell.
+  // Per kept column, the first rows (papaparse's rows: the header is row 0) that held a number,
+  // a text, and a number float32 cannot hold (-1 for none), and the first five rows with a
+  // missing cell; how many distinct texts it held, counted up to a bound.
   firstNumber: number[];
   firstText: number[];
+  firstUnusable: number[];
   missingRows: number[][];
+  distinct: number[];
   firstTextValue(k: number): string;
+  unusableValue(k: number): string;
 }
+
+/** The distinct texts of a kept column are counted up to this many times --max-categories. */
+const DISTINCT_COUNTED = 100;
 
 /**
  * Takes the CSV a row at a time: infers each column's pandas dtype, keeps the feature and
@@ -1217,28 +1457,35 @@ class TableBuilder implements KeptCells {
   private readonly slot: number[]; // column -> its place among the kept columns, or -1
   private values: Float32Array; //   (capacity, kept.length) float32, row-major
   private capacity = 1024;
-  // Per kept column: its text values and their indices, and the first rows (papaparse rows,
-  // header = 0) that held a number, a text and a missing cell, for error messages.
-  private readonly textIndex: Map<string, number>[];
+  private readonly textIndex: Map<string, number>[]; // per kept column: its texts' indices
+  private readonly unusable: string[];
   readonly firstNumber: number[];
   readonly firstText: number[];
+  readonly firstUnusable: number[];
   readonly missingRows: number[][];
+  readonly distinct: number[];
   private missing = 0;
+  private readonly distinctBound: number;
 
   constructor(
     readonly columns: string[], readonly kept: string[], jsonText: Set<string>,
-    categorical: string[], private readonly out: ByteWriter,
+    categorical: string[], private readonly out: ByteWriter, maxCategories: number,
   ) {
     this.kinds = columns.map(() => "int");
     this.hadNumber = columns.map(() => false);
     this.textOnly = columns.map((name) => jsonText.has(name) || categorical.includes(name));
     this.categorical = kept.map((name) => categorical.includes(name));
     this.slot = columns.map((name) => kept.indexOf(name));
-    this.values = new Float32Array(this.capacity * kept.length);
+    this.values = float32Array(this.capacity * kept.length, "the table");
     this.textIndex = kept.map(() => new Map());
+    this.unusable = kept.map(() => "");
     this.firstNumber = kept.map(() => -1);
     this.firstText = kept.map(() => -1);
+    this.firstUnusable = kept.map(() => -1);
     this.missingRows = kept.map(() => []);
+    this.distinct = kept.map(() => 0);
+    // New rows for `apply` may hold any number of unseen categories: all zeros, never counted.
+    this.distinctBound = categorical.length > 0 ? Infinity : DISTINCT_COUNTED * maxCategories;
     out.text(`{"columns":${JSON.stringify(columns)},"data":[`);
   }
 
@@ -1266,11 +1513,13 @@ class TableBuilder implements KeptCells {
       }
       const k = slot[j];
       if (k < 0) continue;
-      if (Number.isFinite(value) && !categorical[k]) {
+      if (value !== value || categorical[k]) { // missing or text (or a category, for apply)
+        values[base + k] = this.keepOther(k, cell);
+      } else if (!fitsFloat32(value)) {
+        this.keepUnusable(k, cell);
+      } else {
         if (firstNumber[k] < 0) firstNumber[k] = this.nRows + 1;
         values[base + k] = value;
-      } else {
-        values[base + k] = this.keepOther(k, cell);
       }
     }
     out.reserve(1); // a text cell may have filled the buffer to the last byte
@@ -1278,7 +1527,7 @@ class TableBuilder implements KeptCells {
     this.nRows++;
   }
 
-  /** A kept cell that is not a finite number: missing (NaN), or text (its index in the texts). */
+  /** A kept cell that is not a number: missing (NaN), or text (its index in the texts). */
   private keepOther(k: number, cell: string): number {
     if (NA_STRINGS.has(cell)) {
       this.missing++;
@@ -1288,8 +1537,16 @@ class TableBuilder implements KeptCells {
     if (this.firstText[k] < 0) this.firstText[k] = this.nRows + 1;
     const index = this.textIndex[k];
     let code = index.get(cell);
-    if (code === undefined) index.set(cell, (code = index.size));
-    return code;
+    if (code === undefined && index.size < this.distinctBound) index.set(cell, (code = index.size));
+    this.distinct[k] = index.size;
+    return code ?? NaN;
+  }
+
+  /** A kept number float32 cannot hold (an infinity, or beyond 3.4e38): an error, at the end. */
+  private keepUnusable(k: number, cell: string): void {
+    if (this.firstUnusable[k] >= 0) return;
+    this.firstUnusable[k] = this.nRows + 1;
+    this.unusable[k] = cell;
   }
 
   /**
@@ -1313,20 +1570,24 @@ class TableBuilder implements KeptCells {
     this.out.text(JSON.stringify(cell));
     if (this.kinds[j] !== "text" && this.hadNumber[j]) this.turnedText.add(j);
     this.kinds[j] = "text";
-    return value;
+    return value; // a number in a text column still counts as one for the kept columns' rules
   }
 
   /** Makes room for `rows` rows at least (twice as many as now when that is more). */
   grow(rows = 2 * this.capacity): void {
     if (rows <= this.capacity) return;
     this.capacity = rows;
-    const bigger = new Float32Array(this.capacity * this.kept.length);
+    const bigger = float32Array(this.capacity * this.kept.length, "the table");
     bigger.set(this.values);
     this.values = bigger;
   }
 
   firstTextValue(k: number): string {
     return this.textIndex[k].keys().next().value ?? "";
+  }
+
+  unusableValue(k: number): string {
+    return this.unusable[k];
   }
 
   finish(): Table {
@@ -1343,21 +1604,47 @@ class TableBuilder implements KeptCells {
   }
 }
 
-/** Reads data/ccr_raw.json back (one row per line, as extract writes it) into a Table. */
+/** Whether a number keeps a finite value as float32 (its largest is 3.4028235e38). */
+const fitsFloat32 = (value: number) => Math.abs(Math.fround(value)) !== Infinity;
+
+/**
+ * A Float32Array of `length` zeros, or, when this machine could not hold it, an error that
+ * says so before anything is allocated (`new Float32Array(length)` would crash with a
+ * RangeError, or leave the machine swapping). `what` names the array in the message.
+ */
+function float32Array(length: number, what: string): Float32Array {
+  const bytes = 4 * length;
+  if (length > 2 ** 32 || bytes > os.totalmem()) {
+    const gb = (x: number) => `${(x / 2 ** 30).toFixed(1)} GB`;
+    throw new EtlError(
+      `${what} would take ${gb(bytes)} of float32, more than this machine's ${gb(os.totalmem())} ` +
+        "of memory; use fewer rows or columns (--features, --drop)",
+    );
+  }
+  return new Float32Array(length);
+}
+
+/**
+ * Reads data/ccr_raw.json back (one row per line, as extract writes it) into a Table, under the
+ * same rules as the CSV's cells; an error names the JSON file's line.
+ */
 export async function readRawTable(config: Config, paths: Paths = PATHS): Promise<Table> {
   const file = paths.raw;
   requireArtifact(file, "extract");
-  const damaged = (detail: string) => new EtlError(`${shown(file)}: ${detail}; run npx tsx etl.ts extract to write it again`);
+  const damaged = (detail: string) =>
+    new EtlError(`${shown(file)}: ${detail}; run npx tsx etl.ts extract to write it again`);
   let kept: string[] = [];
   let columns: string[] | null = null;
   let slots: number[] = []; // kept column -> its index in a row
   let textIndex: Map<string, number>[] = [];
   let kinds: ("number" | "text" | null)[] = [];
-  let values = new Float32Array(0);
+  let values: Float32Array = new Float32Array(0);
   let nRows = 0;
   let missing = 0;
   let closed = false;
-  for await (const line of createInterface({ input: fs.createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity })) {
+  const lines = createInterface({ input: fs.createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
+  for await (const line of lines) {
+    const where = `${shown(file)} line ${nRows + 2}`;
     if (!columns) {
       const match = /^\{"columns":(\[.*\]),"data":\[$/.exec(line);
       if (!match) throw damaged("not written by etl.ts extract");
@@ -1366,7 +1653,7 @@ export async function readRawTable(config: Config, paths: Paths = PATHS): Promis
       slots = kept.map((name) => columns!.indexOf(name));
       textIndex = kept.map(() => new Map());
       kinds = kept.map(() => null);
-      values = new Float32Array(1024 * kept.length);
+      values = float32Array(1024 * kept.length, "the table");
     } else if (line === "]}") {
       closed = true;
     } else {
@@ -1374,31 +1661,38 @@ export async function readRawTable(config: Config, paths: Paths = PATHS): Promis
       try {
         row = JSON.parse(line.endsWith(",") ? line.slice(0, -1) : line);
       } catch {
-        throw damaged(`row ${nRows + 1} is not valid JSON`);
+        throw damaged(`line ${nRows + 2} is not valid JSON`);
       }
-      if (closed || !Array.isArray(row) || row.length !== columns.length) throw damaged(`row ${nRows + 1} is not a row of the table`);
+      if (closed || !Array.isArray(row) || row.length !== columns.length) {
+        throw damaged(`line ${nRows + 2} is not a row of the table`);
+      }
       if ((nRows + 1) * kept.length > values.length) {
-        const bigger = new Float32Array(values.length * 2);
+        const bigger = float32Array(values.length * 2, "the table");
         bigger.set(values);
         values = bigger;
       }
       slots.forEach((index, k) => {
         const cell: unknown = row[index];
         const isTarget = k === kept.length - 1;
+        const name = quote(kept[k]);
         let value: number | undefined;
-        if (cell === null && !isTarget) {
+        if (cell === null && isTarget) {
+          throw new EtlError(`${where}: column ${name}, the target, is blank; every row needs a target value`);
+        } else if (cell === null) {
           value = NaN;
           missing++;
         } else if (typeof cell === "number" && kinds[k] !== "text") {
+          if (!fitsFloat32(cell)) throw new EtlError(`${where}: ${unusableNumber(kept[k], String(cell))}`);
           kinds[k] = "number";
           value = cell;
         } else if (typeof cell === "string" && kinds[k] !== "number" && !isTarget) {
           kinds[k] = "text";
           value = textIndex[k].get(cell);
           if (value === undefined) textIndex[k].set(cell, (value = textIndex[k].size));
+          if (textIndex[k].size > config.maxCategories) throw tooManyCategories(kept[k], config, true);
         } else {
           const why = isTarget ? "the target must be a number" : "the column mixes numbers and text";
-          throw new EtlError(`${shown(file)} row ${nRows + 1}: column ${kept[k]} is ${JSON.stringify(cell)}; ${why}`);
+          throw new EtlError(`${where}: column ${name} is ${JSON.stringify(cell)}; ${why}`);
         }
         values[nRows * kept.length + k] = value;
       });
@@ -1411,57 +1705,85 @@ export async function readRawTable(config: Config, paths: Paths = PATHS): Promis
 }
 
 // ## Finding the line of an error
+//
+// Only errors need line numbers, so rather than count lines for every row, which would cost
+// every run time, the file is read again when an error has to name its line. Papaparse counts
+// rows (a quoted line break makes a row span lines, blank lines are no rows) and characters of
+// the text; these turn either into the line a text editor shows.
+
+/** "FILE line N" (or "lines N, M") for papaparse rows, ascending (the header is row 0). */
+async function rowWhere(source: CsvSource, rows: number[]): Promise<string> {
+  const starts: number[] = []; // each row's first character: where the row before it ended
+  let seen = 0;
+  if (rows[0] === 0) starts.push(0);
+  for await (const { rows: chunk, ends } of csvRowChunks(source, true)) {
+    for (let r = 0; r < chunk.length && starts.length < rows.length; r++) {
+      if (rows.includes(++seen)) starts.push(ends![r]);
+    }
+    if (starts.length === rows.length) break;
+  }
+  const lines = await linesOfChars(source, starts);
+  return `${shown(source.file)} line${lines.length > 1 ? "s" : ""} ${lines.join(", ")}`;
+}
 
 /**
  * The 1-based line of each character offset (ascending) in the file's text, BOM left out; an
- * offset on a line break or a blank line counts as the line of the next character on it. Only
- * errors need line numbers, so rather than count them for every row this reads the file again.
+ * offset on a line break or a blank line counts as the line of the next character on it.
  */
-async function linesAt(file: string, newline: Newline, offsets: number[]): Promise<number[]> {
+async function linesOfChars(source: CsvSource, offsets: number[]): Promise<number[]> {
   const lines: number[] = [];
   let line = 1;
   let offset = 0;
-  for await (const chunk of fs.createReadStream(file, { encoding: "utf8" })) {
-    const text = offset === 0 ? (chunk as string).replace(/^\uFEFF/, "") : (chunk as string);
+  const input = fs.createReadStream(source.path, { encoding: "utf8", start: source.start });
+  for await (const chunk of input) {
+    const text = chunk as string;
     for (let i = 0; i < text.length && lines.length < offsets.length; i++) {
-      const c = text[i];
-      if (offset + i >= offsets[lines.length] && c !== "\n" && c !== "\r") {
+      const c = text.charCodeAt(i);
+      if (offset + i >= offsets[lines.length] && c !== 10 && c !== 13) {
         lines.push(line);
         i--; // the next offset may be this same character
         continue;
       }
-      if (c === "\n" || (c === "\r" && newline === "\r")) line++;
+      if (c === (source.newline === "\n" ? 10 : 13)) line++;
     }
     offset += text.length;
+    if (lines.length === offsets.length) break;
   }
+  input.destroy();
   while (lines.length < offsets.length) lines.push(line);
   return lines;
 }
 
-/** The 1-based lines on which papaparse's rows `rows` (ascending; the header is row 0) start. */
-async function linesOfRows(file: string, newline: Newline, rows: number[]): Promise<number[]> {
-  const starts: number[] = []; // where each row's predecessor ends, in characters of the BOM-less text
-  let seen = 0;
-  if (rows[0] === 0) starts.push(0);
-  await new Promise<void>((resolve) => {
-    Papa.parse<string[]>(fs.createReadStream(file, { encoding: "utf8" }), {
-      delimiter: ",", newline, skipEmptyLines: true,
-      beforeFirstChunk: (chunk) => chunk.replace(/^\uFEFF/, ""),
-      step: (result, parser) => {
-        if (rows.includes(++seen)) starts.push(result.meta.cursor);
-        if (starts.length === rows.length) parser.abort();
-      },
-      complete: () => resolve(),
-    });
-  });
-  return linesAt(file, newline, starts);
+/** The 1-based line of byte `at` of the file. */
+async function lineOfByte(source: CsvSource, at: number): Promise<number> {
+  let line = 1;
+  const newline = source.newline === "\n" ? 10 : 13;
+  const input = fs.createReadStream(source.path, { start: source.start, end: Math.max(at - 1, source.start) });
+  for await (const chunk of input) {
+    const bytes = chunk as Buffer;
+    for (let i = bytes.indexOf(newline); i >= 0; i = bytes.indexOf(newline, i + 1)) line++;
+  }
+  return at > source.start ? line : 1;
 }
 
 // ## Files that are never torn
 //
-// Every artifact is first written to a temporary file in its own folder, and all of a run's
-// files are renamed over the old ones only after every step has succeeded. rename() within one
-// folder is atomic, so a failure or a kill at any moment leaves each artifact old or new, whole.
+// A run either changes nothing or puts all of its files in place, its manifest with them. The
+// simple version writes each artifact where it belongs as soon as it is ready; then a bad row
+// found late, a full disk or a Ctrl-C leaves some artifacts new and some old, and a kill leaves
+// one cut in half. Here every file is first written under a temporary name in its own folder,
+// and all of a run's files, the manifest last, are renamed over the old ones only once every step
+// has succeeded and every hash is known. rename() within a folder is atomic, and the renames run
+// in one synchronous stretch, which no signal handler can interrupt. A kill (SIGKILL) still can:
+// a journal written just before them lists the renames, and the next run finishes them.
+
+/** What a run read, for the manifest: the CSV ("-" for standard input), its sha256 and size. */
+interface Input {
+  file: string;
+  sha256: string;
+  bytes: number;
+  rows: number;
+}
 
 /** A file being written under a temporary name; its sha256 and size are kept for the manifest. */
 export class StagedFile {
@@ -1478,7 +1800,11 @@ export class StagedFile {
 
   write(data: string | Uint8Array): void {
     const buffer = typeof data === "string" ? Buffer.from(data) : data;
-    for (let done = 0; done < buffer.length; ) done += fs.writeSync(this.fd!, buffer, done);
+    try {
+      for (let done = 0; done < buffer.length; ) done += fs.writeSync(this.fd!, buffer, done);
+    } catch (err) {
+      throw Object.assign(err as Error, { path: this.final }); // a full disk names no file itself
+    }
     this.hash?.update(buffer);
     this.bytes += buffer.length;
   }
@@ -1494,13 +1820,18 @@ export class StagedFile {
   }
 }
 
+/** Every file a run writes, held under temporary names until commit() puts them in place. */
 export class Staging {
   private pending: StagedFile[] = [];
-  /** The files commit() put in place, and the CSV the run read: what the manifest records. */
-  committed: StagedFile[] = [];
-  input?: { file: string; sha256: Promise<string>; bytes: number; rows: number };
+  private scratch: string[] = []; // temporary files that are no artifact: a pipe's copy
+  /** The CSV the run read, for the manifest. */
+  input?: Input;
   /** Files this run makes obsolete: removed by commit(), with the new ones in place. */
   obsolete: string[] = [];
+  /** True once the renames have begun: from then on the run finishes, signal or not. */
+  committing = false;
+
+  constructor(readonly paths: Paths = PATHS) {}
 
   /** Starts a temporary file that commit() will rename to `final`; a streamed one is hashed at the end. */
   open(final: string, hashWhileWriting = false): StagedFile {
@@ -1523,35 +1854,106 @@ export class Staging {
     return file;
   }
 
-  /** np.save(final, array.reshape(shape)) */
-  writeArray(final: string, array: Float32Array, shape: number[]): void {
+  /**
+   * np.save(final, array.reshape(shape)). The last guard of the run: an array that holds a NaN
+   * or an infinity is never written, and the run fails naming where it is. `columns` names a
+   * 2-D array's columns for that message.
+   */
+  writeArray(final: string, array: Float32Array, shape: number[], columns?: string[]): void {
+    const at = firstNonFinite(array);
+    if (at >= 0) throw nonFiniteError(final, array[at], at, shape, columns);
     this.write(final, ...npyBytes(array, shape)).shape = shape;
   }
 
-  /** Renames every file into place once its sha256 is known (the helper thread reads a big one under its temporary name). */
-  async commit(): Promise<void> {
-    for (const file of this.pending) file.close();
-    await Promise.all(this.pending.map((file) => file.sha256));
-    for (const file of this.pending) fs.renameSync(file.temp, file.final);
-    for (const file of this.obsolete) fs.rmSync(file, { force: true });
-    this.committed.push(...this.pending);
-    this.pending = [];
+  /** A temporary file in `dir` that is no artifact, removed by discard() and by the next run. */
+  scratchFile(dir: string, name: string): string {
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `.${name}.${process.pid}.etl-tmp`);
+    this.scratch.push(file);
+    return file;
   }
 
+  /**
+   * Puts every file in place, with the manifest that describes them. Everything that can fail
+   * or wait happens first: closing, hashing, the manifest, the journal. Then the renames run
+   * without a pause, the manifest last.
+   */
+  async commit(config: Config, step: Step | "all"): Promise<void> {
+    for (const file of this.pending) file.close();
+    await Promise.all(this.pending.map((file) => file.sha256));
+    const manifest = await buildManifest(this.paths, config, step, this.pending, this.input, this.obsolete);
+    this.write(this.paths.manifest, JSON.stringify(manifest, null, 2) + "\n");
+    const moves = this.pending.map((file) => [file.temp, file.final]);
+    const journal = writeJournal(this.paths, moves, this.obsolete);
+    this.committing = true;
+    // From here on nothing awaits, so no signal handler runs before every file is in place.
+    for (const [temp, final] of moves) fs.renameSync(temp, final);
+    for (const file of this.obsolete) fs.rmSync(file, { force: true });
+    fs.rmSync(journal, { force: true });
+    this.pending = [];
+    this.reportStale(manifest);
+  }
+
+  /** Says which artifacts the manifest now lists as made from older inputs or settings. */
+  private reportStale(manifest: Manifest): void {
+    for (const step of STEPS) {
+      const files = stepArtifacts(this.paths)[step].map((file) => relativePath(this.paths, file));
+      if (!files.some((file) => manifest.stale?.includes(file))) continue;
+      const folder = path.dirname(files[0]);
+      console.error(
+        `note: ${step}'s artifacts (${folder}/) were made from older inputs or settings than ` +
+          `this run's; run npx tsx etl.ts ${step} to remake them`,
+      );
+    }
+  }
+
+  /** Removes every temporary file of the run: nothing it wrote stays. */
   discard(): void {
     for (const file of this.pending) {
-      file.close(false);
-      fs.rmSync(file.temp, { force: true });
+      try {
+        file.close(false);
+      } catch {
+        // closing a file on a full disk may fail too; removing it is what matters
+      }
+    }
+    for (const file of [...this.pending.map((p) => p.temp), ...this.scratch]) {
+      fs.rmSync(file, { force: true, maxRetries: 0 });
     }
     this.pending = [];
+    this.scratch = [];
   }
+}
+
+/** Where the first NaN or infinity in `array` is, -1 for none. */
+function firstNonFinite(array: Float32Array): number {
+  for (let i = 0; i < array.length; i++) if (array[i] - array[i] !== 0) return i;
+  return -1;
+}
+
+function nonFiniteError(file: string, value: number, at: number, shape: number[], columns?: string[]) {
+  const name = path.basename(file, ".npy");
+  if (!columns || shape.length < 2) {
+    return new EtlError(`${name} would hold ${value} at index ${at}; nothing was written`);
+  }
+  const [row, column] = [Math.floor(at / shape[1]), columns[at % shape[1]]];
+  return new EtlError(
+    `column ${quote(column)} of ${name} is ${value} in row ${row} after scaling: ` +
+      "(x - mean_) / scale_ overflows float32 when a column's values come near +-3.4e38; " +
+      `divide the column by a power of ten first, or leave it out with --drop ${column}`,
+  );
 }
 
 const TEMP_FILE = /^\.(.+)\.(\d+)\.etl-tmp$/; // .X_train.npy.<pid>.etl-tmp
 
+/** The folders a run writes in. */
+const artifactFolders = (paths: Paths) => [
+  path.dirname(paths.raw), paths.transformDir, paths.loaderDir, paths.inferenceDir,
+  path.dirname(paths.manifest),
+];
+
 /** Removes temporary files left by a run that was killed (its process is gone). */
 export function removeStaleTemps(paths: Paths): void {
-  for (const dir of [path.dirname(paths.raw), paths.transformDir, paths.loaderDir, paths.inferenceDir, path.dirname(paths.manifest)]) {
+  for (const dir of artifactFolders(paths)) {
     for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
       const pid = TEMP_FILE.exec(name)?.[2];
       if (pid && !processIsAlive(Number(pid))) fs.rmSync(path.join(dir, name), { force: true });
@@ -1568,6 +1970,35 @@ function processIsAlive(pid: number): boolean {
   }
 }
 
+const journalPath = (paths: Paths) => path.join(path.dirname(paths.manifest), ".commit.etl-journal");
+
+/** Writes (atomically) the list of renames and removals a commit is about to make. */
+function writeJournal(paths: Paths, moves: string[][], removals: string[]): string {
+  const journal = journalPath(paths);
+  const temp = `${journal}.${process.pid}.etl-tmp`;
+  const relativeTo = (file: string) => path.relative(paths.root, file);
+  const plan = { renames: moves.map((move) => move.map(relativeTo)), removes: removals.map(relativeTo) };
+  fs.writeFileSync(temp, JSON.stringify(plan));
+  fs.renameSync(temp, journal);
+  return journal;
+}
+
+/**
+ * Finishes the commit of a run that was killed in the middle of its renames, as its journal
+ * lists them: every file it had finished is put in place. Without a journal, nothing to do.
+ */
+export function finishInterruptedCommit(paths: Paths): void {
+  const journal = journalPath(paths);
+  if (!fs.existsSync(journal)) return;
+  const plan = JSON.parse(fs.readFileSync(journal, "utf8")) as { renames: string[][]; removes: string[] };
+  const inRoot = (file: string) => path.resolve(paths.root, file);
+  for (const [temp, final] of plan.renames) {
+    if (fs.existsSync(inRoot(temp))) fs.renameSync(inRoot(temp), inRoot(final));
+  }
+  for (const file of plan.removes) fs.rmSync(inRoot(file), { force: true });
+  fs.rmSync(journal, { force: true });
+}
+
 /** Fails with the command that makes `file` when an earlier step has not been run. */
 function requireArtifact(file: string, step: Step): void {
   if (!fs.existsSync(file)) throw new EtlError(`Missing ${shown(file)}: run npx tsx etl.ts ${step}`);
@@ -1578,17 +2009,86 @@ function readJson<T>(file: string, step: Step): T {
   requireArtifact(file, step);
   try {
     return JSON.parse(fs.readFileSync(file, "utf8")) as T;
-  } catch {
+  } catch (err) {
+    if (isSystemError(err)) throw err;
     throw new EtlError(`${shown(file)}: not valid JSON; run npx tsx etl.ts ${step} to write it again`);
   }
 }
 
+/**
+ * The fitted state `apply` uses, read back and checked: every key it needs, of the right type
+ * and length, so that a hand-edited or cut file is an error that names the key, not a crash.
+ */
+function readFittedState(paths: Paths): { scaler: StandardScaler; imputer: Imputer; encoder: Encoder } {
+  const scaler = readJson<StandardScaler>(paths.scaler, "transform");
+  const imputer = readJson<Imputer>(paths.imputer, "transform");
+  const encoder = readJson<Encoder>(paths.encoder, "transform");
+  const bad = (file: string, key: string, wanted: string) =>
+    new EtlError(`${shown(file)}: ${key} is missing or not ${wanted}; run npx tsx etl.ts transform to write it again`);
+  const numbers = (x: unknown) => Array.isArray(x) && x.every((v) => typeof v === "number" && Number.isFinite(v));
+  const strings = (x: unknown) => Array.isArray(x) && x.every((v) => typeof v === "string");
+  if (!numbers(imputer?.statistics_)) throw bad(paths.imputer, "statistics_", "a list of numbers");
+  if (!strings(imputer.feature_names_in_) || imputer.feature_names_in_.length !== imputer.statistics_.length) {
+    throw bad(paths.imputer, "feature_names_in_", "one name per statistic");
+  }
+  if (!strings(encoder?.feature_names_in_)) throw bad(paths.encoder, "feature_names_in_", "a list of names");
+  const categories = encoder.categories_;
+  if (!Array.isArray(categories) || categories.length !== encoder.feature_names_in_.length || !categories.every(strings)) {
+    throw bad(paths.encoder, "categories_", "a list of names per text feature");
+  }
+  const d = encodedColumns(imputer, encoder).length;
+  for (const key of ["mean_", "scale_"] as const) {
+    if (!numbers(scaler?.[key]) || scaler[key].length !== d) throw bad(paths.scaler, key, `${d} numbers`);
+  }
+  if (scaler.scale_.some((s) => s === 0)) throw bad(paths.scaler, "scale_", "free of zeros");
+  return { scaler, imputer, encoder };
+}
+
+// ## When the system says no
+//
+// A folder that cannot be written, a full disk, a path through a link loop: the operating
+// system's errors carry a code and the path, and each becomes one `error:` line that names the
+// path, says what went wrong in words and what to do, instead of a stack trace.
+
+const SYSTEM_ERRORS: Record<string, [what: string, todo: string]> = {
+  EACCES: ["permission denied", "check the permissions of the file and the folders above it"],
+  EPERM: ["operation not permitted", "check the permissions of the file and the folders above it"],
+  ENOENT: ["no such file or folder", "check the path"],
+  ENOTDIR: ["a part of the path is a file, not a folder", "move that file out of the way"],
+  EISDIR: ["is a folder, where a file is needed", "move the folder out of the way"],
+  EEXIST: ["already exists as something else", "move it out of the way"],
+  ENOSPC: ["no space left on the device", "free some space, then run again"],
+  EDQUOT: ["disk quota exceeded", "free some space, then run again"],
+  EROFS: ["read-only file system", "write on a writable disk"],
+  ELOOP: ["too many symbolic links (a link that points back at itself?)", "fix or remove the link"],
+  ENAMETOOLONG: ["the path is too long", "use a shorter path"],
+  EMFILE: ["too many open files", "close other programs, or raise the limit with ulimit -n"],
+  ENFILE: ["too many open files", "close other programs, or raise the limit with ulimit -n"],
+  EIO: ["input/output error", "check the disk"],
+  EBUSY: ["the file is busy", "close what holds it, then run again"],
+};
+
+/** An error the operating system raised about a file (it has a code and a system call). */
+function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === "string" &&
+    typeof (err as NodeJS.ErrnoException).syscall === "string";
+}
+
+/** One line for a system error: the path, what went wrong and what to do. */
+export function systemErrorLine(err: NodeJS.ErrnoException): string {
+  const [what, todo] = SYSTEM_ERRORS[err.code!] ?? [err.message, "check the path and run again"];
+  // A temporary file is named as the artifact it was to become.
+  const named = (file: string) => shown(file.replace(/(^|[\\/])\.([^\\/]+)\.\d+\.etl-tmp$/, "$1$2"));
+  const where = err.path ? named(err.path) : err.syscall;
+  return `${where}: ${what} (${err.code}); ${todo}`;
+}
+
 // ## The helper thread, on the other core
 //
-// Two jobs would hold this thread up at millions of rows: the sha256 of every big file, for the
-// manifest, and the imputer's medians. A worker thread does them meanwhile. Its code is plain
-// JavaScript in a string, since tsx does not load TypeScript into workers; the median it
-// computes is this file's own median() function, passed along as its source text.
+// The sha256 of the input and of every big artifact, for the manifest, would hold this thread
+// up at millions of rows; a worker thread computes it meanwhile, reading each file from the
+// disk cache. Its code is plain JavaScript in a string, since tsx does not load TypeScript into
+// a worker. The simple version hashes on this thread: `createHash("sha256").update(bytes)`.
 
 function helperSource(): string {
   return `
@@ -1600,11 +2100,13 @@ parentPort.on("message", (job) => {
   fs.createReadStream(job.file, { highWaterMark: 1 << 20 })
     .on("data", (chunk) => hash.update(chunk))
     .on("end", () => parentPort.postMessage({ id: job.id, value: hash.digest("hex") }))
-    .on("error", (err) => parentPort.postMessage({ id: job.id, error: err.message }));
+    .on("error", (err) => parentPort.postMessage({
+      id: job.id, error: { message: err.message, code: err.code, syscall: err.syscall, path: err.path },
+    }));
 });`;
 }
 
-type HelperAnswer = { value?: string | number; error?: string };
+type HelperAnswer = { value?: string; error?: object };
 
 let helper: { worker: Worker; next: number; waiting: Map<number, (answer: HelperAnswer) => void> } | null = null;
 
@@ -1624,84 +2126,222 @@ function onHelper<T>(job: object): Promise<T> {
   const id = helper.next++;
   worker.ref(); // an answer is owed: keep the process alive for it
   return new Promise((resolve, reject) => {
-    waiting.set(id, ({ value, error }) => (error === undefined ? resolve(value as T) : reject(new Error(error))));
+    waiting.set(id, ({ value, error }) => {
+      if (error === undefined) resolve(value as T);
+      else reject(Object.assign(new Error((error as Error).message), error)); // a system error still
+    });
     worker.postMessage({ id, ...job });
   });
 }
 
 /** The file's sha256, hex: at once for a small file, else on the helper thread. */
 export function sha256File(file: string): Promise<string> {
-  if (fs.statSync(file).size < 1 << 22) return Promise.resolve(createHash("sha256").update(fs.readFileSync(file)).digest("hex"));
+  if (fs.statSync(file).size < 1 << 22) {
+    return Promise.resolve(createHash("sha256").update(fs.readFileSync(file)).digest("hex"));
+  }
   return onHelper<string>({ file });
 }
 
-// ## The manifest: which input made which artifacts (dataset versioning)
+// ## The manifest: which input and settings made which artifacts
 //
-// artifacts/manifest.json pins the input and every artifact by sha256, with the configuration
-// that made them. It holds no timestamp and no absolute path, so the same input and flags give
-// the same manifest, and it is renamed into place after everything it describes.
+// artifacts/manifest.json pins the input and every artifact by sha256, with the settings that
+// made them, so that a folder of artifacts says what it is: a dataset version you can diff. It
+// holds no timestamp and no absolute path, so the same input and flags give the same bytes. It
+// is committed with the files it describes, and it always describes them: a step run alone
+// takes its settings from it (a flag given overrides one), and when a step's new artifacts or
+// settings leave a later step's artifacts behind, those are listed under `stale` until that step
+// runs again. A manifest that cannot be read is rebuilt from the files on disk.
 
 interface FileEntry {
-  path: string; // relative to the project root
+  path: string; // relative to the output folder
   sha256: string;
   bytes: number;
   dtype?: "float32";
   shape?: number[];
 }
 
-interface Manifest {
-  input?: { path: string; sha256: string; bytes: number; rows: number };
-  config?: Record<string, unknown>;
-  artifacts?: FileEntry[];
-  apply?: { input: Manifest["input"]; artifacts: FileEntry[] };
+interface ManifestInput {
+  path: string;
+  sha256: string;
+  bytes: number;
+  rows: number;
 }
 
-const relative = (paths: Paths, file: string) => path.relative(paths.root, file).split(path.sep).join("/");
+interface Manifest {
+  input?: ManifestInput;
+  config: Record<string, unknown>;
+  artifacts: FileEntry[];
+  stale?: string[]; //            artifacts made from older inputs or settings than the others
+  apply?: { input?: ManifestInput; artifacts: FileEntry[] };
+}
+
+/** The artifacts each step writes, in the manifest's order. */
+function stepArtifacts(paths: Paths): Record<Step, string[]> {
+  return {
+    extract: [paths.raw],
+    transform: [
+      paths.xTrain, paths.xVal, paths.yTrain, paths.yVal, paths.scaler, paths.imputer, paths.encoder,
+      paths.featureColumns,
+    ],
+    load: [paths.trainLoaderInfo, paths.valLoaderInfo],
+    apply: [paths.xNew, paths.yNew],
+  };
+}
+
+/** The settings each step's artifacts are made with. */
+const STEP_SETTINGS: Record<Step, (keyof Config)[]> = {
+  extract: ["csv"],
+  transform: ["target", "features", "drop", "impute", "testSize", "seed", "maxCategories"],
+  load: ["batchSize", "shuffleTrain", "seed"],
+  apply: [],
+};
+
+/** The step whose artifacts a step reads. */
+const UPSTREAM: Record<Step, Step | null> = {
+  extract: null, transform: "extract", load: "transform", apply: "transform",
+};
+
+const relativePath = (paths: Paths, file: string) =>
+  file === "-" ? "-" : path.relative(paths.root, file).split(path.sep).join("/");
+
+/** The manifest on disk, or null with the reason it cannot be used (none, or damaged). */
+export function readManifest(paths: Paths): { manifest: Manifest | null; problem?: string } {
+  if (!fs.existsSync(paths.manifest)) return { manifest: null };
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(fs.readFileSync(paths.manifest, "utf8"));
+  } catch (err) {
+    if (isSystemError(err)) throw err;
+    return { manifest: null, problem: "it is not valid JSON" };
+  }
+  const m = manifest as Manifest | null;
+  if (typeof m !== "object" || m === null || Array.isArray(m)) {
+    return { manifest: null, problem: `it holds ${JSON.stringify(m)}, not a manifest` };
+  }
+  const entries = (list: unknown) =>
+    Array.isArray(list) && list.every((e) => typeof e?.path === "string" && typeof e?.sha256 === "string");
+  if (!entries(m.artifacts)) return { manifest: null, problem: "it does not list the artifacts" };
+  if (!settingsProblem(m.config)) return { manifest: m };
+  return { manifest: null, problem: `its settings are damaged (${settingsProblem(m.config)})` };
+}
+
+/** Why stored settings cannot be used, or "" when they can. */
+function settingsProblem(config: unknown): string {
+  const c = config as Record<string, unknown> | null;
+  if (typeof c !== "object" || c === null) return "no settings";
+  const names = (x: unknown) => Array.isArray(x) && x.every((v) => typeof v === "string");
+  const checks: [keyof Config, boolean][] = [
+    ["csv", typeof c.csv === "string"],
+    ["target", typeof c.target === "string" && c.target !== ""],
+    ["features", names(c.features) && (c.features as string[]).length > 0],
+    ["drop", names(c.drop)],
+    ["impute", c.impute === "median" || c.impute === "mean"],
+    ["testSize", typeof c.testSize === "number" && c.testSize > 0 && c.testSize < 1],
+    ["seed", Number.isInteger(c.seed) && (c.seed as number) >= 0 && (c.seed as number) < 2 ** 32],
+    ["batchSize", Number.isSafeInteger(c.batchSize) && (c.batchSize as number) >= 1],
+    ["shuffleTrain", typeof c.shuffleTrain === "boolean"],
+    ["maxCategories", Number.isSafeInteger(c.maxCategories) && (c.maxCategories as number) >= 1],
+  ];
+  return checks.filter(([, ok]) => !ok).map(([key]) => key).join(", ");
+}
+
+/** Settings as the manifest stores them: the CSV's path relative to the output folder. */
+function storedSettings(paths: Paths, config: Config): Record<string, unknown> {
+  const { csv, ...rest } = config;
+  return { csv: relativePath(paths, csv), ...rest };
+}
+
+/** Settings read back from the manifest. */
+function settingsFromManifest(paths: Paths, stored: Record<string, unknown>): Config {
+  const csv = stored.csv as string;
+  return { ...(stored as unknown as Config), csv: csv === "-" ? "-" : path.resolve(paths.root, csv) };
+}
 
 /** A file's entry: from this run's writing when it wrote it, else read back from disk. */
 async function fileEntry(paths: Paths, file: string, written: StagedFile[]): Promise<FileEntry | null> {
   const staged = written.find((f) => f.final === file);
-  if (staged) return { path: relative(paths, file), sha256: await staged.sha256!, bytes: staged.bytes, ...(staged.shape && { dtype: "float32", shape: staged.shape }) };
+  const array = (shape?: number[]) => (shape ? { dtype: "float32" as const, shape } : {});
+  if (staged) {
+    const sha256 = await staged.sha256!;
+    return { path: relativePath(paths, file), sha256, bytes: staged.bytes, ...array(staged.shape) };
+  }
   if (!fs.existsSync(file)) return null;
   const shape = file.endsWith(".npy") ? readNpy(file).shape : undefined;
-  return { path: relative(paths, file), sha256: await sha256File(file), bytes: fs.statSync(file).size, ...(shape && { dtype: "float32", shape }) };
+  const sha256 = await sha256File(file);
+  return { path: relativePath(paths, file), sha256, bytes: fs.statSync(file).size, ...array(shape) };
 }
 
-export async function writeManifest(paths: Paths, config: Config, staging: Staging, step: Step | "all"): Promise<void> {
-  let manifest: Manifest = {};
-  try {
-    manifest = JSON.parse(fs.readFileSync(paths.manifest, "utf8")) as Manifest;
-  } catch {
-    // none yet, or unreadable: start a new one
-  }
-  const input = staging.input && { path: relative(paths, staging.input.file), sha256: await staging.input.sha256, bytes: staging.input.bytes, rows: staging.input.rows };
-  const entries = async (files: string[]) => (await Promise.all(files.map((f) => fileEntry(paths, f, staging.committed)))).filter((e): e is FileEntry => e !== null);
+/** The manifest after this run: the previous one, with what this run wrote and changed. */
+async function buildManifest(
+  paths: Paths, config: Config, step: Step | "all", written: StagedFile[], input: Input | undefined,
+  removed: string[],
+): Promise<Manifest> {
+  const previous = readManifest(paths).manifest;
+  const files = stepArtifacts(paths);
+  const present = (list: string[]) => list.filter((f) => !removed.includes(f));
+  const entries = async (list: string[]) =>
+    (await Promise.all(present(list).map((f) => fileEntry(paths, f, written)))).filter((e) => e !== null);
+  const inputEntry = input && {
+    path: relativePath(paths, input.file), sha256: input.sha256, bytes: input.bytes, rows: input.rows,
+  };
+  const ran: Step[] = step === "all" ? ["extract", "transform", "load"] : [step];
+
+  const artifacts = await entries([...files.extract, ...files.transform, ...files.load]);
   if (step === "apply") {
-    manifest.apply = { input, artifacts: await entries([paths.xNew, paths.yNew]) };
-  } else {
-    const { csv, ...rest } = config;
-    manifest = {
-      input: input ?? manifest.input,
-      config: { csv: relative(paths, csv), ...rest },
-      artifacts: await entries([
-        paths.raw, paths.xTrain, paths.xVal, paths.yTrain, paths.yVal, paths.scaler, paths.imputer, paths.encoder,
-        paths.featureColumns, paths.trainLoaderInfo, paths.valLoaderInfo,
-      ]),
-      ...(manifest.apply && { apply: manifest.apply }),
-    };
+    // apply adds its own entry and changes nothing else (a lost manifest: nothing to vouch for)
+    const applied = { input: inputEntry, artifacts: await entries(files.apply) };
+    const pipeline = files.extract.concat(files.transform, files.load).filter((f) => fs.existsSync(f));
+    const mine = files.apply.map((f) => relativePath(paths, f));
+    const stale = previous ? (previous.stale ?? []).filter((f) => !mine.includes(f)) : pipeline.map((f) => relativePath(paths, f));
+    const rest = previous ?? { input: undefined, config: storedSettings(paths, config), artifacts };
+    const { stale: _, apply: __, ...kept } = rest;
+    return { ...kept, ...(stale.length > 0 && { stale }), apply: applied };
   }
-  const last = new Staging();
-  last.write(paths.manifest, JSON.stringify(manifest, null, 2) + "\n");
-  await last.commit();
+  const applied = previous?.apply;
+  const before = (file: string) => previous?.artifacts.find((e) => e.path === relativePath(paths, file));
+  const now = (file: string) => artifacts.find((e) => e.path === relativePath(paths, file));
+  // A step's artifacts are stale when the ones it read changed, or its settings did, and it did
+  // not run again; without a previous manifest, no artifact but this run's can be vouched for.
+  const changed = (s: Step) => ran.includes(s) && files[s].some((f) => now(f)?.sha256 !== before(f)?.sha256);
+  const settingChanged = (s: Step) =>
+    STEP_SETTINGS[s].some((key) => JSON.stringify(previous?.config[key]) !== JSON.stringify(storedSettings(paths, config)[key]));
+  const wasStale = (s: Step) => files[s].some((f) => previous?.stale?.includes(relativePath(paths, f)));
+  const stale = (s: Step): boolean => {
+    if (ran.includes(s)) return false;
+    if (!previous || wasStale(s) || (s !== "apply" && settingChanged(s))) return true;
+    const upstream = UPSTREAM[s];
+    return upstream !== null && (changed(upstream) || stale(upstream));
+  };
+  const staleFiles = STEPS.filter(stale).flatMap((s) => files[s]).filter((f) => fs.existsSync(f));
+  return {
+    input: ran.includes("extract") ? inputEntry : previous?.input,
+    config: storedSettings(paths, config),
+    artifacts,
+    ...(staleFiles.length > 0 && { stale: staleFiles.map((f) => relativePath(paths, f)) }),
+    ...(applied && { apply: applied }),
+  };
 }
 
 // ## Printing
+//
+// What a run prints: pandas' view of the table, the scaling, the batches. Column names in
+// messages are quoted, so that a name with spaces shows them, and long lists are cut.
 
 /** Prints a right-aligned text table, as pandas prints a frame. */
 export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
   const line = (cells: string[]) => cells.map((c, j) => c.padStart(widths[j])).join("  ");
   return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** A column name as a message shows it: quoted, so that spaces and line breaks are seen. */
+export const quote = (name: string) => JSON.stringify(name);
+
+/** Names for a message, quoted, the list cut after `most` of them. */
+export function nameList(names: string[], most = 10): string {
+  const shownNames = names.slice(0, most).map(quote).join(", ");
+  const more = names.length - most;
+  return more > 0 ? `${shownNames} ... and ${more.toLocaleString("en-US")} more` : shownNames;
 }
 
 /** One updating status line on a terminal; silent when stderr is a file or a pipe. */
@@ -1728,32 +2368,52 @@ class Progress {
 
 function printExtract(file: string, raw: string, table: Table, dtypes: ColumnKind[], head: string[][]) {
   const names = { int: "int64", float: "float64", text: "object" };
-  console.log(`Extract: ${table.nRows} rows x ${table.columns.length} columns from ${shown(file)} -> ${shown(raw)}`);
+  const size = `${table.nRows} rows x ${table.columns.length} columns`;
+  console.log(`Extract: ${size} from ${shown(file)} -> ${shown(raw)}`);
   console.log(`  dtypes: ${table.columns.map((name, j) => `${name} ${names[dtypes[j]]}`).join(", ")}`);
   console.log(formatTable(["", ...table.columns], head.map((cells, i) => [String(i), ...cells])));
 }
 
-function printTransform(columns: string[], scaler: StandardScaler, after: { mean: number[]; std: number[] }, arrays: Arrays): void {
+function printTransform(
+  columns: string[], scaler: StandardScaler, after: { mean: number[]; std: number[] }, arrays: Arrays,
+): void {
   const d = arrays.nFeatures;
-  const n = arrays.yTrain.length;
-  console.log(`\nTransform: X_train (${n}, ${d})  X_val (${arrays.yVal.length}, ${d})  y_train (${n},)  y_val (${arrays.yVal.length},)  float32`);
+  const [n, nVal] = [arrays.yTrain.length, arrays.yVal.length];
+  const shapes = `X_train (${n}, ${d})  X_val (${nVal}, ${d})  y_train (${n},)  y_val (${nVal},)`;
+  console.log(`\nTransform: ${shapes}  float32`);
   const fixed = (x: number) => (Math.abs(x) < 5e-4 ? 0 : x).toFixed(3); // no "-0.000"
-  const rows = columns.map((name, j) => [name, scaler.mean_[j].toPrecision(6), scaler.scale_[j].toPrecision(6), fixed(after.mean[j]), fixed(after.std[j])]);
-  console.log(formatTable(["feature", "mean_", "scale_", "train mean after", "train std after"], rows));
+  const rows = columns.map((name, j) => [
+    name, scaler.mean_[j].toPrecision(6), scaler.scale_[j].toPrecision(6), fixed(after.mean[j]),
+    fixed(after.std[j]),
+  ]);
+  const header = ["feature", "mean_", "scale_", "train mean after", "train std after"];
+  console.log(formatTable(header, rows));
 }
 
 type LoaderInfo = ReturnType<typeof loaderInfo>;
 function printLoad(batchSize: number, train: LoaderInfo, val: LoaderInfo) {
+  const first = (info: LoaderInfo) =>
+    `first batch x ${JSON.stringify(info.example_batch_X_shape)} y ${JSON.stringify(info.example_batch_y_shape)}`;
   console.log(`\nLoad: batch size ${batchSize}, drop_last false`);
-  console.log(`  train: ${train.num_samples} rows in ${train.num_batches} batches, shuffled each epoch; first batch x ${JSON.stringify(train.example_batch_X_shape)} y ${JSON.stringify(train.example_batch_y_shape)}`);
-  console.log(`  val:   ${val.num_samples} rows in ${val.num_batches} batches, file order;       first batch x ${JSON.stringify(val.example_batch_X_shape)} y ${JSON.stringify(val.example_batch_y_shape)}`);
+  console.log(
+    `  train: ${train.num_samples} rows in ${train.num_batches} batches, shuffled each epoch; ${first(train)}`,
+  );
+  console.log(`  val:   ${val.num_samples} rows in ${val.num_batches} batches, file order;       ${first(val)}`);
 }
 
 function printApply(file: string, paths: Paths, n: number, d: number, hasTarget: boolean) {
-  console.log(`Apply: ${n} rows from ${shown(file)} -> ${shown(paths.xNew)} (${n}, ${d})${hasTarget ? ` and ${shown(paths.yNew)}` : ""}`);
+  const y = hasTarget ? ` and ${shown(paths.yNew)}` : "";
+  console.log(`Apply: ${n} rows from ${shown(file)} -> ${shown(paths.xNew)} (${n}, ${d})${y}`);
 }
 
-// ## The command line and main(): run the steps in order; write nothing unless every step succeeded
+// ## The command line and main()
+//
+// nanoGPT's habit: every setting has its default in CONFIG and a flag, an unknown flag is an
+// error, and so is a flag given twice or two flags that contradict each other. A step run alone
+// reads what the steps before it made, so it takes its settings from the manifest, which says
+// how those artifacts were made; a flag overrides one, unless it would change what an earlier
+// step already made. main() turns every error the user can fix into one line and an exit code
+// (1 for the data, 2 for the flags), and a signal into an exit that leaves nothing behind.
 
 /**
  * A problem the user can fix: bad flags, a missing or malformed file, a bad cell. main() prints
@@ -1767,8 +2427,10 @@ export class EtlError extends Error {
 
 /** A path as the user should read it: relative to where they stand, when it is below it. */
 export const shown = (file: string) => {
+  if (file === "-") return "standard input";
   const rel = path.relative(process.cwd(), file);
-  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
+  const name = rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
+  return name.length > 160 ? `${name.slice(0, 60)}...${name.slice(-60)}` : name; // a path of 5,000 x's
 };
 
 export const STEPS = ["extract", "transform", "load", "apply"] as const;
@@ -1779,25 +2441,34 @@ const HELP = `Usage: npx tsx etl.ts [step] [flags]
 
 Takes a CSV through Extract, Transform and Load, writing an artifact after each step.
 
-Steps (default: the first three, in order; one step alone reads the previous one's artifacts):
+Steps (default: the first three, in order; one step alone reads the previous one's artifacts,
+and takes its settings from artifacts/manifest.json unless a flag gives one):
   extract              CSV -> data/ccr_raw.json
   transform            ccr_raw.json -> artifacts/transform_artifacts/*.npy, scaler.json, ...
   load                 *.npy -> artifacts/loader_artifacts/*_loader_info.json
   apply                --csv NEW.csv through the fitted transform -> artifacts/inference_artifacts/
 
 Flags:
-  --csv PATH           input CSV                       (default: data/ccr_mock.csv)
-  --target NAME        the column to predict           (default: ${CONFIG.target})
+  --csv PATH           input CSV, or - for standard input  (default: data/ccr_mock.csv)
+  --target NAME        the column to predict               (default: ${CONFIG.target})
   --features A,B,...   the feature columns, or 'all' but the target and --drop
-                                                       (default: the mock data's 8)
-  --drop A,B,...       columns never used as features  (default: none)
+                                                           (default: the mock data's 8)
+  --drop A,B,...       columns never used as features      (default: none)
   --impute STRATEGY    a blank numeric feature becomes the train rows' median or mean
-                                                       (default: ${CONFIG.impute})
+                                                           (default: ${CONFIG.impute})
+  --max-categories N   the most distinct values a text feature may have (one-hot columns)
+                                                           (default: ${CONFIG.maxCategories})
   --seed N             split and shuffle seed, 0..4294967295        (default: ${CONFIG.seed})
   --test-size F        validation fraction, 0 < F < 1               (default: ${CONFIG.testSize})
   --batch-size N       rows per batch, N >= 1                       (default: ${CONFIG.batchSize})
   -h, --help           show this help
 `;
+
+/** Each flag and the setting it gives. */
+const FLAGS = {
+  csv: "csv", target: "target", features: "features", drop: "drop", impute: "impute",
+  "max-categories": "maxCategories", seed: "seed", "test-size": "testSize", "batch-size": "batchSize",
+} as const satisfies Record<string, keyof Config>;
 
 function parseInteger(flag: string, text: string, min: number, max: number): number {
   const value = /^\d+$/.test(text) ? Number(text) : NaN;
@@ -1807,86 +2478,202 @@ function parseInteger(flag: string, text: string, min: number, max: number): num
   return value;
 }
 
-/** Reads argv into a copy of CONFIG; an unknown flag or a bad value is an error (exit 2). */
-export function parseCommandLine(argv: string[], paths: Paths = PATHS): { config: Config; step: Step | "all"; help: boolean } {
+/** Column names separated by commas; an empty name or one named twice is an error. */
+function columnNames(flag: string, text: string): string[] {
+  const list = text.split(",").map((name) => name.trim());
+  if (list.some((name) => name === "")) {
+    throw new EtlError(`--${flag} takes column names separated by commas, got '${text}'`, 2);
+  }
+  const twice = list.find((name, i) => list.indexOf(name) !== i);
+  if (twice !== undefined) throw new EtlError(`--${flag} names ${quote(twice)} twice; name it once`, 2);
+  return list;
+}
+
+/**
+ * Reads argv: the step, and the settings the flags give (the rest come from CONFIG or the
+ * manifest). An unknown flag, a bad value or a flag given twice is an error (exit 2).
+ */
+export function parseCommandLine(argv: string[]): { step: Step | "all"; given: Partial<Config>; help: boolean } {
+  const options = Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: "string" as const }]));
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        csv: { type: "string" },
-        target: { type: "string" },
-        features: { type: "string" },
-        drop: { type: "string" },
-        impute: { type: "string" },
-        seed: { type: "string" },
-        "test-size": { type: "string" },
-        "batch-size": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
+      args: argv, allowPositionals: true, tokens: true,
+      options: { ...options, help: { type: "boolean", short: "h" } },
     });
   } catch (err) {
     // node:util names the flag in its own words ("Unknown option '--sed'"); keep them.
     throw new EtlError(`${(err as Error).message.split(/\.\s/)[0]} (see --help)`, 2);
   }
-  const { values, positionals } = parsed;
-  const config: Config = { ...CONFIG, csv: paths.csv };
-  const names = (flag: string, text: string) => {
-    const list = text.split(",").map((name) => name.trim());
-    if (list.some((name) => name === "")) throw new EtlError(`--${flag} takes column names separated by commas, got '${text}'`, 2);
-    return list;
-  };
-  if (values.csv !== undefined) config.csv = path.resolve(values.csv);
-  if (values.target !== undefined) config.target = names("target", values.target).join(",");
-  if (values.features !== undefined) config.features = values.features === "all" ? "all" : names("features", values.features);
-  if (values.drop !== undefined) config.drop = names("drop", values.drop);
-  if (values.impute !== undefined) {
-    if (values.impute !== "median" && values.impute !== "mean") throw new EtlError(`--impute must be median or mean, got '${values.impute}'`, 2);
-    config.impute = values.impute;
+  const { values, positionals, tokens } = parsed;
+  for (const flag of Object.keys(FLAGS)) {
+    const times = tokens.filter((t) => t.kind === "option" && t.name === flag).length;
+    if (times > 1) throw new EtlError(`--${flag} is given ${times} times; give it once`, 2);
   }
-  if (values.seed !== undefined) config.seed = parseInteger("seed", values.seed, 0, 2 ** 32 - 1);
-  if (values["batch-size"] !== undefined) {
-    config.batchSize = parseInteger("batch-size", values["batch-size"], 1, Number.MAX_SAFE_INTEGER);
+  const text = values as Record<string, string | undefined>;
+  const given: Partial<Config> = {};
+  if (text.csv !== undefined) {
+    if (text.csv.trim() === "") throw new EtlError("--csv needs a path (or - for standard input)", 2);
+    // Standard input, however named: read from the process's own stdin, which may be a socket.
+    const stdin = ["-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"].includes(text.csv);
+    given.csv = stdin ? "-" : path.resolve(text.csv);
   }
-  if (values["test-size"] !== undefined) {
-    const text = values["test-size"];
-    config.testSize = /^\s*$/.test(text) ? NaN : Number(text);
-    if (!(config.testSize > 0 && config.testSize < 1)) {
-      throw new EtlError(`--test-size must be a fraction between 0 and 1 (exclusive), got '${text}'`, 2);
+  if (text.target !== undefined) {
+    if (text.target.trim() === "") throw new EtlError("--target needs a column name", 2);
+    given.target = text.target.trim();
+  }
+  if (text.features !== undefined) {
+    given.features = text.features.trim() === "all" ? "all" : columnNames("features", text.features);
+  }
+  if (text.drop !== undefined) given.drop = columnNames("drop", text.drop);
+  if (text.impute !== undefined) {
+    if (text.impute !== "median" && text.impute !== "mean") {
+      throw new EtlError(`--impute must be median or mean, got '${text.impute}'`, 2);
     }
+    given.impute = text.impute;
+  }
+  if (text["max-categories"] !== undefined) {
+    given.maxCategories = parseInteger("max-categories", text["max-categories"], 1, 1_000_000);
+  }
+  if (text.seed !== undefined) given.seed = parseInteger("seed", text.seed, 0, 2 ** 32 - 1);
+  if (text["batch-size"] !== undefined) {
+    given.batchSize = parseInteger("batch-size", text["batch-size"], 1, Number.MAX_SAFE_INTEGER);
+  }
+  if (text["test-size"] !== undefined) {
+    const size = /^\s*$/.test(text["test-size"]) ? NaN : Number(text["test-size"]);
+    if (!(size > 0 && size < 1)) {
+      const got = text["test-size"];
+      throw new EtlError(`--test-size must be a fraction between 0 and 1 (exclusive), got '${got}'`, 2);
+    }
+    given.testSize = size;
   }
   if (positionals.length > 1 || (positionals[0] && !STEPS.includes(positionals[0] as Step))) {
-    throw new EtlError(`unknown step '${positionals.join(" ")}': use one of ${STEPS.join(", ")}, or none for the first three`, 2);
+    const steps = STEPS.join(", ");
+    throw new EtlError(`unknown step '${positionals.join(" ")}': use one of ${steps}, or none for the first three`, 2);
   }
-  return { config, step: (positionals[0] as Step | undefined) ?? "all", help: values.help ?? false };
+  return { step: (positionals[0] as Step | undefined) ?? "all", given, help: values.help ?? false };
 }
 
+/** The settings each step reads (extract checks the columns that transform will use). */
+const STEP_READS: Record<Step, (keyof Config)[]> = {
+  extract: ["csv", "target", "features", "drop", "maxCategories"],
+  transform: STEP_SETTINGS.transform,
+  load: STEP_SETTINGS.load,
+  apply: ["csv", "target"],
+};
+
+/** The flag that gives a setting. */
+const flagOf = (key: keyof Config) => Object.entries(FLAGS).find(([, k]) => k === key)?.[0] ?? key;
+
+/**
+ * The settings of this run. The whole pipeline: CONFIG's, with the flags given. A step alone:
+ * the ones the manifest says made the artifacts it reads, with the flags given, and one line
+ * that says which were reused. A flag that would change what an earlier step made is refused.
+ */
+function settingsForRun(step: Step | "all", given: Partial<Config>, paths: Paths): Config {
+  if (step === "all") return { ...CONFIG, ...given };
+  const { manifest, problem } = readManifest(paths);
+  if (problem) {
+    console.error(
+      `note: ${shown(paths.manifest)} cannot be used (${problem}); the default settings and ` +
+        "your flags are used, and it is written anew",
+    );
+  }
+  const base = manifest ? settingsFromManifest(paths, manifest.config) : { ...CONFIG };
+  for (const [key, value] of Object.entries(given) as [keyof Config, unknown][]) {
+    const flag = `--${flagOf(key)}`;
+    if (step === "apply" && !STEP_READS.apply.includes(key)) {
+      throw new EtlError(`${flag} does nothing for apply, which uses the fitted transform as it is`, 2);
+    }
+    const owner = STEPS.find((s) => STEP_SETTINGS[s].includes(key))!;
+    const earlier = step !== "apply" && STEPS.indexOf(owner) < STEPS.indexOf(step);
+    if (earlier && JSON.stringify(value) !== JSON.stringify(base[key])) {
+      throw new EtlError(
+        `${flag} is a setting of ${owner}, which made the artifacts ${step} reads with ` +
+          `${flag} ${settingText(base[key])}; run npx tsx etl.ts ${owner} ${flag} ` +
+          `${settingText(value)} first, or the whole pipeline`,
+        2,
+      );
+    }
+  }
+  if (manifest) {
+    const reused = STEP_READS[step].filter((key) => !(key in given));
+    const differ = reused.filter((key) => JSON.stringify(base[key]) !== JSON.stringify(CONFIG[key]));
+    const flags = differ.map((key) => `--${flagOf(key)} ${settingText(key === "csv" ? shown(base.csv) : base[key])}`);
+    console.log(
+      `Settings from ${shown(paths.manifest)}: ${flags.length > 0 ? flags.join(" ") : "the defaults"}` +
+        " (a flag overrides any of them)",
+    );
+  }
+  return { ...base, ...given };
+}
+
+/** A setting as a flag would give it. */
+function settingText(value: unknown): string {
+  if (!Array.isArray(value)) return String(value);
+  return value.length > 10 ? `${value.slice(0, 10).join(",")},... (${value.length} columns)` : value.join(",");
+}
+
+/** The column settings must not contradict each other (exit 2 when they do). */
+function checkColumnSettings(config: Config): void {
+  const features = config.features === "all" ? [] : config.features;
+  if (features.includes(config.target)) {
+    throw new EtlError(
+      `the target ${quote(config.target)} is also among the features; the model cannot be given ` +
+        "what it predicts: leave it out of --features",
+      2,
+    );
+  }
+  if (config.drop.includes(config.target)) {
+    throw new EtlError(`--drop names the target ${quote(config.target)}; the target is never a feature anyway`, 2);
+  }
+  const both = features.find((name) => config.drop.includes(name));
+  if (both !== undefined) {
+    throw new EtlError(`--features and --drop both name ${quote(both)}; name it in one of them`, 2);
+  }
+}
+
+function ignoreClosedPipe(err: NodeJS.ErrnoException): void {
+  if (err.code !== "EPIPE") throw err;
+}
+
+/** Runs etl.ts with `argv`; returns the exit code. */
 export async function main(argv: string[], paths: Paths = PATHS): Promise<number> {
-  const staging = new Staging();
-  const interrupted = () => {
-    staging.discard();
-    process.exit(130);
+  const out = new Staging(paths);
+  const interrupted = (signal: NodeJS.Signals) => {
+    if (out.committing) return; // the renames have begun: the run finishes, all of it
+    out.discard();
+    process.exit(128 + os.constants.signals[signal]);
   };
-  process.once("SIGINT", interrupted);
-  process.once("SIGTERM", interrupted);
+  process.on("SIGINT", interrupted);
+  process.on("SIGTERM", interrupted);
+  // `npx tsx etl.ts | head` closes the pipe early: what is left to print is dropped, the run goes on.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", ignoreClosedPipe);
   try {
-    const { config, step, help } = parseCommandLine(argv, paths);
+    const { step, given, help } = parseCommandLine(argv);
     if (help) {
       process.stdout.write(HELP);
       return 0;
     }
+    finishInterruptedCommit(paths);
     removeStaleTemps(paths);
-    await runPipeline(config, paths, step, staging);
+    const config = settingsForRun(step, given, paths);
+    checkColumnSettings(config);
+    await runPipeline(config, paths, step, out);
     return 0;
   } catch (err) {
-    staging.discard();
-    if (!(err instanceof EtlError)) throw err;
-    console.error(`error: ${err.message}`);
-    return err.exitCode;
+    out.discard();
+    if (err instanceof EtlError) {
+      console.error(`error: ${err.message}`);
+      return err.exitCode;
+    }
+    if (!isSystemError(err)) throw err;
+    console.error(`error: ${systemErrorLine(err)}`);
+    return 1;
   } finally {
     process.off("SIGINT", interrupted);
     process.off("SIGTERM", interrupted);
+    for (const stream of [process.stdout, process.stderr]) stream.off("error", ignoreClosedPipe);
   }
 }
 

@@ -6,9 +6,11 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { MT19937, main, pathsUnder, readNpy } from "../etl.ts";
-import { REPO, snapshot } from "./helpers.ts";
+import { REPO, assertManifestDescribesFiles, snapshot } from "./helpers.ts";
 
 const MUTATIONS = 400;
+// Cells pandas reads as numbers that float32 cannot hold, and some it can, just.
+const EDGE_VALUES = ["nan", "inf", "1e999", "", "NA", "-", "3.5e38", "-1e39", "3.4028235e38", "3.4028234e38", "1e-50", "-0", "+Infinity"];
 const original = fs.readFileSync(path.join(REPO, "data", "ccr_mock.csv"));
 
 function mutate(rng: MT19937, input: Buffer): Buffer {
@@ -44,8 +46,8 @@ function mutate(rng: MT19937, input: Buffer): Buffer {
       case 6: // cut the file short
         bytes = bytes.subarray(0, i);
         break;
-      case 7: // a value pandas reads but the pipeline cannot use
-        bytes = Buffer.concat([bytes.subarray(0, i), Buffer.from(["nan", "inf", "1e999", "", "NA", "-"][rng.nextUint32() % 6]), bytes.subarray(i)]);
+      case 7: // a value pandas reads but the pipeline cannot use, or one at the edge of float32
+        bytes = Buffer.concat([bytes.subarray(0, i), Buffer.from(EDGE_VALUES[rng.nextUint32() % EDGE_VALUES.length]), bytes.subarray(i)]);
         break;
     }
   }
@@ -92,6 +94,7 @@ test(`${MUTATIONS} mutated CSVs: correct artifacts or one clear error, never a t
       assert.equal(xTrain.shape[0], yTrain.shape[0]);
       assert.equal(xVal.shape[0], yVal.shape[0]);
       for (const array of [xTrain, xVal, yTrain, yVal]) assert.ok(array.data.every(Number.isFinite), `mutation ${m}: a non-finite value was written`);
+      assertManifestDescribesFiles(root);
       JSON.parse(fs.readFileSync(paths.raw, "utf8"));
     } else {
       assert.equal(code, 1, `mutation ${m}`);

@@ -1,5 +1,7 @@
 /** Shared by the test files: temporary project copies, running the CLI, finding Python. */
+import assert from "node:assert/strict";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -43,7 +45,8 @@ export function snapshot(dir: string): Map<string, string> {
     for (const entry of fs.readdirSync(path.join(dir, sub), { withFileTypes: true })) {
       const rel = path.join(sub, entry.name);
       if (entry.name === "node_modules") continue;
-      if (entry.isDirectory()) walk(rel);
+      if (entry.isSymbolicLink()) files.set(rel, `-> ${fs.readlinkSync(path.join(dir, rel))}`);
+      else if (entry.isDirectory()) walk(rel);
       else files.set(rel, fs.readFileSync(path.join(dir, rel)).toString("base64"));
     }
   };
@@ -88,3 +91,31 @@ export function referencePython(): string | null {
 
 export const PYTHON_MISSING =
   "needs python3 with numpy, pandas and scikit-learn: apt-get install -y python3-numpy python3-pandas python3-sklearn";
+
+/**
+ * Runs etl.ts in `dir` and checks that it refused as a user should see it: exit `code`, one
+ * `error:` line that matches `stderr`, no stack trace, and every file of `dir` as it was.
+ */
+export function expectRefused(dir: string, args: string[], stderr: RegExp, code = 1, input?: string | Buffer): string {
+  const before = snapshot(dir);
+  const run = spawnSync(process.execPath, ["--import", "tsx", "etl.ts", ...args], {
+    cwd: dir, encoding: "utf8", env: { ...process.env, FORCE_COLOR: "0" }, input,
+  });
+  assert.equal(run.status, code, run.stderr);
+  assert.match(run.stderr, /^error: [^\n]+\n$/, "exactly one line starting with error:");
+  assert.match(run.stderr, stderr);
+  assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
+  assert.deepEqual(snapshot(dir), before, "every file as it was, no temporary file left");
+  return run.stderr;
+}
+
+/** The manifest's entries describe the files beside it: every sha256 and size is the file's. */
+export function assertManifestDescribesFiles(dir: string): void {
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, "artifacts", "manifest.json"), "utf8"));
+  const entries = [...manifest.artifacts, ...(manifest.apply?.artifacts ?? [])];
+  for (const entry of entries) {
+    const bytes = fs.readFileSync(path.join(dir, entry.path));
+    assert.equal(createHash("sha256").update(bytes).digest("hex"), entry.sha256, `${entry.path}: the manifest's sha256`);
+    assert.equal(bytes.length, entry.bytes, entry.path);
+  }
+}

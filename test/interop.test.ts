@@ -101,7 +101,8 @@ describe("interop for any CSV: blanks, an id and text columns, with --features a
   /** Mock rows with an id, a school column (text, some blank), blank numbers, and new rows for apply. */
   function messyCsv(rows: number, seed: number): string {
     const rng = new MT19937(seed);
-    const schools = ["North", "South", "East", "West", "Central"];
+    // Two names that sort one way by UTF-16 unit and the other by code point, as Python sorts.
+    const schools = ["North", "\u{1F600} East", "\uFF5E West", "South", "Central"];
     const lines = mockRows(rows, seed).map((cells, i) => {
       const blanked = cells.map((cell, j) => (j !== 8 && rng.nextUint32() % 100 < 6 ? "" : cell));
       const school = rng.nextUint32() % 100 < 5 ? "" : schools[rng.nextUint32() % (i < rows - 20 ? 4 : 5)]; // "Central" only late

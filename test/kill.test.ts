@@ -5,9 +5,9 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { MT19937, readNpy } from "../etl.ts";
+import { MT19937, finishInterruptedCommit, pathsUnder, readNpy } from "../etl.ts";
 import { mockRow } from "../data/generate_mock.ts";
-import { ARTIFACTS, runEtl, snapshot, tempProject } from "./helpers.ts";
+import { ARTIFACTS, assertManifestDescribesFiles, runEtl, snapshot, tempProject } from "./helpers.ts";
 
 const ROWS = 300_000;
 
@@ -60,6 +60,10 @@ test(`SIGKILL during a ${ROWS.toLocaleString("en-US")}-row run never leaves a to
       if (file.endsWith(".npy")) readNpy(path.join(dir, file));
       else JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"));
     }
+    // A kill in the middle of the renames left a journal: what the next run does first makes
+    // the manifest describe the files beside it again.
+    finishInterruptedCommit(pathsUnder(dir));
+    assertManifestDescribesFiles(dir);
   }
   assert.ok(outcomes.filter((o) => o === "SIGKILL").length >= 5, `too few runs were killed: ${outcomes.join(", ")}`);
   assert.ok(leftTemps > 0, "no kill left a temporary file behind, so the clean-up below proves nothing");
