@@ -60,18 +60,22 @@ const Papa = require("papaparse") as typeof Papaparse;
 //
 // ## PATHS and CONFIG
 //
-// Every file the pipeline touches, and every setting, each in one place. Tests point `PATHS`
-// at a temporary copy of the project; every setting in `CONFIG` has a command-line flag.
+// Every file the pipeline touches, and every setting, each in one place. The artifacts go under
+// one output folder, the project itself unless `--out DIR` names another (one folder per
+// dataset, say); every setting in `CONFIG` has a command-line flag.
 
-/** Every input and artifact path, under one project root. */
-export function pathsUnder(root: string) {
-  const transformDir = path.join(root, "artifacts", "transform_artifacts");
-  const loaderDir = path.join(root, "artifacts", "loader_artifacts");
-  const inferenceDir = path.join(root, "artifacts", "inference_artifacts");
+/** The project: where etl.ts is, its mock data beside it. */
+const PROJECT = path.dirname(fileURLToPath(import.meta.url));
+
+/** Every input and artifact path: the artifacts under the output folder `out`. */
+export function pathsUnder(out: string) {
+  const transformDir = path.join(out, "artifacts", "transform_artifacts");
+  const loaderDir = path.join(out, "artifacts", "loader_artifacts");
+  const inferenceDir = path.join(out, "artifacts", "inference_artifacts");
   return {
-    root,
-    csv: path.join(root, "data", "ccr_mock.csv"), //       the input
-    raw: path.join(root, "data", "ccr_raw.json"), //       Extract's artifact
+    out,
+    csv: path.join(PROJECT, "data", "ccr_mock.csv"), //    the input, unless --csv names another
+    raw: path.join(out, "data", "ccr_raw.json"), //         Extract's artifact
     transformDir,
     xTrain: path.join(transformDir, "X_train.npy"), //     Transform's artifacts
     xVal: path.join(transformDir, "X_val.npy"),
@@ -87,11 +91,11 @@ export function pathsUnder(root: string) {
     inferenceDir,
     xNew: path.join(inferenceDir, "X_new.npy"), //        Apply's artifacts
     yNew: path.join(inferenceDir, "y_new.npy"),
-    manifest: path.join(root, "artifacts", "manifest.json"), // written last: what the others are
+    manifest: path.join(out, "artifacts", "manifest.json"), // written last: what the others are
   };
 }
 export type Paths = ReturnType<typeof pathsUnder>;
-export const PATHS: Paths = pathsUnder(path.dirname(fileURLToPath(import.meta.url)));
+export const PATHS: Paths = pathsUnder(PROJECT);
 
 export const CONFIG = {
   csv: PATHS.csv, //                      input table (--csv)
@@ -130,7 +134,7 @@ export async function runPipeline(
     table ??= await readRawTable(config, paths); //              ccr_raw.json -> table
     arrays = await transform(table, config, out, paths); //      table -> X, y .npy, fitted state
   }
-  if (runs("load")) load(arrays ?? readArrays(paths), config, out, paths); // -> loader infos
+  if (runs("load")) load(arrays ?? readArrays(paths.transformDir), config, out, paths); // infos
   if (step === "apply") await apply(config, out, paths); //       new rows -> X_new.npy
   // The manifest names the features used: "all" resolved to the columns it meant.
   const used = table ? { ...config, features: table.kept.slice(0, -1) } : config;
@@ -144,45 +148,104 @@ export async function runPipeline(
 // later steps use, the features and the target, as float32 in one typed array; the raw artifact
 // (pandas' "split" JSON, one row per line) is written as the rows go by.
 //
-// What a cell is, as pandas 1.5's `read_csv` decides with its default options:
+// What a cell is, as pandas 1.5's `read_csv` reads it with its default options:
 //
-// - **missing** when it is empty or one of pandas' NA strings below (`NA`, `n/a`, `NaN`, ...);
-// - a **number** when it is a decimal number (`3`, `-2.5`, `+1`, `.5`, `1e5`) or an infinity;
-// - **text** otherwise.
+// - **missing**: empty, or exactly one of pandas' NA strings below (`NA`, `n/a`, `NaN`, ...);
+// - an **integer**: digits with an optional sign, spaces around them allowed (` 3`, `+7`, `007`);
+// - a **float**: a decimal number (`-2.5`, `.5`, `1e5`, ` 3.1 `), its value as pandas' own parser
+//   computes it (Part II replays it: past 15 digits it can differ from JavaScript's), or
+//   `inf`/`infinity` in any case, signed; a number beyond float64's range is no float;
+// - a **boolean**: `true` or `false`, in any case;
+// - anything else is **text**.
 //
-// A column's dtype follows from its cells: `int64` while every cell is a whole number,
-// `float64` once a cell has a fraction or an exponent or is missing, `object` (text) once any
-// cell is text. For the columns kept for the model the rules are stricter, since a typo must not
-// become a feature: the target must be a number in every row, and a feature column must be all
-// numbers (blanks allowed, imputed in Step 2) or all text (one-hot encoded in Step 2).
+// A column's dtype comes from all of its cells, read_csv trying one dtype after another: `int64`
+// when every cell is an integer that fits, `uint64` when one is too big for int64 but all fit a
+// uint64, `float64` when every cell is a number (a missing one too: NaN), `bool` when every cell
+// is a boolean, `object` (text) otherwise. Each try stops at the first cell that fails it, so in
+// the rare column that mixes integers too big for int64 with fractions the order of the cells
+// decides, as it does in pandas. For the kept columns the rules are stricter, since a typo must
+// not become a feature: the target must be a number in every row, and a feature column must be
+// all numbers (booleans are 1 and 0; blanks allowed, imputed in Step 2) or all text (one-hot
+// encoded in Step 2).
 
-/** pandas' dtype for a column: int64, float64 or object (text). */
-export type ColumnKind = "int" | "float" | "text";
-/** What one cell is to `read_csv`. */
-export type CellKind = "missing" | "int" | "float" | "text";
+/** pandas' dtype for a column. */
+export type Dtype = "int64" | "uint64" | "float64" | "bool" | "object";
 
 // read_csv's default missing-value strings (pandas 1.5); an empty cell is missing too.
 const NA_STRINGS = new Set([
   "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
   "<NA>", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null",
 ]);
-const CSV_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/; // what read_csv takes as a number
-const INFINITIES = new Set([
-  "inf", "-inf", "+inf", "Inf", "-Inf", "+Inf", "Infinity", "-Infinity", "+Infinity",
-]);
+const INFINITY = /^[+-]?inf(inity)?$/i;
+const BOOLEAN = /^(true|false)$/i;
 
-/** One cell as `read_csv` reads it: its kind, and its value (NaN for missing and text). */
-export function readCell(cell: string): { kind: CellKind; value: number } {
-  if (NA_STRINGS.has(cell)) return { kind: "missing", value: NaN };
-  if (INFINITIES.has(cell)) return { kind: "float", value: cell[0] === "-" ? -Infinity : Infinity };
-  if (!CSV_NUMBER.test(cell)) return { kind: "text", value: NaN };
-  return { kind: /^[+-]?\d+$/.test(cell) ? "int" : "float", value: Number(cell) };
+/** One cell as read_csv's converters see it. */
+export interface Cell {
+  missing: boolean;
+  int: "fits" | "overflows" | "no"; // as an int64: fits; an integer too big for it; no integer
+  uint: "fits" | "big" | "negative" | "overflows" | "no"; // for the uint64 try, which notes a
+  //                                   minus sign and reads on; "big": beyond int64
+  float: number; //                    as a float64; NaN when it is none
+  bool: boolean;
 }
 
-/** A column's dtype after one more cell: int64, then float64, then object, never back. */
-export function widen(column: ColumnKind, cell: CellKind): ColumnKind {
-  if (column === "text" || cell === "text") return "text";
-  return column === "float" || cell !== "int" ? "float" : "int";
+/** One cell, as read_csv reads it. */
+export function readCell(text: string): Cell {
+  if (NA_STRINGS.has(text)) return { missing: true, int: "no", uint: "no", float: NaN, bool: false };
+  const infinity = INFINITY.test(text) ? (text[0] === "-" ? -Infinity : Infinity) : NaN;
+  return {
+    missing: false,
+    int: asInt64(text), //                              Part II: str_to_int64
+    uint: asUint64(text), //                            Part II: str_to_uint64
+    float: infinity === infinity ? infinity : pandasFloat(text), // Part II: precise_xstrtod
+    bool: BOOLEAN.test(text),
+  };
+}
+
+/** What read_csv's tries have found of a column so far, cell by cell in file order. */
+export interface ColumnCells {
+  int: "all" | "overflowed" | "failed"; //   the int64 try: no cell failed yet; or how the first did
+  uint: "all" | "overflowed" | "failed"; //  the uint64 try
+  negative: boolean; //                      the uint64 try met a negative integer...
+  big: boolean; //                           ...and one beyond int64: together they make text
+  float: boolean; //                         every cell a float so far
+  bool: boolean; //                          every cell a boolean so far
+  missing: boolean; //                       a cell was missing
+}
+
+export const noCells = (): ColumnCells =>
+  ({ int: "all", uint: "all", negative: false, big: false, float: true, bool: true, missing: false });
+
+/** Takes one more cell into a column: each try stops at the first cell it cannot read. */
+export function seeCell(column: ColumnCells, cell: Cell): void {
+  if (cell.missing) {
+    column.missing = true;
+    return;
+  }
+  if (column.int === "all" && cell.int !== "fits") column.int = cell.int === "no" ? "failed" : "overflowed";
+  if (column.uint === "all") {
+    if (cell.uint === "no") column.uint = "failed";
+    else if (cell.uint === "overflows") column.uint = "overflowed";
+    column.negative ||= cell.uint === "negative";
+    column.big ||= cell.uint === "big";
+  }
+  column.float &&= cell.float === cell.float;
+  column.bool &&= cell.bool;
+}
+
+/**
+ * The column's dtype: int64, then uint64 (tried only after an integer too big for int64),
+ * float64, bool, object. Integers beyond int64 beside a negative one or a missing cell make
+ * text, every cell as it is (pandas' "cannot convert to numerical dtype").
+ */
+export function dtypeOf(column: ColumnCells): Dtype {
+  if (column.int === "all") return column.missing ? "float64" : "int64"; // NaN needs a float
+  if (column.int === "overflowed" && column.uint !== "failed") {
+    return column.uint === "all" && !column.negative && !column.missing ? "uint64" : "object";
+  }
+  if (column.float) return "float64";
+  if (column.bool && !column.missing) return "bool";
+  return "object"; // booleans with a missing cell are an object column of True, False and NaN
 }
 
 /**
@@ -275,7 +338,8 @@ async function checkKeptColumns(source: CsvSource, seen: KeptCells, config: Conf
         `${where}: column ${quote(name)}, the target, is blank or missing; every row needs a target value`,
       );
     }
-    const mixed = seen.firstText[k] >= 0 && (isTarget || seen.firstNumber[k] >= 0 || seen.firstUnusable[k] >= 0);
+    const numbers = seen.firstNumber[k] >= 0 || seen.firstBool[k] >= 0 || seen.firstUnusable[k] >= 0;
+    const mixed = seen.firstText[k] >= 0 && (isTarget || numbers);
     if (seen.firstUnusable[k] >= 0 && !(mixed && seen.firstText[k] < seen.firstUnusable[k])) {
       const where = await rowWhere(source, [seen.firstUnusable[k]]);
       throw new EtlError(`${where}: ${unusableNumber(name, seen.unusableValue(k))}`);
@@ -285,6 +349,17 @@ async function checkKeptColumns(source: CsvSource, seen: KeptCells, config: Conf
       const value = JSON.stringify(seen.firstTextValue(k)); // quoted; a line break shows as \n
       const why = isTarget ? "the target must be a number" : "the column's other cells are numbers";
       throw new EtlError(`${where}: column ${quote(name)} is ${value}, not a finite number; ${why}`);
+    }
+    // Numbers that pandas still reads as text: booleans among numbers, an integer beyond int64.
+    const dtype = seen.keptDtype(k);
+    const booleans = seen.firstBool[k] >= 0 && seen.firstNumber[k] < 0; // True, False, NaN: 1, 0, NaN
+    if (numbers && dtype === "object" && !booleans) {
+      const rows = [seen.firstNumber[k], seen.firstBool[k]].filter((r) => r >= 0).sort((a, b) => a - b);
+      const where = await rowWhere(source, [rows[rows.length - 1]]);
+      throw new EtlError(
+        `${where}: column ${quote(name)} mixes kinds of numbers that pandas reads as text ` +
+          "(booleans among numbers, or an integer beyond int64); make them one kind",
+      );
     }
     if (!isTarget && seen.distinct[k] > config.maxCategories) {
       throw tooManyCategories(name, config, seen.distinct[k] < DISTINCT_COUNTED * config.maxCategories, seen.distinct[k]);
@@ -644,19 +719,24 @@ function columnMeansAndStds(X: Float32Array, d: number): { mean: number[]; std: 
 //     loader = DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True, num_workers=0)
 //     xb, yb = next(iter(loader))
 
+/** How batches() cuts: `batchSize` rows at a time, the train rows shuffled for each epoch. */
 export interface BatchOptions {
   batchSize: number;
-  shuffle: boolean;
+  shuffle: boolean; // false (validation, inference): file order, batches are views
   seed: number;
-  epoch: number;
+  epoch: number; //    a new order every epoch
 }
+
+/** What batches() does when an option is left out: CONFIG's batch size and seed, no shuffle. */
+const BATCH_DEFAULTS: BatchOptions = { batchSize: CONFIG.batchSize, shuffle: false, seed: CONFIG.seed, epoch: 0 };
 
 /**
  * The row order for one epoch. Shuffled orders come from MT19937 seeded with [seed, epoch]:
  * a new order every epoch, the same one on every run, and reproducible in NumPy as
  * np.random.RandomState([seed, epoch]).permutation(n).
  */
-export function epochOrder(n: number, { shuffle, seed, epoch }: BatchOptions): Uint32Array | null {
+export function epochOrder(n: number, options: Partial<BatchOptions> = {}): Uint32Array | null {
+  const { shuffle, seed, epoch } = { ...BATCH_DEFAULTS, ...options };
   return shuffle ? permutation(n, new MT19937([seed, epoch])) : null;
 }
 
@@ -668,13 +748,14 @@ export function epochOrder(n: number, { shuffle, seed, epoch }: BatchOptions): U
  * In file order the batches are views of X and y, not copies.
  */
 export function* batches(
-  X: Float32Array, y: Float32Array, options: BatchOptions,
+  X: Float32Array, y: Float32Array, options: Partial<BatchOptions> = {},
 ): Generator<{ x: Float32Array; y: Float32Array }> {
+  const { batchSize } = { ...BATCH_DEFAULTS, ...options };
   const n = y.length;
   const d = X.length / n;
   const order = epochOrder(n, options);
-  for (let start = 0; start < n; start += options.batchSize) {
-    const end = Math.min(start + options.batchSize, n);
+  for (let start = 0; start < n; start += batchSize) {
+    const end = Math.min(start + batchSize, n);
     if (!order) {
       yield { x: X.subarray(start * d, end * d), y: y.subarray(start, end) };
       continue;
@@ -721,19 +802,21 @@ export function load(arrays: Arrays, config: Config, out: Staging, paths: Paths 
   printLoad(config.batchSize, train, val);
 }
 
-/** Reads the transform step's arrays back from disk, for `etl.ts load` on its own. */
-export function readArrays(paths: Paths = PATHS): Arrays {
-  const xTrain = readNpy(paths.xTrain);
-  const xVal = readNpy(paths.xVal);
-  const yTrain = readNpy(paths.yTrain);
-  const yVal = readNpy(paths.yVal);
+/**
+ * Reads the arrays Transform wrote in `folder` (X_train.npy, X_val.npy, y_train.npy, y_val.npy):
+ * for `etl.ts load` on its own, and for a training loop of your own.
+ */
+export function readArrays(folder = PATHS.transformDir): Arrays {
+  const [xTrain, xVal, yTrain, yVal] = ["X_train", "X_val", "y_train", "y_val"].map((name) =>
+    readNpy(path.join(folder, `${name}.npy`)),
+  );
   const d = xTrain.shape[1];
   const agree = d !== undefined && xVal.shape[1] === d &&
     xTrain.shape[0] === yTrain.shape[0] && xVal.shape[0] === yVal.shape[0];
-  const folder = shown(paths.transformDir);
-  if (!agree) throw new EtlError(`${folder}: the arrays' shapes do not agree; run npx tsx etl.ts transform`);
+  const where = shown(folder);
+  if (!agree) throw new EtlError(`${where}: the arrays' shapes do not agree; run npx tsx etl.ts transform`);
   if (xTrain.shape[0] === 0 || xVal.shape[0] === 0 || d === 0) {
-    throw new EtlError(`${folder}: the arrays hold no rows or no columns; run npx tsx etl.ts transform`);
+    throw new EtlError(`${where}: the arrays hold no rows or no columns; run npx tsx etl.ts transform`);
   }
   return { xTrain: xTrain.data, xVal: xVal.data, yTrain: yTrain.data, yVal: yVal.data, nFeatures: d };
 }
@@ -1268,26 +1351,25 @@ function keepRows(rows: string[][], newline: "\n" | "\r"): number[] {
 async function readCsv(
   file: string, config: Config, out: Staging, keep: (header: string[]) => string[],
   openJson: (() => StagedFile) | null, categorical: string[] = [],
-): Promise<{ table: Table; dtypes: ColumnKind[]; head: string[][]; input: Input }> {
+): Promise<{ table: Table; dtypes: Dtype[]; head: string[][]; input: Input }> {
   const source = await openCsv(file, out);
   try {
     const sha256 = sha256File(source.path); // meanwhile, on the helper thread
     sha256.catch(() => {});
-    let textColumns = new Set<string>();
+    let encodings: Encoding[] | null = null; // each column's JSON, once its dtype is known
     for (;;) {
       const json = openJson?.() ?? null;
-      const builder = await streamCsv(source, keep, textColumns, categorical, json, config);
-      // A column that pandas reads as text must be text in every JSON row; the rare column that
-      // turned to text after numbers were written gets one more pass, now that its kind is known.
-      if (builder.turnedText.size === 0) {
+      const builder = await streamCsv(source, keep, encodings, categorical, json, config);
+      // A cell's JSON depends on its column's dtype, known only at the end: the rare column
+      // whose cells were written before its dtype settled otherwise gets one more pass.
+      if (!builder.needsRewrite()) {
         await checkKeptColumns(source, builder, config);
         const table = builder.finish();
         json?.close(); // complete: its hashing can start while the later steps run
         const input = { file: source.file, sha256: await sha256, bytes: source.bytes, rows: table.nRows };
-        return { table, dtypes: builder.kinds, head: builder.head, input };
+        return { table, dtypes: builder.dtypes(), head: builder.head, input };
       }
-      const turned = [...builder.turnedText].map((j) => builder.columns[j]);
-      textColumns = new Set([...textColumns, ...turned]);
+      encodings = builder.columnEncodings();
     }
   } finally {
     if (source.copy) fs.rmSync(source.path, { force: true });
@@ -1295,23 +1377,24 @@ async function readCsv(
 }
 
 async function streamCsv(
-  source: CsvSource, keep: (header: string[]) => string[], jsonText: Set<string>,
+  source: CsvSource, keep: (header: string[]) => string[], encodings: Encoding[] | null,
   categorical: string[], json: StagedFile | null, config: Config,
 ): Promise<TableBuilder> {
   const out = new ByteWriter(json);
   const progress = new Progress("extract");
   let builder: TableBuilder | null = null;
   let rowsBefore = 0; // papaparse rows (header included) before the current chunk
-  let charsRead = 0;
+  let chunks = 0;
   for await (const { rows, quoteError } of csvRowChunks(source)) {
     const complete = quoteError ? quoteError.rowsBefore : rows.length; // the rows before a bad quote
     for (let r = 0; r < complete; r++) {
       const cells = rows[r];
       if (!builder) {
         const header = checkHeader(source.file, cells);
-        builder = new TableBuilder(header, keep(header), jsonText, categorical, out, config.maxCategories);
+        builder = new TableBuilder(header, keep(header), encodings, categorical, out, config.maxCategories);
         // Room for the whole table at once, from the first chunk's bytes per row.
-        builder.grow(Math.ceil((1.05 * source.bytes * rows.length) / CHUNK_BYTES));
+        const estimate = (1.05 * source.bytes * rows.length) / CHUNK_BYTES;
+        builder.grow(Math.ceil(Math.min(estimate, source.bytes / header.length + 1)));
       } else if (cells.length !== builder.columns.length) {
         const found = `expected ${builder.columns.length} fields as in the header, found ${cells.length}`;
         throw new EtlError(`${await rowWhere(source, [rowsBefore + r])}: ${found}`);
@@ -1324,9 +1407,8 @@ async function streamCsv(
       throw new EtlError(`${shown(source.file)} line ${line}: ${quoteError.message}`);
     }
     rowsBefore += rows.length;
-    charsRead += CHUNK_BYTES;
-    progress.update(builder?.nRows ?? 0, Math.min(charsRead / Math.max(source.bytes, 1), 1));
-    if (rowsBefore % 64 === 0) await new Promise(setImmediate); // let a signal in
+    progress.update(builder?.nRows ?? 0, Math.min((++chunks * CHUNK_BYTES) / Math.max(source.bytes, 1), 1));
+    if (chunks % 16 === 0) await new Promise(setImmediate); // let a signal in
   }
   progress.done();
   if (!builder) {
@@ -1336,11 +1418,160 @@ async function streamCsv(
   return builder;
 }
 
+// ### pandas' own number parsing, replayed
+//
+// read_csv does not parse decimals as JavaScript's Number() does. Its default parser (the C
+// engine's `precise_xstrtod`, pandas 1.5) multiplies the first 17 digits into a double one digit
+// at a time, then multiplies or divides by a power of ten: up to 15 digits that is exactly the
+// correctly rounded value Number() gives, past them it may be one unit in the last place away
+// (57262.637980335974 reads as 57262.63798033597). etl.ts reads numbers as pandas does, so that
+// the raw JSON reads back as the same frame and X gets pandas' float32s. Integers are read as
+// `str_to_int64` reads them: an integer whose digits overflow int64 stops the int64 try there,
+// whatever follows the digits.
+
+const SPACE = (c: number) => c === 32 || (c >= 9 && c <= 13); // C's isspace
+const DIGIT = (c: number) => c >= 48 && c <= 57;
+const POWERS_OF_TEN = Array.from({ length: 309 }, (_, k) => Number(`1e${k}`)); // as C's literals
+
+/** pandas 1.5's precise_xstrtod: the float64 read_csv reads from `text`; NaN when it is none. */
+export function pandasFloat(text: string): number {
+  let i = 0;
+  while (SPACE(text.charCodeAt(i))) i++;
+  const negative = text[i] === "-";
+  if (negative || text[i] === "+") i++;
+  let number = 0;
+  let exponent = 0;
+  let digits = 0;
+  for (; DIGIT(text.charCodeAt(i)); i++) {
+    if (digits < 17) (number = number * 10 + (text.charCodeAt(i) - 48)), digits++;
+    else exponent++;
+  }
+  if (text[i] === ".") {
+    for (i++; digits < 17 && DIGIT(text.charCodeAt(i)); i++, exponent--) {
+      number = number * 10 + (text.charCodeAt(i) - 48);
+      digits++;
+    }
+    while (DIGIT(text.charCodeAt(i))) i++; // digits past the 17th are read and dropped
+  }
+  if (digits === 0) return NaN;
+  if (negative) number = -number;
+  if (text[i] === "e" || text[i] === "E") {
+    const start = ++i;
+    const minus = text[i] === "-";
+    if (minus || text[i] === "+") i++;
+    let n = 0;
+    let k = 0;
+    for (; k < 17 && DIGIT(text.charCodeAt(i)); i++, k++) n = (Math.imul(n, 10) + text.charCodeAt(i) - 48) | 0;
+    if (k === 0) i = start - 1; // "1e": the e is not part of the number
+    exponent = (minus ? exponent - n : exponent + n) | 0;
+  }
+  if (exponent > 308) return NaN; // ERANGE: no float, and the column is text
+  if (exponent > 0) number *= POWERS_OF_TEN[exponent];
+  else if (exponent < -616) number = 0;
+  else if (exponent < -308) number = number / POWERS_OF_TEN[-308 - exponent] / POWERS_OF_TEN[308];
+  else number /= POWERS_OF_TEN[-exponent];
+  if (number === Infinity || number === -Infinity) return NaN;
+  while (SPACE(text.charCodeAt(i))) i++;
+  return i === text.length ? number : NaN;
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+
+const INT64_MIN = -(2n ** 63n);
+
+/** Spaces, a sign, digits, and what follows them. */
+const integerParts = (text: string) => /^[ \t\n\v\f\r]*([+-]?)(\d*)(.*)$/s.exec(text)!.slice(1);
+const onlySpaces = (text: string) => /^[ \t\n\v\f\r]*$/.test(text);
+
+/**
+ * How `text` reads as an int64 (str_to_int64): spaces around, a sign, digits. It "overflows"
+ * as soon as the digits pass int64's range, even when something that is no integer follows.
+ */
+export function asInt64(text: string): Cell["int"] {
+  const [sign, digits, rest] = integerParts(text);
+  if (digits === "") return "no";
+  const value = digits.length > 18 ? BigInt(sign + digits) : 0n;
+  if (value > INT64_MAX || value < INT64_MIN) return "overflows";
+  return onlySpaces(rest) ? "fits" : "no";
+}
+
+/**
+ * How `text` reads in read_csv's uint64 try (str_to_uint64): an integer up to 2^64 - 1 ("big"
+ * past int64's range), "negative" for a minus sign (it notes it and reads no further), or
+ * "overflows" as soon as the digits pass 2^64 - 1.
+ */
+export function asUint64(text: string): Cell["uint"] {
+  const [sign, digits, rest] = integerParts(text);
+  if (sign === "-") return "negative";
+  if (digits === "") return "no";
+  const value = digits.length > 18 ? BigInt(digits) : 0n;
+  if (value > UINT64_MAX) return "overflows";
+  if (!onlySpaces(rest)) return "no";
+  return value > INT64_MAX ? "big" : "fits";
+}
+
+/** An integer's text as JSON writes it: no spaces, no "+", no leading zeros. */
+function canonicalInteger(text: string): string {
+  const trimmed = text.trim().replace(/^\+/, "");
+  return trimmed.length > 15 ? BigInt(trimmed).toString() : String(Number(trimmed));
+}
+
+/**
+ * An integer as float32, rounded once from its exact value, as NumPy casts an int64 column to
+ * float32 (Math.fround(Number(text)) would round twice past 2^53).
+ */
+function integerToFloat32(text: string): number {
+  const exact = BigInt(text.trim().replace(/^\+/, ""));
+  const magnitude = exact < 0n ? -exact : exact;
+  if (magnitude <= 2n ** 53n) return Math.fround(Number(exact));
+  const shift = BigInt(magnitude.toString(2).length - 24);
+  let top = magnitude >> shift; // the 24 bits float32 keeps
+  const rest = magnitude - (top << shift);
+  const half = 1n << (shift - 1n);
+  if (rest > half || (rest === half && (top & 1n) === 1n)) top++; // round half to even
+  const value = Number(top) * 2 ** Number(shift);
+  return exact < 0n ? -value : value;
+}
+
 // ### Writing the raw JSON
 //
 // At a million rows, building a string per row (a regex, a Number() and a join per cell) costs
 // more than parsing the CSV. Instead one pass over each cell's characters checks that it is a
-// plain number, computes its value and copies its bytes into a buffer bound for the file.
+// plain number, computes its value and copies its bytes into a buffer bound for the file. The
+// simple version: `JSON.stringify(row.map((cell) => readCell(cell)...))` for every row.
+//
+// How a cell is written depends on its column's dtype, which pandas decides from all of the
+// column's cells. Each cell is first written as what it is itself (an integer, a float, a
+// boolean, text); a column whose dtype then wants its cells otherwise (numbers as text in an
+// object column, say) is rare, and gets the whole file written again, now that it is known.
+
+/** How a column's cells are written as JSON, for pandas to read back the same values. */
+type Encoding = "int" | "float" | "bool" | "text" | "raw";
+
+/** The JSON that reads back as the column's dtype. "raw": the text column that integers past
+ * int64 beside a negative or a missing cell make, where pandas keeps every cell's text, an
+ * empty one as "". */
+function encodingOf(column: ColumnCells): Encoding {
+  const dtype = dtypeOf(column);
+  if (dtype === "int64" || dtype === "uint64") return "int";
+  if (dtype === "float64") return "float";
+  if (column.bool && column.int === "failed" && !column.float) return "bool"; // True, False, NaN
+  const conflict = column.int === "overflowed" && column.uint === "all" && column.big &&
+    (column.negative || column.missing);
+  return conflict ? "raw" : "text";
+}
+
+// The encodings a cell was first written in (bit flags), and which of them each column encoding
+// accepts as they are: a short integer is a float too, a missing cell is null but in "raw".
+const WROTE = { int: 1, bigInt: 2, float: 4, bool: 8, text: 16, null: 32 };
+const ACCEPTS: Record<Encoding, number> = {
+  int: WROTE.int | WROTE.bigInt | WROTE.null,
+  float: WROTE.int | WROTE.float | WROTE.null,
+  bool: WROTE.bool | WROTE.null,
+  text: WROTE.text | WROTE.null,
+  raw: WROTE.text,
+};
 
 /** Bytes on their way to a file (or nowhere, for null), a buffer at a time. */
 class ByteWriter {
@@ -1369,19 +1600,17 @@ class ByteWriter {
   }
 }
 
-const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/; // written to JSON as it is
 const HEAD_ROWS = 3; // rows printed, as df.head(3)
 const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
-
 const MAX_PLAIN_BYTES = 17; // "-", 15 digits, "."
 
 /**
  * Reads a cell that is a plain decimal (-?digits[.digits], at most 15 digits, valid JSON) and
  * copies its characters to `out`; NaN, and nothing copied, for anything else. Such a number is
  * m / 10^k with m < 2^53 and k <= 15, both exact doubles, and IEEE division rounds the quotient
- * correctly: the result is exactly Number(cell), and what pandas reads.
+ * correctly: the result is exactly Number(cell), and what pandas reads (pandasFloat above does
+ * the same single division). The simple version: `readCell(cell).float`.
  */
-
 function scanPlainNumber(cell: string, out: ByteWriter): number {
   const bytes = out.bytes;
   let pos = out.pos;
@@ -1416,24 +1645,29 @@ function scanPlainNumber(cell: string, out: ByteWriter): number {
   return negative ? -value : value;
 }
 
-/** A float as JSON that pandas reads back as float64 (5 would come back int64: write 5.0). */
+/**
+ * A float as JSON that pandas reads back as float64: 5 would come back int64, so 5.0; and from
+ * 1e15 on with an exponent, since pandas' JSON reader takes 18446744073709552000.0 for an
+ * integer too big for it.
+ */
 function floatText(value: number): string {
-  const text = String(value);
+  const text = Math.abs(value) >= 1e15 ? value.toExponential() : String(value);
   return /[.e]/.test(text) ? text : text + ".0";
 }
-
 
 /** What the rules for the kept columns (checkKeptColumns) need to know of the cells read. */
 interface KeptCells {
   kept: string[];
   // Per kept column, the first rows (papaparse's rows: the header is row 0) that held a number,
-  // a text, and a number float32 cannot hold (-1 for none), and the first five rows with a
-  // missing cell; how many distinct texts it held, counted up to a bound.
+  // a boolean, a text, and a number float32 cannot hold (-1 for none), and the first five rows
+  // with a missing cell; how many distinct texts it held, counted up to a bound.
   firstNumber: number[];
+  firstBool: number[];
   firstText: number[];
   firstUnusable: number[];
   missingRows: number[][];
   distinct: number[];
+  keptDtype(k: number): Dtype;
   firstTextValue(k: number): string;
   unusableValue(k: number): string;
 }
@@ -1442,17 +1676,14 @@ interface KeptCells {
 const DISTINCT_COUNTED = 100;
 
 /**
- * Takes the CSV a row at a time: infers each column's pandas dtype, keeps the feature and
- * target columns as float32, and writes the row as one line of "split" JSON.
+ * Takes the CSV a row at a time: follows each column's dtype as pandas infers it, keeps the
+ * feature and target columns as float32, and writes the row as one line of "split" JSON.
  */
 class TableBuilder implements KeptCells {
-  readonly kinds: ColumnKind[];
   nRows = 0;
   readonly head: string[][] = [];
-  /** Columns whose numbers were written as JSON numbers before a text cell showed up in them. */
-  readonly turnedText = new Set<number>();
-  private readonly hadNumber: boolean[];
-  private readonly textOnly: boolean[]; //  columns written to JSON as text, numbers or not
+  private readonly cells: ColumnCells[]; //  per column, what read_csv has seen of it
+  private readonly wrote: Int32Array; //     per column, the encodings its cells were written in
   private readonly categorical: boolean[]; // kept columns read as categories, numbers or not
   private readonly slot: number[]; // column -> its place among the kept columns, or -1
   private values: Float32Array; //   (capacity, kept.length) float32, row-major
@@ -1460,6 +1691,7 @@ class TableBuilder implements KeptCells {
   private readonly textIndex: Map<string, number>[]; // per kept column: its texts' indices
   private readonly unusable: string[];
   readonly firstNumber: number[];
+  readonly firstBool: number[];
   readonly firstText: number[];
   readonly firstUnusable: number[];
   readonly missingRows: number[][];
@@ -1467,19 +1699,20 @@ class TableBuilder implements KeptCells {
   private missing = 0;
   private readonly distinctBound: number;
 
+  /** `encodings`: how to write each column, when a first pass found it out; else null. */
   constructor(
-    readonly columns: string[], readonly kept: string[], jsonText: Set<string>,
+    readonly columns: string[], readonly kept: string[], private readonly encodings: Encoding[] | null,
     categorical: string[], private readonly out: ByteWriter, maxCategories: number,
   ) {
-    this.kinds = columns.map(() => "int");
-    this.hadNumber = columns.map(() => false);
-    this.textOnly = columns.map((name) => jsonText.has(name) || categorical.includes(name));
+    this.cells = columns.map(noCells);
+    this.wrote = new Int32Array(columns.length);
     this.categorical = kept.map((name) => categorical.includes(name));
     this.slot = columns.map((name) => kept.indexOf(name));
     this.values = float32Array(this.capacity * kept.length, "the table");
     this.textIndex = kept.map(() => new Map());
     this.unusable = kept.map(() => "");
     this.firstNumber = kept.map(() => -1);
+    this.firstBool = kept.map(() => -1);
     this.firstText = kept.map(() => -1);
     this.firstUnusable = kept.map(() => -1);
     this.missingRows = kept.map(() => []);
@@ -1495,7 +1728,7 @@ class TableBuilder implements KeptCells {
     if (this.head.length < HEAD_ROWS) this.head.push(cells.slice());
     out.reserve(3);
     const bytes = out.bytes;
-    const { values, slot, firstNumber, textOnly, kinds, hadNumber, categorical } = this;
+    const { values, slot, categorical, encodings } = this;
     const base = this.nRows * this.kept.length;
     if (this.nRows > 0) bytes[out.pos++] = 44; // ,
     bytes[out.pos++] = 10; // \n
@@ -1504,27 +1737,65 @@ class TableBuilder implements KeptCells {
       out.reserve(MAX_PLAIN_BYTES + 2); // room for ",", a plain number and the closing "]"
       if (j > 0) bytes[out.pos++] = 44;
       const cell = cells[j];
-      let value = textOnly[j] ? NaN : scanPlainNumber(cell, out);
-      if (value === value) {
-        if (kinds[j] === "int" && cell.includes(".")) kinds[j] = "float"; // 5.0 makes a float64
-        hadNumber[j] = true;
-      } else {
-        value = this.writeOtherCell(j, cell);
-      }
       const k = slot[j];
+      const asNumber = encodings === null || encodings[j] === "int" || encodings[j] === "float";
+      let value = asNumber && !(k >= 0 && categorical[k]) ? scanPlainNumber(cell, out) : NaN;
+      if (value === value) {
+        this.seePlainNumber(j, cell);
+      } else {
+        value = this.writeOtherCell(j, cell); // all but plain numbers: the slow path, readCell
+      }
       if (k < 0) continue;
       if (value !== value || categorical[k]) { // missing or text (or a category, for apply)
         values[base + k] = this.keepOther(k, cell);
       } else if (!fitsFloat32(value)) {
         this.keepUnusable(k, cell);
       } else {
-        if (firstNumber[k] < 0) firstNumber[k] = this.nRows + 1;
         values[base + k] = value;
       }
     }
     out.reserve(1); // a text cell may have filled the buffer to the last byte
     bytes[out.pos++] = 93; // ]
     this.nRows++;
+  }
+
+  /** A plain decimal, seen by the column's tries; after a few cells most of them have settled. */
+  private seePlainNumber(j: number, cell: string): void {
+    const column = this.cells[j];
+    const k = this.slot[j];
+    if (k >= 0 && this.firstNumber[k] < 0) this.firstNumber[k] = this.nRows + 1;
+    const integer = cell.indexOf(".") < 0;
+    this.wrote[j] |= integer ? WROTE.int : WROTE.float;
+    if (column.int !== "all" && column.uint !== "all") return; // a float column: settled
+    // seeCell() for a plain decimal, without making a Cell for every one of an int64 column's
+    const negative = cell.charCodeAt(0) === 45;
+    if (!integer && column.int === "all") column.int = "failed";
+    if (column.uint === "all") {
+      if (negative) column.negative = true; // the uint64 try notes a minus and reads on
+      else if (!integer) column.uint = "failed";
+    }
+    column.bool = false;
+  }
+
+  /**
+   * Writes any cell but a plain number, as its own kind (first pass) or as its column's dtype
+   * wants it (second pass). Returns its value as a number for a kept column, NaN when it has none.
+   */
+  private writeOtherCell(j: number, text: string): number {
+    const cell = readCell(text);
+    seeCell(this.cells[j], cell);
+    const k = this.slot[j];
+    const encoding = this.encodings?.[j] ?? ownEncoding(cell);
+    const json = cellJson(text, cell, encoding);
+    this.wrote[j] |= json === "null" ? WROTE.null : encoding === "int" && text.trim().length > 15
+      ? WROTE.bigInt : WROTE[encoding === "raw" ? "text" : encoding];
+    this.out.text(json);
+    if (cell.missing) return NaN;
+    if (k >= 0 && cell.bool && this.firstBool[k] < 0) this.firstBool[k] = this.nRows + 1;
+    const number = cell.int === "fits" || cell.uint === "big" ? integerToFloat32(text)
+      : cell.float === cell.float ? cell.float : cell.bool ? (/^t/i.test(text) ? 1 : 0) : NaN;
+    if (k >= 0 && number === number && !cell.bool && this.firstNumber[k] < 0) this.firstNumber[k] = this.nRows + 1;
+    return number;
   }
 
   /** A kept cell that is not a number: missing (NaN), or text (its index in the texts). */
@@ -1549,28 +1820,22 @@ class TableBuilder implements KeptCells {
     this.unusable[k] = cell;
   }
 
-  /**
-   * Writes any cell but a plain number: missing, text, or a number pandas spells more freely
-   * (+1, 1e5, .5). Returns its value as a number, NaN when it has none.
-   */
-  private writeOtherCell(j: number, cell: string): number {
-    const { kind, value } = readCell(cell);
-    if (kind === "missing") {
-      this.out.text("null");
-      this.kinds[j] = widen(this.kinds[j], kind); // a missing value makes pandas use float64
-      return NaN;
-    }
-    if (kind !== "text" && !this.textOnly[j]) {
-      this.kinds[j] = widen(this.kinds[j], kind);
-      const json = JSON_NUMBER.test(cell) ? cell : kind === "int" ? String(value) : floatText(value);
-      this.out.text(Number.isFinite(value) ? json : "null"); // JSON has no infinity
-      this.hadNumber[j] = true;
-      return value;
-    }
-    this.out.text(JSON.stringify(cell));
-    if (this.kinds[j] !== "text" && this.hadNumber[j]) this.turnedText.add(j);
-    this.kinds[j] = "text";
-    return value; // a number in a text column still counts as one for the kept columns' rules
+  /** Whether a column's cells were written otherwise than its dtype wants: one more pass. */
+  needsRewrite(): boolean {
+    return this.encodings === null && this.cells.some((column, j) => (this.wrote[j] & ~ACCEPTS[encodingOf(column)]) !== 0);
+  }
+
+  columnEncodings(): Encoding[] {
+    return this.cells.map(encodingOf);
+  }
+
+  dtypes(): Dtype[] {
+    return this.cells.map(dtypeOf);
+  }
+
+  keptDtype(k: number): Dtype {
+    const j = this.columns.indexOf(this.kept[k]);
+    return j < 0 ? "float64" : dtypeOf(this.cells[j]); // apply's target may be absent: zeros
   }
 
   /** Makes room for `rows` rows at least (twice as many as now when that is more). */
@@ -1602,6 +1867,23 @@ class TableBuilder implements KeptCells {
       values: this.values.subarray(0, this.nRows * this.kept.length),
     };
   }
+}
+
+/** How a cell is written in a first pass, when its column's dtype is not known yet: as itself. */
+function ownEncoding(cell: Cell): Encoding {
+  if (cell.int === "fits" || (cell.int === "overflows" && cell.uint === "big")) return "int";
+  if (cell.float === cell.float) return "float";
+  return cell.bool ? "bool" : "text";
+}
+
+/** A cell's JSON in a column written as `encoding`. */
+function cellJson(text: string, cell: Cell, encoding: Encoding): string {
+  if (encoding === "raw") return JSON.stringify(text); // pandas keeps every cell's text there
+  if (cell.missing) return "null";
+  if (encoding === "int") return canonicalInteger(text);
+  if (encoding === "float") return Number.isFinite(cell.float) ? floatText(cell.float) : "null"; // JSON has no infinity
+  if (encoding === "bool") return /^t/i.test(text) ? "true" : "false";
+  return JSON.stringify(text);
 }
 
 /** Whether a number keeps a finite value as float32 (its largest is 3.4028235e38). */
@@ -1681,10 +1963,10 @@ export async function readRawTable(config: Config, paths: Paths = PATHS): Promis
         } else if (cell === null) {
           value = NaN;
           missing++;
-        } else if (typeof cell === "number" && kinds[k] !== "text") {
-          if (!fitsFloat32(cell)) throw new EtlError(`${where}: ${unusableNumber(kept[k], String(cell))}`);
+        } else if ((typeof cell === "number" || typeof cell === "boolean") && kinds[k] !== "text") {
+          if (!fitsFloat32(+cell)) throw new EtlError(`${where}: ${unusableNumber(kept[k], String(cell))}`);
           kinds[k] = "number";
-          value = cell;
+          value = +cell; // a boolean is 1 or 0, as to_numpy(np.float32) makes it
         } else if (typeof cell === "string" && kinds[k] !== "number" && !isTarget) {
           kinds[k] = "text";
           value = textIndex[k].get(cell);
@@ -1976,7 +2258,7 @@ const journalPath = (paths: Paths) => path.join(path.dirname(paths.manifest), ".
 function writeJournal(paths: Paths, moves: string[][], removals: string[]): string {
   const journal = journalPath(paths);
   const temp = `${journal}.${process.pid}.etl-tmp`;
-  const relativeTo = (file: string) => path.relative(paths.root, file);
+  const relativeTo = (file: string) => path.relative(paths.out, file);
   const plan = { renames: moves.map((move) => move.map(relativeTo)), removes: removals.map(relativeTo) };
   fs.writeFileSync(temp, JSON.stringify(plan));
   fs.renameSync(temp, journal);
@@ -1991,7 +2273,7 @@ export function finishInterruptedCommit(paths: Paths): void {
   const journal = journalPath(paths);
   if (!fs.existsSync(journal)) return;
   const plan = JSON.parse(fs.readFileSync(journal, "utf8")) as { renames: string[][]; removes: string[] };
-  const inRoot = (file: string) => path.resolve(paths.root, file);
+  const inRoot = (file: string) => path.resolve(paths.out, file);
   for (const [temp, final] of plan.renames) {
     if (fs.existsSync(inRoot(temp))) fs.renameSync(inRoot(temp), inRoot(final));
   }
@@ -2202,7 +2484,7 @@ const UPSTREAM: Record<Step, Step | null> = {
 };
 
 const relativePath = (paths: Paths, file: string) =>
-  file === "-" ? "-" : path.relative(paths.root, file).split(path.sep).join("/");
+  file === "-" ? "-" : path.relative(paths.out, file).split(path.sep).join("/");
 
 /** The manifest on disk, or null with the reason it cannot be used (none, or damaged). */
 export function readManifest(paths: Paths): { manifest: Manifest | null; problem?: string } {
@@ -2254,7 +2536,7 @@ function storedSettings(paths: Paths, config: Config): Record<string, unknown> {
 /** Settings read back from the manifest. */
 function settingsFromManifest(paths: Paths, stored: Record<string, unknown>): Config {
   const csv = stored.csv as string;
-  return { ...(stored as unknown as Config), csv: csv === "-" ? "-" : path.resolve(paths.root, csv) };
+  return { ...(stored as unknown as Config), csv: csv === "-" ? "-" : path.resolve(paths.out, csv) };
 }
 
 /** A file's entry: from this run's writing when it wrote it, else read back from disk. */
@@ -2366,11 +2648,10 @@ class Progress {
   }
 }
 
-function printExtract(file: string, raw: string, table: Table, dtypes: ColumnKind[], head: string[][]) {
-  const names = { int: "int64", float: "float64", text: "object" };
+function printExtract(file: string, raw: string, table: Table, dtypes: Dtype[], head: string[][]) {
   const size = `${table.nRows} rows x ${table.columns.length} columns`;
   console.log(`Extract: ${size} from ${shown(file)} -> ${shown(raw)}`);
-  console.log(`  dtypes: ${table.columns.map((name, j) => `${name} ${names[dtypes[j]]}`).join(", ")}`);
+  console.log(`  dtypes: ${table.columns.map((name, j) => `${name} ${dtypes[j]}`).join(", ")}`);
   console.log(formatTable(["", ...table.columns], head.map((cells, i) => [String(i), ...cells])));
 }
 
@@ -2461,10 +2742,12 @@ Flags:
   --seed N             split and shuffle seed, 0..4294967295        (default: ${CONFIG.seed})
   --test-size F        validation fraction, 0 < F < 1               (default: ${CONFIG.testSize})
   --batch-size N       rows per batch, N >= 1                       (default: ${CONFIG.batchSize})
+  --out DIR            write and read data/ccr_raw.json and artifacts/ under DIR
+                                                           (default: beside etl.ts)
   -h, --help           show this help
 `;
 
-/** Each flag and the setting it gives. */
+/** Each flag and the setting it gives (--out gives PATHS, not a setting). */
 const FLAGS = {
   csv: "csv", target: "target", features: "features", drop: "drop", impute: "impute",
   "max-categories": "maxCategories", seed: "seed", "test-size": "testSize", "batch-size": "batchSize",
@@ -2493,8 +2776,11 @@ function columnNames(flag: string, text: string): string[] {
  * Reads argv: the step, and the settings the flags give (the rest come from CONFIG or the
  * manifest). An unknown flag, a bad value or a flag given twice is an error (exit 2).
  */
-export function parseCommandLine(argv: string[]): { step: Step | "all"; given: Partial<Config>; help: boolean } {
-  const options = Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: "string" as const }]));
+export function parseCommandLine(
+  argv: string[],
+): { step: Step | "all"; given: Partial<Config>; out?: string; help: boolean } {
+  const flags = [...Object.keys(FLAGS), "out"];
+  const options = Object.fromEntries(flags.map((flag) => [flag, { type: "string" as const }]));
   let parsed;
   try {
     parsed = parseArgs({
@@ -2506,7 +2792,7 @@ export function parseCommandLine(argv: string[]): { step: Step | "all"; given: P
     throw new EtlError(`${(err as Error).message.split(/\.\s/)[0]} (see --help)`, 2);
   }
   const { values, positionals, tokens } = parsed;
-  for (const flag of Object.keys(FLAGS)) {
+  for (const flag of flags) {
     const times = tokens.filter((t) => t.kind === "option" && t.name === flag).length;
     if (times > 1) throw new EtlError(`--${flag} is given ${times} times; give it once`, 2);
   }
@@ -2551,7 +2837,9 @@ export function parseCommandLine(argv: string[]): { step: Step | "all"; given: P
     const steps = STEPS.join(", ");
     throw new EtlError(`unknown step '${positionals.join(" ")}': use one of ${steps}, or none for the first three`, 2);
   }
-  return { step: (positionals[0] as Step | undefined) ?? "all", given, help: values.help ?? false };
+  if (text.out !== undefined && text.out.trim() === "") throw new EtlError("--out needs a folder", 2);
+  const out = text.out === undefined ? undefined : path.resolve(text.out);
+  return { step: (positionals[0] as Step | undefined) ?? "all", given, out, help: values.help ?? false };
 }
 
 /** The settings each step reads (extract checks the columns that transform will use). */
@@ -2638,8 +2926,9 @@ function ignoreClosedPipe(err: NodeJS.ErrnoException): void {
 }
 
 /** Runs etl.ts with `argv`; returns the exit code. */
-export async function main(argv: string[], paths: Paths = PATHS): Promise<number> {
-  const out = new Staging(paths);
+export async function main(argv: string[], project: Paths = PATHS): Promise<number> {
+  let paths = project;
+  let out = new Staging(paths);
   const interrupted = (signal: NodeJS.Signals) => {
     if (out.committing) return; // the renames have begun: the run finishes, all of it
     out.discard();
@@ -2647,14 +2936,13 @@ export async function main(argv: string[], paths: Paths = PATHS): Promise<number
   };
   process.on("SIGINT", interrupted);
   process.on("SIGTERM", interrupted);
-  // `npx tsx etl.ts | head` closes the pipe early: what is left to print is dropped, the run goes on.
-  for (const stream of [process.stdout, process.stderr]) stream.on("error", ignoreClosedPipe);
   try {
-    const { step, given, help } = parseCommandLine(argv);
+    const { step, given, out: folder, help } = parseCommandLine(argv);
     if (help) {
       process.stdout.write(HELP);
       return 0;
     }
+    if (folder) [paths, out] = [pathsUnder(folder), new Staging(pathsUnder(folder))];
     finishInterruptedCommit(paths);
     removeStaleTemps(paths);
     const config = settingsForRun(step, given, paths);
@@ -2673,10 +2961,22 @@ export async function main(argv: string[], paths: Paths = PATHS): Promise<number
   } finally {
     process.off("SIGINT", interrupted);
     process.off("SIGTERM", interrupted);
-    for (const stream of [process.stdout, process.stderr]) stream.off("error", ignoreClosedPipe);
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+/** Whether this file is the program being run, through a symbolic link (an npm bin) or not. */
+function isTheProgram(): boolean {
+  try {
+    return !!process.argv[1] && fs.realpathSync(process.argv[1]) === fs.realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isTheProgram()) {
+  // `npx tsx etl.ts | head` closes the pipe early: what is left to print is dropped, the run goes on.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", ignoreClosedPipe);
   process.exitCode = await main(process.argv.slice(2));
+  // The run is over, its files in place or none: a signal now would only hide its exit code.
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => {});
 }

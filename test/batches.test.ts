@@ -1,7 +1,7 @@
 // The Load step's batches: a DataLoader with drop_last=False, train shuffled per epoch.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { batches, loaderInfo } from "../etl.ts";
+import { CONFIG, batches, loaderInfo } from "../etl.ts";
 
 const n = 103;
 const d = 3;
@@ -47,5 +47,10 @@ describe("batches", () => {
     assert.equal(info.num_samples, n);
     const small = loaderInfo(X, y, { ...options, batchSize: 500, shuffle: false });
     assert.deepEqual([small.num_batches, ...small.example_batch_X_shape], [1, n, 3]);
+  });
+  test("options left out: CONFIG's batch size and seed, file order, epoch 0", () => {
+    assert.deepEqual([...batches(X, y)].map((b) => b.y.length), [CONFIG.batchSize, CONFIG.batchSize, CONFIG.batchSize, n - 3 * CONFIG.batchSize]);
+    assert.deepEqual(rowsOf({ batchSize: 16 } as typeof options), [...y]);
+    assert.deepEqual([...batches(X, y, { batchSize: 16, shuffle: true })].flatMap((b) => [...b.y]), rowsOf({ ...options, seed: CONFIG.seed, epoch: 0 }));
   });
 });

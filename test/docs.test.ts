@@ -10,7 +10,7 @@ import { REPO } from "./helpers.ts";
 
 const decode = (html: string) =>
   html.replace(/<[^>]+>/g, "").replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"').replace(/&#39;/g, "'").trim();
+    .replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/[\u2018\u2019]/g, "'").trim(); // marked's curly quotes
 
 test("npm run docs writes docs/etl.html with every section of etl.ts, in order", () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "etl-docs-"));

@@ -1,9 +1,11 @@
 // The CLI run as a user runs it, in a temporary copy of the project.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { before, describe, test } from "node:test";
-import { ARTIFACTS, FIXTURES, REPO, readFixture, runEtl, snapshot, tempProject } from "./helpers.ts";
+import { ARTIFACTS, FIXTURES, REPO, assertManifestDescribesFiles, readFixture, runEtl, snapshot, tempProject } from "./helpers.ts";
 
 const read = (dir: string, file: string) => fs.readFileSync(path.join(dir, file));
 
@@ -103,5 +105,46 @@ describe("the raw JSON", () => {
     const raw = JSON.parse(read(dir, "data/ccr_raw.json").toString("utf8"));
     assert.equal(raw.data.length, notes.length);
     raw.data.forEach((row: unknown[], i: number) => assert.equal(row[9], notes[i], `row ${i}`));
+  });
+});
+
+describe("running etl.ts as users do", () => {
+  test("through a symbolic link (as an npm bin would): it runs, and writes beside the real file", () => {
+    const dir = tempProject();
+    const links = fs.mkdtempSync(path.join(os.tmpdir(), "etl-link-"));
+    fs.symlinkSync(path.join(dir, "etl.ts"), path.join(links, "link-to-etl.ts"));
+    const tsx = path.join(REPO, "node_modules", ".bin", "tsx");
+    const help = spawnSync(tsx, ["link-to-etl.ts", "--help"], { cwd: links, encoding: "utf8" });
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /^Usage: npx tsx etl\.ts/);
+    const run = spawnSync(tsx, ["link-to-etl.ts"], { cwd: links, encoding: "utf8" });
+    assert.equal(run.status, 0, run.stderr);
+    for (const file of ARTIFACTS) assert.deepEqual(read(dir, file), read(REPO, file), file);
+  });
+
+  test("--out DIR: every step writes and reads there, the project's own artifacts untouched", () => {
+    const dir = tempProject();
+    const before = snapshot(dir);
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "etl-out-")), "dataset one");
+    assert.equal(runEtl(dir, ["--out", out]).status, 0);
+    assert.deepEqual(snapshot(dir), before, "nothing written beside etl.ts");
+    for (const file of ARTIFACTS.filter((f) => !f.endsWith("manifest.json"))) assert.deepEqual(read(out, file), read(REPO, file), file);
+    const manifest = fs.readFileSync(path.join(out, "artifacts/manifest.json"), "utf8");
+    assert.doesNotMatch(manifest, /"\//, "no absolute path");
+    assert.doesNotMatch(manifest, new RegExp(out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+    assertManifestDescribesFiles(out);
+    const load = runEtl(dir, ["load", "--out", out, "--batch-size", "64"]);
+    assert.equal(load.status, 0, load.stderr);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(out, "artifacts/loader_artifacts/train_loader_info.json"), "utf8")).batch_size, 64);
+    assert.deepEqual(snapshot(dir), before);
+  });
+
+  test("its output piped into head, which closes early: the run still finishes, exit 0", () => {
+    const dir = tempProject();
+    const run = spawnSync("sh", ["-c", `"${process.execPath}" --import tsx etl.ts | head -1`], { cwd: dir, encoding: "utf8" });
+    assert.equal(run.status, 0, run.stderr);
+    assert.doesNotMatch(run.stderr, /EPIPE|\n\s+at /);
+    assertManifestDescribesFiles(dir);
+    for (const file of ARTIFACTS) assert.deepEqual(read(dir, file), read(REPO, file), file);
   });
 });

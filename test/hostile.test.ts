@@ -139,14 +139,15 @@ describe("4. a run commits all of its files and its manifest, or nothing", () =>
     fs.copyFileSync(path.join(REPO, "data/ccr_mock.csv"), path.join(root, "data/ccr_mock.csv"));
     const paths = pathsUnder(root);
     t.mock.method(console, "log", () => {});
-    await runPipeline({ ...CONFIG, csv: paths.csv, seed: 1 }, paths);
+    const csv = path.join(root, "data/ccr_mock.csv");
+    await runPipeline({ ...CONFIG, csv, seed: 1 }, paths);
     const renameSync = fs.renameSync;
     let renames = 0;
     t.mock.method(fs, "renameSync", (from: fs.PathLike, to: fs.PathLike) => {
       if (++renames === 5) throw new Error("killed"); // the journal, then 3 artifacts, then the kill
       renameSync(from, to);
     });
-    await assert.rejects(runPipeline({ ...CONFIG, csv: paths.csv }, paths), /killed/);
+    await assert.rejects(runPipeline({ ...CONFIG, csv }, paths), /killed/);
     t.mock.restoreAll();
     assert.notDeepEqual(read(root, "artifacts/transform_artifacts/y_val.npy"), read(REPO, "artifacts/transform_artifacts/y_val.npy"), "half done");
     finishInterruptedCommit(paths);

@@ -98,21 +98,32 @@ describe("interop with NumPy, pandas and scikit-learn", { skip }, () => {
 });
 
 describe("interop for any CSV: blanks, an id and text columns, with --features all and apply", { skip }, () => {
-  /** Mock rows with an id, a school column (text, some blank), blank numbers, and new rows for apply. */
-  function messyCsv(rows: number, seed: number): string {
+  /**
+   * Mock rows with an id, a school column (text, some blank), blank numbers, and new rows for
+   * apply. `pandasWays`: numbers with spaces around them, and a True/False column, which
+   * read_csv reads as numbers and as bool, and X gets as 1.0 and 0.0.
+   */
+  function messyCsv(rows: number, seed: number, pandasWays = false): string {
     const rng = new MT19937(seed);
     // Two names that sort one way by UTF-16 unit and the other by code point, as Python sorts.
     const schools = ["North", "\u{1F600} East", "\uFF5E West", "South", "Central"];
     const lines = mockRows(rows, seed).map((cells, i) => {
       const blanked = cells.map((cell, j) => (j !== 8 && rng.nextUint32() % 100 < 6 ? "" : cell));
+      const padded = pandasWays ? blanked.map((cell) => (cell && rng.nextUint32() % 4 === 0 ? ` ${cell} ` : cell)) : blanked;
       const school = rng.nextUint32() % 100 < 5 ? "" : schools[rng.nextUint32() % (i < rows - 20 ? 4 : 5)]; // "Central" only late
-      return [`S${i}`, school, ...blanked];
+      return [`S${i}`, school, ...padded, ...(pandasWays ? [rng.nextUint32() % 3 ? "True" : "False"] : [])];
     });
-    return csvText(["student_id", "school", ...HEADER], lines);
+    return csvText(["student_id", "school", ...HEADER, ...(pandasWays ? ["mentored"] : [])], lines);
   }
   // 200,000 rows: the medians of 160,000 train rows with blanks, against scikit-learn live.
-  for (const { rows, seed, testSize, impute } of [{ rows: 200_000, seed: 7, testSize: 0.2, impute: "median" }, { rows: 3000, seed: 123, testSize: 0.3, impute: "mean" }]) {
-    describe(`${rows.toLocaleString("en-US")} rows, seed ${seed}, test size ${testSize}, --impute ${impute}`, () => {
+  const cases = [
+    { rows: 200_000, seed: 7, testSize: 0.2, impute: "median", pandasWays: false },
+    { rows: 3000, seed: 123, testSize: 0.3, impute: "mean", pandasWays: false },
+    { rows: 2000, seed: 31, testSize: 0.2, impute: "median", pandasWays: true },
+  ];
+  for (const { rows, seed, testSize, impute, pandasWays } of cases) {
+    const extra = pandasWays ? ", padded numbers and a True/False feature" : "";
+    describe(`${rows.toLocaleString("en-US")} rows, seed ${seed}, test size ${testSize}, --impute ${impute}${extra}`, () => {
       checkedBy("interop_any_csv_check.py", [
         "X_train and X_val equal the imputer + one-hot + scaler reference within 1e-5",
         "feature_columns.json, imputer.json and encoder.json hold the reference's columns, statistics and categories",
@@ -121,8 +132,8 @@ describe("interop for any CSV: blanks, an id and text columns, with --features a
         const dir = tempProject();
         const train = path.join(dir, "train.csv");
         const fresh = path.join(dir, "new.csv");
-        fs.writeFileSync(train, messyCsv(rows, seed));
-        fs.writeFileSync(fresh, messyCsv(400, seed + 1)); // other rows, "Central" among them: unseen if absent from train
+        fs.writeFileSync(train, messyCsv(rows, seed, pandasWays));
+        fs.writeFileSync(fresh, messyCsv(400, seed + 1, pandasWays)); // other rows, "Central" among them: unseen if absent from train
         const fit = runEtl(dir, ["--csv", train, "--target", "readiness_score", "--features", "all", "--drop", "student_id",
           "--seed", String(seed), "--test-size", String(testSize), "--impute", impute]);
         assert.equal(fit.status, 0, fit.stderr);

@@ -1,0 +1,71 @@
+// Not quite pandas, the class: CSVs whose columns draw their cells from read_csv's corner cases
+// (padded numbers, signs and leading zeros, 17-digit and long decimals, exponents, integers
+// beyond int64, booleans in any case, NA strings, blanks, text), and pandas itself as the judge
+// of the raw JSON: read_json must give back exactly the frame read_csv gives.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { describe, test } from "node:test";
+import { MT19937 } from "../etl.ts";
+import { PYTHON_MISSING, REPO, referencePython, runEtl, tempProject } from "./helpers.ts";
+
+const python = referencePython();
+if (!python && process.env.CI) test("pandas parity: reference libraries", () => assert.fail(`CI is set, and the pandas parity tests ${PYTHON_MISSING}`));
+const skip = python ? false : `pandas parity tests skipped: ${PYTHON_MISSING}`;
+
+const digits = (rng: MT19937, n: number) => Array.from({ length: n }, () => String(rng.nextUint32() % 10)).join("");
+const pick = <T>(rng: MT19937, list: T[]) => list[rng.nextUint32() % list.length];
+
+/** Kinds of cells; a column draws from one to three of them. */
+const KINDS: Record<string, (rng: MT19937) => string> = {
+  int: (rng) => pick(rng, ["", "-", "+"]) + digits(rng, 1 + (rng.nextUint32() % 9)),
+  paddedInt: (rng) => pick(rng, [" ", "  ", "\t", ""]) + pick(rng, ["", "-", "+"]) + "0" + digits(rng, 1 + (rng.nextUint32() % 5)) + pick(rng, [" ", ""]),
+  bigInt: (rng) => pick(rng, ["9223372036854775807", "9223372036854775808", "18446744073709551615", "-9223372036854775808", "123456789012345678", digits(rng, 17)]),
+  float: (rng) => pick(rng, ["", "-"]) + digits(rng, 1 + (rng.nextUint32() % 6)) + "." + digits(rng, 1 + (rng.nextUint32() % 6)),
+  longFloat: (rng) => digits(rng, 1 + (rng.nextUint32() % 10)) + "." + digits(rng, 6 + (rng.nextUint32() % 16)),
+  paddedFloat: (rng) => pick(rng, [" ", "\t", ""]) + pick(rng, ["", "+", "-"]) + pick(rng, [".", "0."]) + digits(rng, 1 + (rng.nextUint32() % 4)) + pick(rng, [" ", ""]),
+  exponent: (rng) => digits(rng, 1 + (rng.nextUint32() % 18)) + pick(rng, ["e", "E", ".e", ".5e"]) + pick(rng, ["", "+", "-"]) + String(rng.nextUint32() % 320),
+  bool: (rng) => pick(rng, ["True", "False", "TRUE", "false", "tRuE", "FaLsE"]),
+  missing: (rng) => pick(rng, ["", "NA", "n/a", "NaN", "null", "#N/A", "<NA>", "-nan"]),
+  text: (rng) => pick(rng, ["abc", " NA", "nan ", "1_000", "0x10", "1e", ".", "-", "True ", "Ünïcode", "a,b", 'say "hi"', "   "]),
+};
+
+function fuzzCsv(seed: number, rows: number, columns: number): string {
+  const rng = new MT19937(seed);
+  const names = Object.keys(KINDS);
+  const mixes = Array.from({ length: columns }, () => Array.from({ length: 1 + (rng.nextUint32() % 3) }, () => pick(rng, names)));
+  const header = ["x", "t", ...mixes.map((m, c) => `c${c}_${m.join("_")}`)];
+  const lines = [header.join(",")];
+  for (let r = 0; r < rows; r++) {
+    const cells = mixes.map((mix) => {
+      const kind = rng.nextUint32() % 10 < 8 ? mix[0] : pick(rng, mix);
+      const cell = KINDS[kind](rng);
+      return /[",\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
+    });
+    lines.push([String(r % 7), String(r), ...cells].join(","));
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** Runs extract on `csv` and asks pandas whether the raw JSON is read_csv's frame. */
+function parity(csv: string, content: string): void {
+  const dir = tempProject();
+  fs.writeFileSync(path.join(dir, csv), content);
+  const run = runEtl(dir, ["extract", "--csv", csv, "--features", "x", "--target", "t"]);
+  assert.equal(run.status, 0, run.stderr);
+  const check = spawnSync(python!, [path.join(REPO, "test", "pandas_parity_check.py"), path.join(dir, csv), path.join(dir, "data", "ccr_raw.json")], { encoding: "utf8" });
+  assert.equal(check.status, 0, check.stderr);
+  const [result] = Object.values(JSON.parse(check.stdout));
+  assert.equal(result, null);
+}
+
+describe("pandas reads the raw JSON back as the frame read_csv makes of the CSV", { skip }, () => {
+  test("numbers with spaces around them, and a True/False column", () => {
+    const rows = Array.from({ length: 50 }, (_, i) => `${i % 5},${i}, ${(i / 7).toFixed(3)} ,${i % 3 ? "True" : "False"},\t${i * 11}`);
+    parity("padded.csv", ["x,t,score,flag,count", ...rows].join("\n") + "\n");
+  });
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    test(`fuzzed CSV, seed ${seed}: 60 columns of read_csv's corner cases`, () => parity("fuzz.csv", fuzzCsv(seed, 300, 60)));
+  }
+});
