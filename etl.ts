@@ -46,7 +46,7 @@ import { createInterface } from "node:readline";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Worker } from "node:worker_threads";
+import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { createRequire } from "node:module";
 import type * as MlMatrix from "ml-matrix";
 import type * as Papaparse from "papaparse";
@@ -250,7 +250,8 @@ export function dtypeOf(column: ColumnCells): Dtype {
 
 /**
  * The table as the later steps need it: every column's name, and the kept columns' cells.
- *   values: (nRows, kept.length) float32, row-major; a number as it is, a text cell as the
+ *   blocks: the rows in file order, a block of consecutive rows each (as they were read):
+ *           (rows, kept.length) float32, row-major; a number as it is, a text cell as the
  *           index of its value in `text`, a missing cell as NaN
  */
 export interface Table {
@@ -259,12 +260,12 @@ export interface Table {
   kept: string[]; //            the columns kept in memory: the features, then the target
   text: (string[] | null)[]; // per kept column: null when numeric, else its distinct values
   missing: number; //           how many kept cells are missing
-  values: Float32Array;
+  blocks: Float32Array[];
 }
 
 /**
  * Streams `config.csv` into a Table and writes data/ccr_raw.json through `out`.
- *   returns table.values: (nRows, nFeatures + 1) float32, row-major, the target last
+ *   returns table.blocks: (rows, nFeatures + 1) float32 each, row-major, the target last
  */
 export async function extract(config: Config, out: Staging, paths: Paths = PATHS): Promise<Table> {
   const file = config.csv;
@@ -422,7 +423,7 @@ export async function transform(
   const nTrain = train.length;
   const nVal = test.length;
   // numpy: X = df[FEATURES].to_numpy(np.float32)[order]; y = df[TARGET].to_numpy(np.float32)[order]
-  const { X: raw, y } = reorderRows(table, order); // raw: (n, k) float32, y: (n,) float32
+  const { X: raw, y } = await rowsInOrder(table, order); // raw: (n, k) float32, y: (n,) float32
   // The validation rows come first in `order`: each split is a view of one array, not a copy.
   const width = table.kept.length - 1; //             k raw feature columns
   const rawTrain = raw.subarray(nVal * width); //     (nTrain, k) float32
@@ -485,26 +486,12 @@ export function trainTestSplit(
 
 /**
  * The table's rows in `order`, parted into features and target: row i is table row order[i].
- *   table.values: (nRows, k + 1) float32, the k features then the target
+ *   table.blocks: (rows, k + 1) float32 each, the k features then the target
  *   returns X: (nRows, k) float32, row-major; y: (nRows,) float32
- * It reads the table front to back and writes each row to its place: at a million rows that is
- * twice as fast as reading rows at random, because writes need not wait for memory.
+ * Two threads write them, each its share of the table's blocks (Part II).
  */
-export function reorderRows(table: Table, order: Uint32Array): { X: Float32Array; y: Float32Array } {
-  const width = table.kept.length;
-  const k = width - 1;
-  const place = new Uint32Array(order.length); // place[row]: where table row `row` goes
-  for (let i = 0; i < order.length; i++) place[order[i]] = i;
-  const values = table.values;
-  const X = float32Array(table.nRows * k, "X"); // X: (nRows, k) float32
-  const y = float32Array(table.nRows, "y"); //     y: (nRows,) float32
-  for (let row = 0; row < table.nRows; row++) {
-    const from = row * width;
-    const to = place[row] * k;
-    for (let j = 0; j < k; j++) X[to + j] = values[from + j];
-    y[place[row]] = values[from + k];
-  }
-  return { X, y };
+export async function rowsInOrder(table: Table, order: Uint32Array): Promise<{ X: Float32Array; y: Float32Array }> {
+  return scatterRows(table, order);
 }
 
 // ### SimpleImputer and OneHotEncoder
@@ -531,7 +518,7 @@ export interface Encoder {
 /**
  * SimpleImputer(strategy).fit on the numeric features' train rows: each column's median (or
  * mean) over its non-missing train values, in float64.
- *   rawTrain: (nTrain, k) float32, as reorderRows lays the feature columns out; NaN is missing
+ *   rawTrain: (nTrain, k) float32, as rowsInOrder lays the feature columns out; NaN is missing
  */
 export function fitImputer(table: Table, rawTrain: Float32Array, strategy: "median" | "mean"): Imputer {
   const width = table.kept.length - 1;
@@ -589,7 +576,7 @@ export function encodedColumns(imputer: Imputer, encoder: Encoder): string[] {
 /**
  * The model's input: numeric features with blanks imputed, then each text feature one-hot, a
  * missing or never-seen value (and the dropped first category) all zeros.
- *   raw: (n, k) float32, as reorderRows lays the feature columns out; blanks are filled in place
+ *   raw: (n, k) float32, as rowsInOrder lays the feature columns out; blanks are filled in place
  *   returns X: (n, d) float32, row-major, d = encodedColumns().length; `raw` itself when every
  *   feature is numeric
  */
@@ -856,9 +843,9 @@ export async function apply(config: Config, out: Staging, paths: Paths = PATHS):
       `${shown(file)}: column ${quote(textual)} holds text, but it was numeric when the transform was fitted`,
     );
   }
-  // The rows stay in file order; reorderRows only parts the features from the target.
+  // The rows stay in file order; rowsInOrder only parts the features from the target.
   const identity = Uint32Array.from({ length: table.nRows }, (_, i) => i);
-  const { X: raw, y } = reorderRows(table, identity); // raw: (n, k), y: (n,) float32
+  const { X: raw, y } = await rowsInOrder(table, identity); // raw: (n, k), y: (n,) float32
   const X = encodeFeatures(table, raw, imputer, encoder); // X: (n, d) float32
   // sklearn: X_new = scaler.transform(X_new)
   standardize(X, scaler);
@@ -1192,69 +1179,81 @@ function nextByte(fd: number, position: number): number {
 interface RowChunk {
   rows: string[][]; //     each row's cells; blank lines left out
   parsed: number; //       characters handed to the parser for them (to see that it stays linear)
-  ends?: number[]; //      with `rowEnds`: each row's end, in characters of the text
-  // A malformed quote: where it is, and how many of `rows` come before its row.
-  quoteError?: { message: string; char: number; rowsBefore: number };
+  endBytes?: number[]; //  with `rowEnds`: each row's end, as a byte of the file
+  // What stops the reading: a malformed quote or bytes that are no text (message null), where
+  // they are, and how many of `rows` come before their row.
+  error?: { message: string | null; byte: number; rowsBefore: number };
+  rest?: number; //        in the last chunk: where the text that is no complete row starts
 }
 
 /**
- * The file's rows, a chunk at a time. Line endings are made one: a CR left at the end of a
- * row's last cell by a CR LF line (or at the start of a row's first cell by a CR-only file) is
- * dropped, so that no cell and no column name ever holds half a line break.
- * Bytes that are not UTF-8 (or a NUL) stop the reading with an error naming their line.
+ * The rows of bytes [start, end) of the file, a chunk at a time, where `ends` holds the
+ * candidate ends, ascending: the reading stops at the first one at which a row ends (a block
+ * boundary that falls inside a quoted field is no place to stop), or at the last.
+ * Line endings are made one: a CR left at the end of a row's last cell by a CR LF line (or at
+ * the start of a row's first cell by a CR-only file) is dropped, so that no cell and no column
+ * name ever holds half a line break. Bytes that are not UTF-8 (or a NUL) stop the reading.
  */
-export async function* csvRowChunks(source: CsvSource, rowEnds = false): AsyncGenerator<RowChunk> {
+export function* rowChunks(source: CsvSource, start: number, ends: number[], rowEnds = false): Generator<RowChunk> {
   const fd = fs.openSync(source.path, "r");
   try {
     const stepped: string[][] = []; // with `rowEnds`, the rows papaparse hands over one at a time
-    const ends: number[] = [];
+    const stepEnds: number[] = [];
     const parser = new Papa.Parser({
       delimiter: ",",
       newline: source.newline,
-      step: rowEnds ? (row: RowStep) => (stepped.push(row.data[0]), ends.push(row.meta.cursor)) : undefined,
+      step: rowEnds ? (row: RowStep) => (stepped.push(row.data[0]), stepEnds.push(row.meta.cursor)) : undefined,
     }) as unknown as PapaCoreParser;
     const buffer = Buffer.allocUnsafe(CHUNK_BYTES + 4);
-    let position = source.start; // the next byte to read
-    let carried = 0; //             bytes of a character cut by the last chunk's end
-    let pending = ""; //            text not parsed yet: the start of a row a chunk cut
-    let pendingChar = 0; //         where `pending` starts, in characters of the whole text
-    let waitFor = 0; //             parse again once `pending` is this long: a row longer than a chunk
-    for (let eof = false; !eof; ) {
-      const read = fs.readSync(fd, buffer, carried, CHUNK_BYTES, position);
-      eof = read === 0;
-      const end = carried + read;
-      const complete = eof ? end : end - cutCharacter(buffer, end);
+    let position = start; //   the next byte to read
+    let carried = 0; //        bytes of a character cut by the last chunk's end
+    let pending = ""; //       text not parsed yet: the start of a row a chunk cut
+    let pendingChar = 0; //    where `pending` starts, in characters of the range's text
+    let waitFor = 0; //        parse again once `pending` is this long: a row longer than a chunk
+    let end = ends.shift()!;
+    for (;;) {
+      const read = fs.readSync(fd, buffer, carried, Math.min(CHUNK_BYTES, end - position), position);
+      const last = position + read === end; // at a candidate end: parse what is there
+      const eof = last && end === source.bytes;
+      const length = carried + read;
+      const complete = eof ? length : length - cutCharacter(buffer, length);
       const bad = notTextAt(buffer.subarray(0, complete));
-      if (bad >= 0) throw notText(source, await lineOfByte(source, position - carried + bad));
+      if (bad >= 0) return yield { rows: [], parsed: 0, error: { message: null, byte: position - carried + bad, rowsBefore: 0 } };
       pending += buffer.toString("utf8", 0, complete);
       position += read;
-      carried = end - complete;
-      buffer.copy(buffer, 0, complete, end);
+      carried = length - complete;
+      buffer.copy(buffer, 0, complete, length);
+      const decoded = position - carried; // bytes of the file decoded so far
+      const byteOf = (char: number) => decoded - Buffer.byteLength(pending.slice(char - pendingChar));
       if (pending.length > MAX_ROW_CHARS) {
-        return yield { rows: [], parsed: pending.length, quoteError: tooLong(parser, pending, pendingChar) };
+        return yield { rows: [], parsed: pending.length, error: tooLong(parser, pending, pendingChar, byteOf) };
       }
-      if (!eof && pending.length < waitFor) continue;
+      if (!last && pending.length < waitFor) continue;
 
       const result = parser.parse(pending, pendingChar, !eof);
       const rows = rowEnds ? stepped.splice(0) : result.data;
-      const rowsEnds = ends.splice(0);
+      const rowsEnds = stepEnds.splice(0);
       // An error in the unfinished row is no error yet: that row is parsed again with more text.
       const error = result.errors.find((e) => e.type === "Quotes" && (eof || e.row! < result.data.length));
       const kept = keepRows(rows, source.newline);
+      const cursor = result.meta.cursor - pendingChar; // the text after it is an unfinished row
+      const clean = eof || cursor === pending.length;
+      const done = error !== undefined || (last && (clean || ends.length === 0));
       yield {
-        rows: kept.map((r) => rows[r]),
+        rows: kept.length === rows.length ? rows : kept.map((r) => rows[r]),
         parsed: pending.length,
-        ends: rowEnds ? kept.map((r) => rowsEnds[r]) : undefined,
-        quoteError: error && {
-          message: quoteMessage(error.code), char: pendingChar + error.index!,
+        endBytes: rowEnds ? kept.map((r) => byteOf(rowsEnds[r])) : undefined,
+        error: error && {
+          message: quoteMessage(error.code), byte: byteOf(pendingChar + error.index!),
           rowsBefore: kept.filter((r) => r < error.row!).length,
         },
+        rest: done ? decoded - Buffer.byteLength(pending.slice(cursor)) : undefined,
       };
-      if (error) return;
-      const cursor = result.meta.cursor - pendingChar; // the text after it is an unfinished row
+      if (done) return;
       pending = pending.slice(cursor);
       pendingChar += cursor;
       waitFor = pending.length > CHUNK_BYTES ? 2 * pending.length : 0;
+      if (last) end = ends.shift()!; // the row goes on past this end: read on to the next
     }
   } finally {
     fs.closeSync(fd);
@@ -1271,10 +1270,12 @@ type RowStep = { data: string[][]; meta: { cursor: number } };
 const MAX_ROW_CHARS = 1 << 28;
 
 /** The error for a row too long to hold: most likely a quote never closed, found where it opens. */
-function tooLong(parser: PapaCoreParser, pending: string, pendingChar: number): RowChunk["quoteError"] {
+function tooLong(
+  parser: PapaCoreParser, pending: string, pendingChar: number, byteOf: (char: number) => number,
+): RowChunk["error"] {
   const open = parser.parse(pending, pendingChar, false).errors.find((e) => e.code === "MissingQuotes");
   const message = open ? quoteMessage(open.code) : `a row is longer than ${MAX_ROW_CHARS} characters`;
-  return { message, char: pendingChar + (open?.index ?? 0), rowsBefore: 0 };
+  return { message, byte: byteOf(pendingChar + (open?.index ?? 0)), rowsBefore: 0 };
 }
 
 /** How many bytes at the end of buffer[0, end) are the start of a UTF-8 character cut off. */
@@ -1356,67 +1357,178 @@ async function readCsv(
   try {
     const sha256 = sha256File(source.path); // meanwhile, on the helper thread
     sha256.catch(() => {});
-    let encodings: Encoding[] | null = null; // each column's JSON, once its dtype is known
+    const { header, end } = await readHeader(source);
+    const spec: BlockSpec = {
+      columns: header, kept: keep(header), categorical, encodings: null, maxCategories: config.maxCategories,
+    };
     for (;;) {
-      const json = openJson?.() ?? null;
-      const builder = await streamCsv(source, keep, encodings, categorical, json, config);
+      const assembled = await readBlocks(source, spec, end, openJson?.() ?? null);
       // A cell's JSON depends on its column's dtype, known only at the end: the rare column
       // whose cells were written before its dtype settled otherwise gets one more pass.
-      if (!builder.needsRewrite()) {
-        await checkKeptColumns(source, builder, config);
-        const table = builder.finish();
-        json?.close(); // complete: its hashing can start while the later steps run
+      if (!assembled.needsRewrite()) {
+        await checkKeptColumns(source, assembled, config);
+        const table = assembled.finish();
         const input = { file: source.file, sha256: await sha256, bytes: source.bytes, rows: table.nRows };
-        return { table, dtypes: builder.dtypes(), head: builder.head, input };
+        return { table, dtypes: assembled.dtypes(), head: assembled.head, input };
       }
-      encodings = builder.columnEncodings();
+      spec.encodings = assembled.columnEncodings();
     }
   } finally {
     if (source.copy) fs.rmSync(source.path, { force: true });
   }
 }
 
-async function streamCsv(
-  source: CsvSource, keep: (header: string[]) => string[], encodings: Encoding[] | null,
-  categorical: string[], json: StagedFile | null, config: Config,
-): Promise<TableBuilder> {
-  const out = new ByteWriter(json);
-  const progress = new Progress("extract");
-  let builder: TableBuilder | null = null;
-  let rowsBefore = 0; // papaparse rows (header included) before the current chunk
-  let chunks = 0;
-  for await (const { rows, quoteError } of csvRowChunks(source)) {
-    const complete = quoteError ? quoteError.rowsBefore : rows.length; // the rows before a bad quote
-    for (let r = 0; r < complete; r++) {
-      const cells = rows[r];
-      if (!builder) {
-        const header = checkHeader(source.file, cells);
-        builder = new TableBuilder(header, keep(header), encodings, categorical, out, config.maxCategories);
-        // Room for the whole table at once, from the first chunk's bytes per row.
-        const estimate = (1.05 * source.bytes * rows.length) / CHUNK_BYTES;
-        builder.grow(Math.ceil(Math.min(estimate, source.bytes / header.length + 1)));
-      } else if (cells.length !== builder.columns.length) {
-        const found = `expected ${builder.columns.length} fields as in the header, found ${cells.length}`;
-        throw new EtlError(`${await rowWhere(source, [rowsBefore + r])}: ${found}`);
-      } else {
-        builder.add(cells);
-      }
-    }
-    if (quoteError) {
-      const [line] = await linesOfChars(source, [quoteError.char]);
-      throw new EtlError(`${shown(source.file)} line ${line}: ${quoteError.message}`);
-    }
-    rowsBefore += rows.length;
-    progress.update(builder?.nRows ?? 0, Math.min((++chunks * CHUNK_BYTES) / Math.max(source.bytes, 1), 1));
-    if (chunks % 16 === 0) await new Promise(setImmediate); // let a signal in
+/** The header, the file's first row that is no blank line, and the byte after it. */
+async function readHeader(source: CsvSource): Promise<{ header: string[]; end: number }> {
+  for (const chunk of rowChunks(source, source.start, [source.bytes], true)) {
+    if (chunk.rows.length > 0) return { header: checkHeader(source.file, chunk.rows[0]), end: chunk.endBytes![0] };
+    if (chunk.error) throw await readError(source, chunk.error.message, chunk.error.byte);
   }
-  progress.done();
-  if (!builder) {
-    throw new EtlError(`${shown(source.file)}: the file is empty; a CSV needs a header line and data rows`);
-  }
-  if (builder.nRows === 0) throw new EtlError(`${shown(source.file)}: has a header but no data rows`);
-  return builder;
+  throw new EtlError(`${shown(source.file)}: the file is empty; a CSV needs a header line and data rows`);
 }
+
+/** Bytes per block: big enough that handing one over costs nothing, small enough to share. */
+const BLOCK_BYTES = 1 << 21;
+
+/**
+ * The rows after the header, parsed in blocks of about BLOCK_BYTES, each ending after a line
+ * break, by this thread and the helper thread both, each taking the next block from a shared
+ * counter; and assembled in file order. A block that starts inside a quoted field (its line
+ * break was no row's end) is parsed again from where the row really starts.
+ */
+async function readBlocks(
+  source: CsvSource, spec: BlockSpec, start: number, json: StagedFile | null,
+): Promise<TableAssembler> {
+  const table = new TableAssembler(spec, json);
+  const bounds = blockBounds(source, start); //  block i is [bounds[i], bounds[i + 1])
+  const blocks = bounds.length - 1;
+  const results: (BlockResult | undefined)[] = [];
+  const counter = new Int32Array(new SharedArrayBuffer(4)); // the next block to take
+  const helped = blocks > 2 ? parseOnHelper(source, spec, bounds, counter, (i, block) => (results[i] = block)) : null;
+  const progress = new Progress("extract");
+  let next = 0; //           the next block to assemble
+  let expected = start; //   where it must start
+  const assemble = async () => {
+    while (next < blocks) {
+      let block = results[next];
+      if (expected !== bounds[next]) {
+        // A row went on past this block's start: parse from the row's start, and on until a row
+        // ends at a block's end; the blocks it covers were parsed from a wrong start.
+        block = parseBlock(source, spec, expected, bounds.slice(next + 1));
+      } else if (!block) {
+        return; // not parsed yet
+      }
+      if (block.error) throw await blockError(source, block, table.nRows);
+      table.add(block);
+      expected = block.rest;
+      for (; next < blocks && bounds[next + 1] <= expected; next++) results[next] = undefined;
+      progress.update(table.nRows, (expected - start) / Math.max(source.bytes - start, 1));
+    }
+  };
+  for (let i = Atomics.add(counter, 0, 1); i < blocks; i = Atomics.add(counter, 0, 1)) {
+    results[i] = parseBlock(source, spec, bounds[i], [bounds[i + 1]]);
+    await assemble();
+    await new Promise(setImmediate); // the helper's blocks come in as messages; so do signals
+  }
+  await helped; // every block it took has come in (or it has stopped, and they are parsed here)
+  for (let i = next; i < blocks; i++) results[i] ??= parseBlock(source, spec, bounds[i], [bounds[i + 1]]);
+  await assemble();
+  progress.done();
+  if (table.nRows === 0) throw new EtlError(`${shown(source.file)}: has a header but no data rows`);
+  return table;
+}
+
+/** Where the blocks start and end: after the first line break at or past each BLOCK_BYTES. */
+function blockBounds(source: CsvSource, start: number): number[] {
+  const bounds = [start];
+  const fd = fs.openSync(source.path, "r");
+  try {
+    const window = Buffer.allocUnsafe(CHUNK_BYTES);
+    const newline = source.newline.charCodeAt(0);
+    for (let at = start + BLOCK_BYTES; at < source.bytes; at += BLOCK_BYTES) {
+      let bound = source.bytes;
+      for (let from = Math.max(at, bounds[bounds.length - 1]); from < source.bytes; from += window.length) {
+        const read = fs.readSync(fd, window, 0, window.length, from);
+        const i = window.subarray(0, read).indexOf(newline);
+        if (i >= 0) {
+          bound = from + i + 1;
+          break;
+        }
+      }
+      if (bound > bounds[bounds.length - 1] && bound < source.bytes) bounds.push(bound);
+      at = Math.max(at, bound - BLOCK_BYTES); // a line longer than a block: the next one after it
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  bounds.push(source.bytes);
+  return bounds;
+}
+
+/** The error that stopped a block, as one line that names where it is in the file. */
+async function blockError(source: CsvSource, block: BlockResult, rowsBefore: number): Promise<EtlError> {
+  const { message, byte, row } = block.error!;
+  if (row !== undefined) return new EtlError(`${await rowWhere(source, [rowsBefore + row])}: ${message}`);
+  return readError(source, message, byte!);
+}
+
+async function readError(source: CsvSource, message: string | null, byte: number): Promise<EtlError> {
+  const line = await lineOfByte(source, byte);
+  if (message === null) return notText(source, line);
+  return new EtlError(`${shown(source.file)} line ${line}: ${message}`);
+}
+
+// ### Rows into the split's order, on both threads
+//
+// The simple version takes the table's rows in the permutation's order:
+//
+//     for (let i = 0; i < n; i++) { const row = tableRow(order[i]); X.set(row.subarray(0, k), i * k); y[i] = row[k]; }
+//
+// Reading rows at random waits for memory at every row. Instead each table row is written to its
+// place (`place` is the inverse permutation): the reads go front to back, and writes need not
+// wait. And the table's blocks are shared out between the two threads, each writing its rows
+// into X and y, which live in memory both can write.
+
+/** Below this many rows the helper thread is not worth the trip. */
+const HELPER_ROWS = 1 << 17;
+
+/** rowsInOrder(): the table's blocks scattered into X and y, half of them by the helper. */
+async function scatterRows(table: Table, order: Uint32Array): Promise<{ X: Float32Array; y: Float32Array }> {
+  const n = table.nRows;
+  const width = table.kept.length;
+  const place = new Uint32Array(new SharedArrayBuffer(4 * n)); // place[row]: where table row `row` goes
+  for (let i = 0; i < n; i++) place[order[i]] = i;
+  const X = shared((width - 1) * n, "X"); // X: (n, width - 1) float32
+  const y = shared(n, "y"); //               y: (n,) float32
+  const firstRows: number[] = [];
+  table.blocks.reduce((row, block) => (firstRows.push(row), row + block.length / width), 0);
+  // The blocks from the middle row on go to the helper, when they are in memory it can read.
+  const middle = firstRows.findIndex((row) => row >= n / 2);
+  const canShare = n >= HELPER_ROWS && middle > 0 && table.blocks.every((b) => b.buffer instanceof SharedArrayBuffer);
+  const split = canShare ? middle : table.blocks.length;
+  const job = { kind: "scatter", blocks: table.blocks.slice(split), firstRows: firstRows.slice(split), place, X, y, width };
+  const helped = split < table.blocks.length ? helperJob(job) : null;
+  scatterBlocks(table.blocks.slice(0, split), firstRows, place, X, y, width);
+  if (helped && !(await helped)) scatterBlocks(job.blocks, job.firstRows, place, X, y, width); // it stopped
+  return { X, y };
+}
+
+/** Writes each row of `blocks` (row firstRows[b] on) to its place in X and y. */
+function scatterBlocks(
+  blocks: Float32Array[], firstRows: number[], place: Uint32Array, X: Float32Array, y: Float32Array, width: number,
+): void {
+  const k = width - 1;
+  blocks.forEach((values, b) => {
+    for (let from = 0, row = firstRows[b]; from < values.length; from += width, row++) {
+      const to = place[row];
+      for (let j = 0; j < k; j++) X[to * k + j] = values[from + j];
+      y[to] = values[from + k];
+    }
+  });
+}
+
+/** A Float32Array of `length` zeros in memory both threads can use. */
+const shared = (length: number, what = "an array") => float32Array(length, what, true);
 
 // ### pandas' own number parsing, replayed
 //
@@ -1573,11 +1685,11 @@ const ACCEPTS: Record<Encoding, number> = {
   raw: WROTE.text,
 };
 
-/** Bytes on their way to a file (or nowhere, for null), a buffer at a time. */
+/** Bytes on their way somewhere (`sink`: a file, or a block's memory), a buffer at a time. */
 class ByteWriter {
   readonly bytes = Buffer.allocUnsafe(1 << 20);
   pos = 0;
-  constructor(private readonly file: StagedFile | null) {}
+  constructor(private readonly sink: (bytes: Uint8Array) => void) {}
 
   /** Makes room for `n` more bytes. */
   reserve(n: number): void {
@@ -1587,7 +1699,7 @@ class ByteWriter {
   text(s: string): void {
     if (3 * s.length > this.bytes.length / 2) {
       this.flush();
-      this.file?.write(s);
+      this.sink(Buffer.from(s));
       return;
     }
     this.reserve(3 * s.length); // UTF-8 takes at most 3 bytes per UTF-16 unit
@@ -1595,7 +1707,7 @@ class ByteWriter {
   }
 
   flush(): void {
-    this.file?.write(this.bytes.subarray(0, this.pos));
+    if (this.pos > 0) this.sink(this.bytes.subarray(0, this.pos));
     this.pos = 0;
   }
 }
@@ -1675,40 +1787,96 @@ interface KeptCells {
 /** The distinct texts of a kept column are counted up to this many times --max-categories. */
 const DISTINCT_COUNTED = 100;
 
+/** What parsing a CSV block needs to know, the same on both threads. */
+interface BlockSpec {
+  columns: string[]; //              the header
+  kept: string[]; //                 the features, then the target
+  categorical: string[]; //          kept columns read as categories (apply's text features)
+  encodings: Encoding[] | null; //   each column's JSON, once a first pass found its dtype
+  maxCategories: number;
+}
+
+/** A block of rows, parsed: what the table needs of it, in a form that can cross threads. */
+interface BlockResult {
+  start: number; //            the bytes parsed: [start, end), and from `rest` on no complete row
+  end: number;
+  rest: number;
+  rows: number;
+  values: Float32Array; //     (rows, kept.length) float32; a text as its index in `texts`
+  json: Uint8Array; //         the rows as JSON, each ",\n[...]"
+  cells: ColumnCells[]; //     per column, what read_csv saw of it here
+  wrote: Int32Array; //        per column, the encodings its cells were written in
+  head: string[][]; //         the first rows, as printed
+  texts: string[][]; //       per kept column, its distinct texts, in the order of their indices
+  // Per kept column, the first rows of each kind (1 for the block's first row; -1 for none).
+  firstNumber: number[];
+  firstBool: number[];
+  firstText: number[];
+  firstUnusable: number[];
+  unusable: string[];
+  missingRows: number[][];
+  missing: number;
+  // What stopped the block: a bad quote or bytes that are no text (at `byte`), or a row with
+  // the wrong number of fields (its row).
+  error?: { message: string | null; byte?: number; row?: number };
+}
+
+/** Parses the rows of bytes [start, end of the first candidate at which a row ends). */
+export function parseBlock(source: CsvSource, spec: BlockSpec, start: number, ends: number[]): BlockResult {
+  const parts: Buffer[] = [];
+  const parser = new BlockParser(spec, new ByteWriter((bytes) => parts.push(Buffer.from(bytes))));
+  parser.grow(Math.ceil(((ends[0] - start) / Math.max(spec.columns.length * 2, 1)) / 4)); // a guess
+  let rest = start;
+  let error: BlockResult["error"];
+  for (const chunk of rowChunks(source, start, ends)) {
+    const complete = chunk.error ? chunk.error.rowsBefore : chunk.rows.length;
+    for (let r = 0; r < complete && !error; r++) {
+      const cells = chunk.rows[r];
+      if (cells.length === spec.columns.length) parser.add(cells);
+      else error = { message: `expected ${spec.columns.length} fields as in the header, found ${cells.length}`, row: parser.nRows + 1 };
+    }
+    error ??= chunk.error && { message: chunk.error.message, byte: chunk.error.byte };
+    if (chunk.rest !== undefined) rest = chunk.rest;
+    if (error) break;
+  }
+  parser.flush();
+  const json = new Uint8Array(parts.reduce((n, part) => n + part.length, 0)); // its own memory,
+  parts.reduce((at, part) => (json.set(part, at), at + part.length), 0); //    to hand to a thread
+  return parser.result(start, rest, json, error);
+}
+
 /**
- * Takes the CSV a row at a time: follows each column's dtype as pandas infers it, keeps the
- * feature and target columns as float32, and writes the row as one line of "split" JSON.
+ * Takes a block's rows one at a time: follows each column's dtype as pandas infers it, keeps the
+ * feature and target columns as float32, and writes each row as one line of "split" JSON.
  */
-class TableBuilder implements KeptCells {
+class BlockParser {
   nRows = 0;
-  readonly head: string[][] = [];
-  private readonly cells: ColumnCells[]; //  per column, what read_csv has seen of it
-  private readonly wrote: Int32Array; //     per column, the encodings its cells were written in
+  private readonly head: string[][] = [];
+  private readonly cells: ColumnCells[];
+  private readonly wrote: Int32Array;
   private readonly categorical: boolean[]; // kept columns read as categories, numbers or not
   private readonly slot: number[]; // column -> its place among the kept columns, or -1
   private values: Float32Array; //   (capacity, kept.length) float32, row-major
-  private capacity = 1024;
+  private capacity = 0;
+  private readonly width: number;
   private readonly textIndex: Map<string, number>[]; // per kept column: its texts' indices
   private readonly unusable: string[];
-  readonly firstNumber: number[];
-  readonly firstBool: number[];
-  readonly firstText: number[];
-  readonly firstUnusable: number[];
-  readonly missingRows: number[][];
-  readonly distinct: number[];
+  private readonly firstNumber: number[];
+  private readonly firstBool: number[];
+  private readonly firstText: number[];
+  private readonly firstUnusable: number[];
+  private readonly missingRows: number[][];
   private missing = 0;
   private readonly distinctBound: number;
 
-  /** `encodings`: how to write each column, when a first pass found it out; else null. */
-  constructor(
-    readonly columns: string[], readonly kept: string[], private readonly encodings: Encoding[] | null,
-    categorical: string[], private readonly out: ByteWriter, maxCategories: number,
-  ) {
+  constructor(private readonly spec: BlockSpec, private readonly out: ByteWriter) {
+    const { columns, kept, categorical } = spec;
+    this.width = kept.length;
     this.cells = columns.map(noCells);
     this.wrote = new Int32Array(columns.length);
     this.categorical = kept.map((name) => categorical.includes(name));
     this.slot = columns.map((name) => kept.indexOf(name));
-    this.values = float32Array(this.capacity * kept.length, "the table");
+    this.values = new Float32Array(0);
     this.textIndex = kept.map(() => new Map());
     this.unusable = kept.map(() => "");
     this.firstNumber = kept.map(() => -1);
@@ -1716,10 +1884,8 @@ class TableBuilder implements KeptCells {
     this.firstText = kept.map(() => -1);
     this.firstUnusable = kept.map(() => -1);
     this.missingRows = kept.map(() => []);
-    this.distinct = kept.map(() => 0);
     // New rows for `apply` may hold any number of unseen categories: all zeros, never counted.
-    this.distinctBound = categorical.length > 0 ? Infinity : DISTINCT_COUNTED * maxCategories;
-    out.text(`{"columns":${JSON.stringify(columns)},"data":[`);
+    this.distinctBound = categorical.length > 0 ? Infinity : DISTINCT_COUNTED * spec.maxCategories;
   }
 
   add(cells: string[]): void {
@@ -1728,9 +1894,10 @@ class TableBuilder implements KeptCells {
     if (this.head.length < HEAD_ROWS) this.head.push(cells.slice());
     out.reserve(3);
     const bytes = out.bytes;
-    const { values, slot, categorical, encodings } = this;
-    const base = this.nRows * this.kept.length;
-    if (this.nRows > 0) bytes[out.pos++] = 44; // ,
+    const { values, slot, categorical } = this;
+    const encodings = this.spec.encodings;
+    const base = this.nRows * this.width;
+    bytes[out.pos++] = 44; // ,  (the table's first row goes without it)
     bytes[out.pos++] = 10; // \n
     bytes[out.pos++] = 91; // [
     for (let j = 0; j < cells.length; j++) {
@@ -1744,14 +1911,16 @@ class TableBuilder implements KeptCells {
         this.seePlainNumber(j, cell);
       } else {
         value = this.writeOtherCell(j, cell); // all but plain numbers: the slow path, readCell
+        if (k >= 0 && value === value && !categorical[k] && !fitsFloat32(value)) {
+          this.keepUnusable(k, cell);
+          continue;
+        }
       }
       if (k < 0) continue;
       if (value !== value || categorical[k]) { // missing or text (or a category, for apply)
         values[base + k] = this.keepOther(k, cell);
-      } else if (!fitsFloat32(value)) {
-        this.keepUnusable(k, cell);
       } else {
-        values[base + k] = value;
+        values[base + k] = value; // a plain number of 15 digits always fits float32
       }
     }
     out.reserve(1); // a text cell may have filled the buffer to the last byte
@@ -1785,7 +1954,7 @@ class TableBuilder implements KeptCells {
     const cell = readCell(text);
     seeCell(this.cells[j], cell);
     const k = this.slot[j];
-    const encoding = this.encodings?.[j] ?? ownEncoding(cell);
+    const encoding = this.spec.encodings?.[j] ?? ownEncoding(cell);
     const json = cellJson(text, cell, encoding);
     this.wrote[j] |= json === "null" ? WROTE.null : encoding === "int" && text.trim().length > 15
       ? WROTE.bigInt : WROTE[encoding === "raw" ? "text" : encoding];
@@ -1809,7 +1978,6 @@ class TableBuilder implements KeptCells {
     const index = this.textIndex[k];
     let code = index.get(cell);
     if (code === undefined && index.size < this.distinctBound) index.set(cell, (code = index.size));
-    this.distinct[k] = index.size;
     return code ?? NaN;
   }
 
@@ -1820,9 +1988,120 @@ class TableBuilder implements KeptCells {
     this.unusable[k] = cell;
   }
 
-  /** Whether a column's cells were written otherwise than its dtype wants: one more pass. */
+  flush(): void {
+    this.out.flush();
+  }
+
+  /** Makes room for `rows` rows at least (twice as many as now when that is more). */
+  grow(rows = Math.max(2 * this.capacity, 1024)): void {
+    if (rows <= this.capacity) return;
+    this.capacity = rows;
+    const bigger = float32Array(this.capacity * this.width, "the table");
+    bigger.set(this.values);
+    this.values = bigger;
+  }
+
+  result(start: number, rest: number, json: Uint8Array, error: BlockResult["error"]): BlockResult {
+    const used = this.nRows * this.width;
+    // In memory both threads can read (rowsInOrder shares the table's blocks out), of the right
+    // size: the table keeps only what it holds.
+    const values = shared(used);
+    values.set(this.values.subarray(0, used));
+    return {
+      start, end: rest, rest, rows: this.nRows, values, json,
+      cells: this.cells, wrote: this.wrote, head: this.head,
+      texts: this.textIndex.map((index) => [...index.keys()]),
+      firstNumber: this.firstNumber, firstBool: this.firstBool, firstText: this.firstText,
+      firstUnusable: this.firstUnusable, unusable: this.unusable, missingRows: this.missingRows,
+      missing: this.missing, error,
+    };
+  }
+}
+
+/**
+ * The table, assembled from its blocks in file order: each column's dtype follows the cells of
+ * all the blocks, a text keeps one index across them, and the JSON goes to the file in order.
+ * What it knows of the kept columns' cells is what checkKeptColumns() asks.
+ */
+class TableAssembler implements KeptCells {
+  nRows = 0;
+  head: string[][] = [];
+  readonly kept: string[];
+  private readonly cells: ColumnCells[];
+  private readonly wrote: Int32Array;
+  private readonly blocks: Float32Array[] = [];
+  private readonly textIndex: Map<string, number>[];
+  private readonly unusable: string[];
+  readonly firstNumber: number[];
+  readonly firstBool: number[];
+  readonly firstText: number[];
+  readonly firstUnusable: number[];
+  readonly missingRows: number[][];
+  readonly distinct: number[];
+  private missing = 0;
+
+  constructor(private readonly spec: BlockSpec, private readonly json: StagedFile | null) {
+    this.kept = spec.kept;
+    this.cells = spec.columns.map(noCells);
+    this.wrote = new Int32Array(spec.columns.length);
+    this.textIndex = spec.kept.map(() => new Map());
+    this.unusable = spec.kept.map(() => "");
+    this.firstNumber = spec.kept.map(() => -1);
+    this.firstBool = spec.kept.map(() => -1);
+    this.firstText = spec.kept.map(() => -1);
+    this.firstUnusable = spec.kept.map(() => -1);
+    this.missingRows = spec.kept.map(() => []);
+    this.distinct = spec.kept.map(() => 0);
+    json?.write(`{"columns":${JSON.stringify(spec.columns)},"data":[`);
+  }
+
+  /** The next block, in file order. */
+  add(block: BlockResult): void {
+    const before = this.nRows;
+    if (this.head.length < HEAD_ROWS) this.head.push(...block.head.slice(0, HEAD_ROWS - this.head.length));
+    block.cells.forEach((cells, j) => mergeCells(this.cells[j], cells));
+    this.wrote.forEach((_, j) => (this.wrote[j] |= block.wrote[j]));
+    const first = (mine: number[], theirs: number[]) =>
+      mine.forEach((row, k) => (mine[k] = row >= 0 || theirs[k] < 0 ? row : before + theirs[k]));
+    first(this.firstNumber, block.firstNumber);
+    first(this.firstBool, block.firstBool);
+    first(this.firstText, block.firstText);
+    this.firstUnusable.forEach((row, k) => {
+      if (row >= 0 || block.firstUnusable[k] < 0) return;
+      this.firstUnusable[k] = before + block.firstUnusable[k];
+      this.unusable[k] = block.unusable[k];
+    });
+    this.missingRows.forEach((rows, k) => rows.push(...block.missingRows[k].slice(0, 5 - rows.length).map((r) => before + r)));
+    this.missing += block.missing;
+    this.renumberTexts(block);
+    this.blocks.push(block.values);
+    // The table's first row goes without the "," that every row of a block starts with.
+    this.json?.write(before === 0 ? block.json.subarray(1) : block.json);
+    this.nRows += block.rows;
+  }
+
+  /** A block's text indices, made the table's: one index per distinct text, in order seen. */
+  private renumberTexts(block: BlockResult): void {
+    const width = this.kept.length;
+    const bound = this.spec.categorical.length > 0 ? Infinity : DISTINCT_COUNTED * this.spec.maxCategories;
+    block.texts.forEach((texts, k) => {
+      if (texts.length === 0) return;
+      const index = this.textIndex[k];
+      const table = Float32Array.from(texts, (text) => {
+        if (!index.has(text) && index.size < bound) index.set(text, index.size);
+        return index.get(text) ?? NaN;
+      });
+      for (let i = k; i < block.values.length; i += width) {
+        const code = block.values[i];
+        if (code === code) block.values[i] = table[code];
+      }
+      this.distinct[k] = index.size;
+    });
+  }
+
   needsRewrite(): boolean {
-    return this.encodings === null && this.cells.some((column, j) => (this.wrote[j] & ~ACCEPTS[encodingOf(column)]) !== 0);
+    return this.spec.encodings === null &&
+      this.cells.some((column, j) => (this.wrote[j] & ~ACCEPTS[encodingOf(column)]) !== 0);
   }
 
   columnEncodings(): Encoding[] {
@@ -1834,17 +2113,8 @@ class TableBuilder implements KeptCells {
   }
 
   keptDtype(k: number): Dtype {
-    const j = this.columns.indexOf(this.kept[k]);
+    const j = this.spec.columns.indexOf(this.kept[k]);
     return j < 0 ? "float64" : dtypeOf(this.cells[j]); // apply's target may be absent: zeros
-  }
-
-  /** Makes room for `rows` rows at least (twice as many as now when that is more). */
-  grow(rows = 2 * this.capacity): void {
-    if (rows <= this.capacity) return;
-    this.capacity = rows;
-    const bigger = float32Array(this.capacity * this.kept.length, "the table");
-    bigger.set(this.values);
-    this.values = bigger;
   }
 
   firstTextValue(k: number): string {
@@ -1856,17 +2126,29 @@ class TableBuilder implements KeptCells {
   }
 
   finish(): Table {
-    this.out.text("\n]}\n");
-    this.out.flush();
+    this.json?.write("\n]}\n");
     return {
-      columns: this.columns,
+      columns: this.spec.columns,
       nRows: this.nRows,
       kept: this.kept,
       text: this.kept.map((_, k) => (this.firstText[k] >= 0 ? [...this.textIndex[k].keys()] : null)),
       missing: this.missing,
-      values: this.values.subarray(0, this.nRows * this.kept.length),
+      blocks: this.blocks,
     };
   }
+}
+
+/** What read_csv's tries saw of a column, after one more block of its cells (in file order). */
+function mergeCells(column: ColumnCells, next: ColumnCells): void {
+  if (column.int === "all") column.int = next.int;
+  if (column.uint === "all") {
+    column.uint = next.uint;
+    column.negative ||= next.negative;
+    column.big ||= next.big;
+  }
+  column.float &&= next.float;
+  column.bool &&= next.bool;
+  column.missing ||= next.missing;
 }
 
 /** How a cell is written in a first pass, when its column's dtype is not known yet: as itself. */
@@ -1894,7 +2176,7 @@ const fitsFloat32 = (value: number) => Math.abs(Math.fround(value)) !== Infinity
  * says so before anything is allocated (`new Float32Array(length)` would crash with a
  * RangeError, or leave the machine swapping). `what` names the array in the message.
  */
-function float32Array(length: number, what: string): Float32Array {
+function float32Array(length: number, what: string, sharedMemory = false): Float32Array {
   const bytes = 4 * length;
   if (length > 2 ** 32 || bytes > os.totalmem()) {
     const gb = (x: number) => `${(x / 2 ** 30).toFixed(1)} GB`;
@@ -1903,7 +2185,7 @@ function float32Array(length: number, what: string): Float32Array {
         "of memory; use fewer rows or columns (--features, --drop)",
     );
   }
-  return new Float32Array(length);
+  return new Float32Array(sharedMemory ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
 }
 
 /**
@@ -1983,7 +2265,7 @@ export async function readRawTable(config: Config, paths: Paths = PATHS): Promis
   }
   if (!columns || !closed) throw damaged("the file is cut short");
   const text = kinds.map((kind, k) => (kind === "text" ? [...textIndex[k].keys()] : null));
-  return { columns, nRows, kept, text, missing, values: values.subarray(0, nRows * kept.length) };
+  return { columns, nRows, kept, text, missing, blocks: [values.subarray(0, nRows * kept.length)] };
 }
 
 // ## Finding the line of an error
@@ -1995,57 +2277,40 @@ export async function readRawTable(config: Config, paths: Paths = PATHS): Promis
 
 /** "FILE line N" (or "lines N, M") for papaparse rows, ascending (the header is row 0). */
 async function rowWhere(source: CsvSource, rows: number[]): Promise<string> {
-  const starts: number[] = []; // each row's first character: where the row before it ended
+  const starts: number[] = []; // each row's first byte: where the row before it ended
   let seen = 0;
-  if (rows[0] === 0) starts.push(0);
-  for await (const { rows: chunk, ends } of csvRowChunks(source, true)) {
-    for (let r = 0; r < chunk.length && starts.length < rows.length; r++) {
-      if (rows.includes(++seen)) starts.push(ends![r]);
+  let previousEnd = source.start;
+  for (const chunk of rowChunks(source, source.start, [source.bytes], true)) {
+    for (let r = 0; r < chunk.rows.length && starts.length < rows.length; r++, seen++) {
+      if (rows.includes(seen)) starts.push(previousEnd);
+      previousEnd = chunk.endBytes![r];
     }
     if (starts.length === rows.length) break;
   }
-  const lines = await linesOfChars(source, starts);
+  const lines = await Promise.all(starts.map((start) => lineOfByte(source, start, true)));
   return `${shown(source.file)} line${lines.length > 1 ? "s" : ""} ${lines.join(", ")}`;
 }
 
 /**
- * The 1-based line of each character offset (ascending) in the file's text, BOM left out; an
- * offset on a line break or a blank line counts as the line of the next character on it.
+ * The 1-based line of byte `at` of the file. With `rowStart`, `at` is where a row's text
+ * starts, and a line break or a blank line there belongs to the lines before the row.
  */
-async function linesOfChars(source: CsvSource, offsets: number[]): Promise<number[]> {
-  const lines: number[] = [];
+async function lineOfByte(source: CsvSource, at: number, rowStart = false): Promise<number> {
   let line = 1;
-  let offset = 0;
-  const input = fs.createReadStream(source.path, { encoding: "utf8", start: source.start });
-  for await (const chunk of input) {
-    const text = chunk as string;
-    for (let i = 0; i < text.length && lines.length < offsets.length; i++) {
-      const c = text.charCodeAt(i);
-      if (offset + i >= offsets[lines.length] && c !== 10 && c !== 13) {
-        lines.push(line);
-        i--; // the next offset may be this same character
-        continue;
-      }
-      if (c === (source.newline === "\n" ? 10 : 13)) line++;
+  const newline = source.newline.charCodeAt(0);
+  if (at > source.start) {
+    for await (const chunk of fs.createReadStream(source.path, { start: source.start, end: at - 1 })) {
+      const bytes = chunk as Buffer;
+      for (let i = bytes.indexOf(newline); i >= 0; i = bytes.indexOf(newline, i + 1)) line++;
     }
-    offset += text.length;
-    if (lines.length === offsets.length) break;
   }
-  input.destroy();
-  while (lines.length < offsets.length) lines.push(line);
-  return lines;
-}
-
-/** The 1-based line of byte `at` of the file. */
-async function lineOfByte(source: CsvSource, at: number): Promise<number> {
-  let line = 1;
-  const newline = source.newline === "\n" ? 10 : 13;
-  const input = fs.createReadStream(source.path, { start: source.start, end: Math.max(at - 1, source.start) });
-  for await (const chunk of input) {
-    const bytes = chunk as Buffer;
-    for (let i = bytes.indexOf(newline); i >= 0; i = bytes.indexOf(newline, i + 1)) line++;
-  }
-  return at > source.start ? line : 1;
+  if (!rowStart) return line;
+  const after = Buffer.alloc(CHUNK_BYTES);
+  const fd = fs.openSync(source.path, "r");
+  const read = fs.readSync(fd, after, 0, after.length, at);
+  fs.closeSync(fd);
+  for (let i = 0; i < read && (after[i] === 10 || after[i] === 13); i++) if (after[i] === newline) line++;
+  return line;
 }
 
 // ## Files that are never torn
@@ -2367,61 +2632,124 @@ export function systemErrorLine(err: NodeJS.ErrnoException): string {
 
 // ## The helper thread, on the other core
 //
-// The sha256 of the input and of every big artifact, for the manifest, would hold this thread
-// up at millions of rows; a worker thread computes it meanwhile, reading each file from the
-// disk cache. Its code is plain JavaScript in a string, since tsx does not load TypeScript into
-// a worker. The simple version hashes on this thread: `createHash("sha256").update(bytes)`.
+// At millions of rows, reading the CSV is most of a run, and one of the machine's two cores
+// would sit idle. The helper thread is a worker that runs this same file (tsx's loader is
+// registered in it first: a worker does not inherit it). It takes blocks of the CSV from the
+// counter it shares with the main thread and sends each back parsed, and it computes the sha256
+// of big files for the manifest. Where it cannot start, the main thread does all of it: the
+// simple version, `parseBlock()` for every block in turn, gives the same bytes.
 
-function helperSource(): string {
-  return `
-const { parentPort } = require("node:worker_threads");
-const { createHash } = require("node:crypto");
-const fs = require("node:fs");
-parentPort.on("message", (job) => {
-  const hash = createHash("sha256");
-  fs.createReadStream(job.file, { highWaterMark: 1 << 20 })
-    .on("data", (chunk) => hash.update(chunk))
-    .on("end", () => parentPort.postMessage({ id: job.id, value: hash.digest("hex") }))
-    .on("error", (err) => parentPort.postMessage({
-      id: job.id, error: { message: err.message, code: err.code, syscall: err.syscall, path: err.path },
-    }));
-});`;
+type HelperMessage = { id: number; value?: string; index?: number; block?: BlockResult; done?: boolean; error?: object };
+
+/** The helper thread, started on first use; null where it cannot start. */
+let helperThread: { worker: Worker; next: number; waiting: Map<number, (m: HelperMessage) => void> } | null | undefined;
+
+function startHelper(): typeof helperThread {
+  try {
+    const api = import.meta.resolve("tsx/esm/api");
+    const boot = `import(${JSON.stringify(api)}).then(({ register }) => { register(); ` +
+      `return import(${JSON.stringify(import.meta.url)}); });`;
+    const worker = new Worker(boot, { eval: true, workerData: { etlHelper: true } });
+    const waiting = new Map<number, (m: HelperMessage) => void>();
+    worker.on("message", (message: HelperMessage) => waiting.get(message.id)?.(message));
+    worker.on("error", (err) => {
+      helperThread = null; // it stopped: whatever it owed, the main thread does
+      for (const answer of waiting.values()) answer({ id: -1, error: { message: err.message } });
+    });
+    worker.unref();
+    return { worker, next: 0, waiting };
+  } catch {
+    return null;
+  }
 }
 
-type HelperAnswer = { value?: string; error?: object };
-
-let helper: { worker: Worker; next: number; waiting: Map<number, (answer: HelperAnswer) => void> } | null = null;
-
-/** Sends `job` to the helper thread, started on first use, and resolves with its answer. */
-function onHelper<T>(job: object): Promise<T> {
-  if (!helper) {
-    const worker = new Worker(helperSource(), { eval: true });
-    const waiting = new Map<number, (answer: HelperAnswer) => void>();
-    worker.on("message", (answer: HelperAnswer & { id: number }) => {
-      waiting.get(answer.id)!(answer);
-      waiting.delete(answer.id);
-      if (waiting.size === 0) worker.unref(); // idle: let the process end
-    });
-    helper = { worker, next: 0, waiting };
-  }
-  const { worker, waiting } = helper;
-  const id = helper.next++;
-  worker.ref(); // an answer is owed: keep the process alive for it
-  return new Promise((resolve, reject) => {
-    waiting.set(id, ({ value, error }) => {
-      if (error === undefined) resolve(value as T);
-      else reject(Object.assign(new Error((error as Error).message), error)); // a system error still
-    });
-    worker.postMessage({ id, ...job });
+/** Sends `job` to the helper; `onMessage` gets its answers until it returns true (the last). */
+function onHelper(job: object, onMessage: (m: HelperMessage) => boolean): boolean {
+  if (helperThread === undefined) helperThread = startHelper();
+  if (!helperThread) return false;
+  const { worker, waiting } = helperThread;
+  const id = helperThread.next++;
+  worker.ref(); // answers are owed: keep the process alive for them
+  waiting.set(id, (message) => {
+    if (!onMessage(message)) return;
+    waiting.delete(id);
+    if (waiting.size === 0) worker.unref(); // idle: let the process end
   });
+  worker.postMessage({ id, ...job });
+  return true;
 }
 
 /** The file's sha256, hex: at once for a small file, else on the helper thread. */
 export function sha256File(file: string): Promise<string> {
-  if (fs.statSync(file).size < 1 << 22) {
-    return Promise.resolve(createHash("sha256").update(fs.readFileSync(file)).digest("hex"));
-  }
-  return onHelper<string>({ file });
+  const here = () => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+  if (fs.statSync(file).size < 1 << 22) return Promise.resolve(here());
+  return new Promise((resolve, reject) => {
+    const sent = onHelper({ kind: "sha256", file }, ({ value, error }) => {
+      if (error) reject(Object.assign(new Error((error as Error).message), error)); // a system error still
+      else resolve(value!);
+      return true;
+    });
+    if (!sent) resolve(here());
+  });
+}
+
+/**
+ * Runs one job on the helper: resolves true when it is done, false when the helper stopped
+ * first; null when there is no helper (the caller then does the job itself).
+ */
+function helperJob(job: object): Promise<boolean> | null {
+  let settle: (done: boolean) => void = () => {};
+  const answer = new Promise<boolean>((resolve) => (settle = resolve));
+  const sent = onHelper(job, ({ done, error }) => (settle(done === true && !error), true));
+  return sent ? answer : null;
+}
+
+/**
+ * Has the helper parse blocks, taking each from `counter` as the main thread does, and hands
+ * every parsed block to `onBlock`. Resolves when it has taken its last (at once without a helper).
+ */
+function parseOnHelper(
+  source: CsvSource, spec: BlockSpec, bounds: number[], counter: Int32Array,
+  onBlock: (index: number, block: BlockResult) => void,
+): Promise<void> {
+  return new Promise((resolve) => {
+    const job = { kind: "blocks", source, spec, bounds, counter: counter.buffer };
+    const sent = onHelper(job, ({ index, block, done, error }) => {
+      if (block) onBlock(index!, block);
+      if (done || error) resolve(); // blocks it took and did not send are parsed by the main thread
+      return done === true || error !== undefined;
+    });
+    if (!sent) resolve();
+  });
+}
+
+/** The helper thread's side: answers the main thread's jobs. */
+function serveHelper(): void {
+  const port = parentPort!;
+  port.on("message", (job: { id: number; kind: string } & Record<string, never>) => {
+    if (job.kind === "blocks") {
+      const counter = new Int32Array(job.counter);
+      const bounds: number[] = job.bounds;
+      for (let i = Atomics.add(counter, 0, 1); i < bounds.length - 1; i = Atomics.add(counter, 0, 1)) {
+        const block = parseBlock(job.source, job.spec, bounds[i], [bounds[i + 1]]);
+        port.postMessage({ id: job.id, index: i, block }, [block.json.buffer as ArrayBuffer]);
+      }
+      port.postMessage({ id: job.id, done: true });
+      return;
+    }
+    if (job.kind === "scatter") {
+      scatterBlocks(job.blocks, job.firstRows, job.place, job.X, job.y, job.width);
+      port.postMessage({ id: job.id, done: true });
+      return;
+    }
+    const hash = createHash("sha256");
+    fs.createReadStream(job.file, { highWaterMark: 1 << 20 })
+      .on("data", (chunk) => hash.update(chunk))
+      .on("end", () => port.postMessage({ id: job.id, value: hash.digest("hex") }))
+      .on("error", (err: NodeJS.ErrnoException) => port.postMessage({
+        id: job.id, error: { message: err.message, code: err.code, syscall: err.syscall, path: err.path },
+      }));
+  });
 }
 
 // ## The manifest: which input and settings made which artifacts
@@ -2973,10 +3301,13 @@ function isTheProgram(): boolean {
   }
 }
 
-if (isTheProgram()) {
+if (isMainThread && isTheProgram()) {
   // `npx tsx etl.ts | head` closes the pipe early: what is left to print is dropped, the run goes on.
   for (const stream of [process.stdout, process.stderr]) stream.on("error", ignoreClosedPipe);
   process.exitCode = await main(process.argv.slice(2));
   // The run is over, its files in place or none: a signal now would only hide its exit code.
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => {});
 }
+
+// The helper thread loads this file too: it serves the main thread's jobs, and runs nothing else.
+if (!isMainThread && workerData?.etlHelper) serveHelper();
