@@ -1387,8 +1387,9 @@ async function readHeader(source: CsvSource): Promise<{ header: string[]; end: n
   throw new EtlError(`${shown(source.file)}: the file is empty; a CSV needs a header line and data rows`);
 }
 
-/** Bytes per block: big enough that handing one over costs nothing, small enough to share. */
-const BLOCK_BYTES = 1 << 21;
+/** Bytes per block: big enough that handing one over costs little, small enough that the
+ * thread that takes the last one does not keep the other waiting long. */
+const BLOCK_BYTES = 1 << 20;
 
 /**
  * The rows after the header, parsed in blocks of about BLOCK_BYTES, each ending after a line
@@ -1676,7 +1677,7 @@ function encodingOf(column: ColumnCells): Encoding {
 
 // The encodings a cell was first written in (bit flags), and which of them each column encoding
 // accepts as they are: a short integer is a float too, a missing cell is null but in "raw".
-const WROTE = { int: 1, bigInt: 2, float: 4, bool: 8, text: 16, null: 32 };
+const WROTE = { int: 1, bigInt: 2, float: 4, bool: 8, text: 16, null: 32 }; // int: or any plain decimal
 const ACCEPTS: Record<Encoding, number> = {
   int: WROTE.int | WROTE.bigInt | WROTE.null,
   float: WROTE.int | WROTE.float | WROTE.null,
@@ -1823,8 +1824,17 @@ interface BlockResult {
 
 /** Parses the rows of bytes [start, end of the first candidate at which a row ends). */
 export function parseBlock(source: CsvSource, spec: BlockSpec, start: number, ends: number[]): BlockResult {
-  const parts: Buffer[] = [];
-  const parser = new BlockParser(spec, new ByteWriter((bytes) => parts.push(Buffer.from(bytes))));
+  let json = new Uint8Array(Math.ceil(1.1 * (ends[0] - start)) + 64); // its own memory, to hand over
+  let length = 0;
+  const parser = new BlockParser(spec, new ByteWriter((bytes) => {
+    if (length + bytes.length > json.length) {
+      const bigger = new Uint8Array(2 * (length + bytes.length));
+      bigger.set(json.subarray(0, length));
+      json = bigger;
+    }
+    json.set(bytes, length);
+    length += bytes.length;
+  }));
   parser.grow(Math.ceil(((ends[0] - start) / Math.max(spec.columns.length * 2, 1)) / 4)); // a guess
   let rest = start;
   let error: BlockResult["error"];
@@ -1840,9 +1850,7 @@ export function parseBlock(source: CsvSource, spec: BlockSpec, start: number, en
     if (error) break;
   }
   parser.flush();
-  const json = new Uint8Array(parts.reduce((n, part) => n + part.length, 0)); // its own memory,
-  parts.reduce((at, part) => (json.set(part, at), at + part.length), 0); //    to hand to a thread
-  return parser.result(start, rest, json, error);
+  return parser.result(start, rest, json.subarray(0, length), error);
 }
 
 /**
@@ -1933,10 +1941,11 @@ class BlockParser {
     const column = this.cells[j];
     const k = this.slot[j];
     if (k >= 0 && this.firstNumber[k] < 0) this.firstNumber[k] = this.nRows + 1;
-    const integer = cell.indexOf(".") < 0;
-    this.wrote[j] |= integer ? WROTE.int : WROTE.float;
+    // A short number is what an int64 and a float64 column both write: no need to tell which.
+    this.wrote[j] |= WROTE.int;
     if (column.int !== "all" && column.uint !== "all") return; // a float column: settled
     // seeCell() for a plain decimal, without making a Cell for every one of an int64 column's
+    const integer = cell.indexOf(".") < 0;
     const negative = cell.charCodeAt(0) === 45;
     if (!integer && column.int === "all") column.int = "failed";
     if (column.uint === "all") {
@@ -2649,7 +2658,9 @@ function startHelper(): typeof helperThread {
     const api = import.meta.resolve("tsx/esm/api");
     const boot = `import(${JSON.stringify(api)}).then(({ register }) => { register(); ` +
       `return import(${JSON.stringify(import.meta.url)}); });`;
-    const worker = new Worker(boot, { eval: true, workerData: { etlHelper: true } });
+    // A smaller nursery than V8's default: the helper's garbage is papaparse's short-lived rows.
+    const resourceLimits = { maxYoungGenerationSizeMb: 8 };
+    const worker = new Worker(boot, { eval: true, workerData: { etlHelper: true }, resourceLimits });
     const waiting = new Map<number, (m: HelperMessage) => void>();
     worker.on("message", (message: HelperMessage) => waiting.get(message.id)?.(message));
     worker.on("error", (err) => {
@@ -2661,6 +2672,12 @@ function startHelper(): typeof helperThread {
   } catch {
     return null;
   }
+}
+
+/** Stops the helper thread, if it started. */
+async function stopHelper(): Promise<void> {
+  await helperThread?.worker.terminate();
+  helperThread = null;
 }
 
 /** Sends `job` to the helper; `onMessage` gets its answers until it returns true (the last). */
@@ -3307,6 +3324,8 @@ if (isMainThread && isTheProgram()) {
   process.exitCode = await main(process.argv.slice(2));
   // The run is over, its files in place or none: a signal now would only hide its exit code.
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => {});
+  // Stopped now, not in Node's exit, when the signal handlers are already gone.
+  await stopHelper();
 }
 
 // The helper thread loads this file too: it serves the main thread's jobs, and runs nothing else.
