@@ -2,17 +2,17 @@
 //
 // **Extract, Transform and Load for tabular machine-learning data, in one file.** This is a
 // TypeScript port of a small Python pipeline (pandas, then scikit-learn, then PyTorch). It turns
-// a CSV into standardized float32 train and validation arrays, cuts those into mini-batches, and
-// leaves an artifact that NumPy or pandas can open after every step:
+// a CSV into standardized float32 train and validation arrays and cuts those into mini-batches,
+// leaving after every step an artifact that NumPy or pandas can open:
 //
-// | step | reads | writes |
-// | --- | --- | --- |
-// | 1. Extract | `data/ccr_mock.csv` | `data/ccr_raw.json`: the table, as pandas "split" JSON |
-// | 2. Transform | the table | `artifacts/transform_artifacts/`: `X_train.npy`, `X_val.npy`, |
-// | | | `y_train.npy`, `y_val.npy`, the fitted `scaler.json`, `imputer.json`, `encoder.json`, |
-// | | | and `feature_columns.json` |
-// | 3. Load | the arrays | `artifacts/loader_artifacts/`: `{train,val}_loader_info.json` |
-// | last | | `artifacts/manifest.json`: the input and every artifact, by sha256 |
+// 1. **Extract** reads `data/ccr_mock.csv` and writes the table as pandas "split" JSON,
+//    `data/ccr_raw.json`.
+// 2. **Transform** writes `X_train.npy`, `X_val.npy`, `y_train.npy`, `y_val.npy`, the fitted
+//    `scaler.json`, `imputer.json`, `encoder.json` and `feature_columns.json`, in
+//    `artifacts/transform_artifacts/`.
+// 3. **Load** writes each loader's metadata, `{train,val}_loader_info.json`, in
+//    `artifacts/loader_artifacts/`; and last comes `artifacts/manifest.json`, which pins the
+//    input and every artifact by sha256.
 //
 // "The same artifacts" is meant literally: on the original's own data the `.npy` files are
 // byte-identical to the ones NumPy wrote, because the split replays NumPy's random generator
@@ -23,23 +23,22 @@
 // guessing. A blank feature is imputed from the train rows, as scikit-learn would do it, but a
 // cell that cannot be used (text among numbers, a blank target) stops the run with its line.
 //
-// Run it:
-//
-//     npx tsx etl.ts                       # the three steps
-//     npx tsx etl.ts transform             # one step, reading the previous step's artifacts
-//     npx tsx etl.ts apply --csv new.csv   # new rows through the fitted transform
-//     npx tsx etl.ts --help                # the flags
+//     npx tsx etl.ts                   # the three steps
+//     npx tsx etl.ts transform         # one step, on what the step before it left
+//     npx tsx etl.ts apply --csv F     # new rows through the fitted transform
+//     npx tsx etl.ts --help            # the flags
 //
 // **Contents.** Part I, the pipeline: `PATHS` and `CONFIG`; `runPipeline()`, the whole run in a
 // few calls; Step 1, Extract; Step 2, Transform; Step 3, Load; Step 4, Apply. Part II, how it is
-// made exact, fast and safe: exact replays of NumPy; reading and writing a big CSV fast; finding
-// the line of an error; files that are never torn; the helper thread; the manifest; printing;
-// the command line and `main()`. Part I is the whole story, and Part II can be skipped on a
-// first reading.
+// made exact, fast and safe: exact replays of NumPy; reading a big CSV fast (and pandas' own
+// number parsing); finding the line of an error; files that are never torn; the helper thread;
+// the manifest; printing; the command line and `main()`. Part I is the whole story, and Part II
+// can be skipped on a first reading.
 
 import { isUtf8 } from "node:buffer";
 import { createHash, type Hash } from "node:crypto";
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -47,7 +46,6 @@ import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
-import { createRequire } from "node:module";
 import type * as MlMatrix from "ml-matrix";
 import type * as Papaparse from "papaparse";
 // papaparse and ml-matrix are CommonJS packages: require() loads them in a third of the time an
@@ -91,7 +89,7 @@ export function pathsUnder(out: string) {
     inferenceDir,
     xNew: path.join(inferenceDir, "X_new.npy"), //        Apply's artifacts
     yNew: path.join(inferenceDir, "y_new.npy"),
-    manifest: path.join(out, "artifacts", "manifest.json"), // written last: what the others are
+    manifest: path.join(out, "artifacts", "manifest.json"), // what the others are
   };
 }
 export type Paths = ReturnType<typeof pathsUnder>;
@@ -119,8 +117,8 @@ export type Config = typeof CONFIG;
 // Each step is one call, and each hands the next what it made: the table, then the arrays. A
 // step run alone (`npx tsx etl.ts transform`) reads what the step before it left on disk.
 // Nothing is written in place: every file goes to a temporary name, and `commit()` renames them
-// all only once every step has succeeded, so a failed run leaves the last good artifacts as
-// they were.
+// all, the manifest with them, only once every step has succeeded; a failed run leaves the last
+// good artifacts as they were.
 
 /** Runs `step` (or all three steps) with `config`, writing under `paths`. */
 export async function runPipeline(
@@ -131,45 +129,43 @@ export async function runPipeline(
   let arrays: Arrays | undefined;
   if (runs("extract")) table = await extract(config, out, paths); // CSV -> table, ccr_raw.json
   if (runs("transform")) {
-    table ??= await readRawTable(config, paths); //              ccr_raw.json -> table
-    arrays = await transform(table, config, out, paths); //      table -> X, y .npy, fitted state
+    table ??= await readRawTable(config, paths); //                ccr_raw.json -> table
+    arrays = await transform(table, config, out, paths); //        table -> X, y, fitted state
   }
-  if (runs("load")) load(arrays ?? readArrays(paths.transformDir), config, out, paths); // infos
-  if (step === "apply") await apply(config, out, paths); //       new rows -> X_new.npy
+  if (runs("load")) load(arrays ?? readArrays(paths.transformDir), config, out, paths);
+  if (step === "apply") await apply(config, out, paths); //         new rows -> X_new.npy
   // The manifest names the features used: "all" resolved to the columns it meant.
   const used = table ? { ...config, features: table.kept.slice(0, -1) } : config;
-  await out.commit(used, step); //        every file renamed into place, the manifest with them
+  await out.commit(used, step); //          every file renamed into place, the manifest with them
 }
 
 // ## Step 1: Extract
 //
 // *CSV -> the table, and data/ccr_raw.json.* The CSV goes through papaparse a chunk of rows at a
 // time, and each cell is read as pandas' `read_csv` reads it. Memory keeps only the columns the
-// later steps use, the features and the target, as float32 in one typed array; the raw artifact
-// (pandas' "split" JSON, one row per line) is written as the rows go by.
-//
-// What a cell is, as pandas 1.5's `read_csv` reads it with its default options:
+// later steps use, the features and the target, as float32; the raw artifact (pandas' "split"
+// JSON, one row per line) is written as the rows go by. What a cell is, to pandas 1.5's
+// `read_csv` with its default options:
 //
 // - **missing**: empty, or exactly one of pandas' NA strings below (`NA`, `n/a`, `NaN`, ...);
-// - an **integer**: digits with an optional sign, spaces around them allowed (` 3`, `+7`, `007`);
-// - a **float**: a decimal number (`-2.5`, `.5`, `1e5`, ` 3.1 `), its value as pandas' own parser
-//   computes it (Part II replays it: past 15 digits it can differ from JavaScript's), or
-//   `inf`/`infinity` in any case, signed; a number beyond float64's range is no float;
-// - a **boolean**: `true` or `false`, in any case;
-// - anything else is **text**.
+// - an **integer**: digits with an optional sign, spaces around allowed (` 3`, `+7`, `007`);
+// - a **float**: a decimal number (`-2.5`, `.5`, `1e5`, ` 3.1 `) as pandas' own parser reads it
+//   (Part II replays it: past 15 digits it can differ from JavaScript's), or `inf`/`infinity`
+//   in any case, signed; a number beyond float64's range is no float;
+// - a **boolean**: `true` or `false`, in any case; anything else is **text**.
 //
-// A column's dtype comes from all of its cells, read_csv trying one dtype after another: `int64`
-// when every cell is an integer that fits, `uint64` when one is too big for int64 but all fit a
-// uint64, `float64` when every cell is a number (a missing one too: NaN), `bool` when every cell
-// is a boolean, `object` (text) otherwise. Each try stops at the first cell that fails it, so in
-// the rare column that mixes integers too big for int64 with fractions the order of the cells
-// decides, as it does in pandas. For the kept columns the rules are stricter, since a typo must
-// not become a feature: the target must be a number in every row, and a feature column must be
-// all numbers (booleans are 1 and 0; blanks allowed, imputed in Step 2) or all text (one-hot
-// encoded in Step 2).
-
-/** pandas' dtype for a column. */
-export type Dtype = "int64" | "uint64" | "float64" | "bool" | "object";
+// A column's dtype comes from all its cells (`dtypeOf`, Part II), read_csv trying one dtype
+// after another: `int64` when every cell is an integer that fits, `uint64` when one does not fit
+// int64 but all fit a uint64, `float64` when every cell is a number (or missing: NaN), `bool`
+// when every cell is a boolean, `object` (text) otherwise. Each try stops at the first cell it
+// cannot read, so where integers beyond int64 meet fractions the order of the cells decides, in
+// pandas as here.
+//
+// The kept columns have stricter rules, since a typo must not become a feature: the target is a
+// number in every row; a feature is all numbers (booleans are 1 and 0, blanks are imputed in
+// Step 2) or all text (one-hot encoded in Step 2, at most --max-categories distinct values);
+// and no number is beyond float32's range. A cell that breaks a rule stops the run, and the
+// error names its line (checkKeptColumns, Part II).
 
 // read_csv's default missing-value strings (pandas 1.5); an empty cell is missing too.
 const NA_STRINGS = new Set([
@@ -183,75 +179,30 @@ const BOOLEAN = /^(true|false)$/i;
 export interface Cell {
   missing: boolean;
   int: "fits" | "overflows" | "no"; // as an int64: fits; an integer too big for it; no integer
-  uint: "fits" | "big" | "negative" | "overflows" | "no"; // for the uint64 try, which notes a
-  //                                   minus sign and reads on; "big": beyond int64
+  uint: "fits" | "big" | "negative" | "overflows" | "no"; // the uint64 try, which notes a minus
   float: number; //                    as a float64; NaN when it is none
   bool: boolean;
 }
 
 /** One cell, as read_csv reads it. */
 export function readCell(text: string): Cell {
-  if (NA_STRINGS.has(text)) return { missing: true, int: "no", uint: "no", float: NaN, bool: false };
+  if (NA_STRINGS.has(text)) {
+    return { missing: true, int: "no", uint: "no", float: NaN, bool: false };
+  }
   const infinity = INFINITY.test(text) ? (text[0] === "-" ? -Infinity : Infinity) : NaN;
   return {
     missing: false,
-    int: asInt64(text), //                              Part II: str_to_int64
-    uint: asUint64(text), //                            Part II: str_to_uint64
+    int: asInt64(text), //                                        Part II: str_to_int64
+    uint: asUint64(text), //                                      Part II: str_to_uint64
     float: infinity === infinity ? infinity : pandasFloat(text), // Part II: precise_xstrtod
     bool: BOOLEAN.test(text),
   };
 }
 
-/** What read_csv's tries have found of a column so far, cell by cell in file order. */
-export interface ColumnCells {
-  int: "all" | "overflowed" | "failed"; //   the int64 try: no cell failed yet; or how the first did
-  uint: "all" | "overflowed" | "failed"; //  the uint64 try
-  negative: boolean; //                      the uint64 try met a negative integer...
-  big: boolean; //                           ...and one beyond int64: together they make text
-  float: boolean; //                         every cell a float so far
-  bool: boolean; //                          every cell a boolean so far
-  missing: boolean; //                       a cell was missing
-}
-
-export const noCells = (): ColumnCells =>
-  ({ int: "all", uint: "all", negative: false, big: false, float: true, bool: true, missing: false });
-
-/** Takes one more cell into a column: each try stops at the first cell it cannot read. */
-export function seeCell(column: ColumnCells, cell: Cell): void {
-  if (cell.missing) {
-    column.missing = true;
-    return;
-  }
-  if (column.int === "all" && cell.int !== "fits") column.int = cell.int === "no" ? "failed" : "overflowed";
-  if (column.uint === "all") {
-    if (cell.uint === "no") column.uint = "failed";
-    else if (cell.uint === "overflows") column.uint = "overflowed";
-    column.negative ||= cell.uint === "negative";
-    column.big ||= cell.uint === "big";
-  }
-  column.float &&= cell.float === cell.float;
-  column.bool &&= cell.bool;
-}
-
-/**
- * The column's dtype: int64, then uint64 (tried only after an integer too big for int64),
- * float64, bool, object. Integers beyond int64 beside a negative one or a missing cell make
- * text, every cell as it is (pandas' "cannot convert to numerical dtype").
- */
-export function dtypeOf(column: ColumnCells): Dtype {
-  if (column.int === "all") return column.missing ? "float64" : "int64"; // NaN needs a float
-  if (column.int === "overflowed" && column.uint !== "failed") {
-    return column.uint === "all" && !column.negative && !column.missing ? "uint64" : "object";
-  }
-  if (column.float) return "float64";
-  if (column.bool && !column.missing) return "bool";
-  return "object"; // booleans with a missing cell are an object column of True, False and NaN
-}
-
 /**
  * The table as the later steps need it: every column's name, and the kept columns' cells.
- *   blocks: the rows in file order, a block of consecutive rows each (as they were read):
- *           (rows, kept.length) float32, row-major; a number as it is, a text cell as the
+ *   blocks: the rows in file order, in blocks of consecutive rows (as they were read), each
+ *           (rows, kept.length) float32, row-major: a number as it is, a text cell as the
  *           index of its value in `text`, a missing cell as NaN
  */
 export interface Table {
@@ -263,10 +214,7 @@ export interface Table {
   blocks: Float32Array[];
 }
 
-/**
- * Streams `config.csv` into a Table and writes data/ccr_raw.json through `out`.
- *   returns table.blocks: (rows, nFeatures + 1) float32 each, row-major, the target last
- */
+/** Reads `config.csv` into a Table, and writes data/ccr_raw.json through `out`. */
 export async function extract(config: Config, out: Staging, paths: Paths = PATHS): Promise<Table> {
   const file = config.csv;
   const keep = (header: string[]) => keptColumns(file, header, config);
@@ -279,118 +227,26 @@ export async function extract(config: Config, out: Staging, paths: Paths = PATHS
   return table;
 }
 
-/** The columns to keep: the features (for "all", every column but the target and --drop), then
- * the target. A column named in the flags must be in the header. */
-export function keptColumns(file: string, header: string[], config: Config): string[] {
-  const where = `${shown(file)} line 1 (header)`;
-  const named = [config.target, ...(config.features === "all" ? [] : config.features), ...config.drop];
-  const unknown = [...new Set(named.filter((name) => !header.includes(name)))];
-  if (unknown.length > 0) {
-    const s = unknown.length > 1 ? "s" : "";
-    throw new EtlError(
-      `${where}: missing column${s} ${nameList(unknown)}; the file has ${nameList(header)}` +
-        unknown.map((name) => nearMiss(name, header)).join(""),
-    );
-  }
-  const candidates = config.features === "all" ? header : config.features;
-  const features = candidates.filter((name) => name !== config.target && !config.drop.includes(name));
-  if (features.length === 0) {
-    throw new EtlError(`${where}: no feature columns are left; name some with --features`);
-  }
-  return [...features, config.target];
-}
-
-/** A hint when a header name differs from a wanted one only by spaces or case. */
-function nearMiss(name: string, header: string[]): string {
-  const loose = (s: string) => s.trim().toLowerCase();
-  const close = header.find((h) => loose(h) === loose(name));
-  return close === undefined ? "" : `; ${quote(close)} differs from ${quote(name)} only by spaces or case`;
-}
-
-/** The header must name each column once, and no name may hold a line break. */
-function checkHeader(file: string, header: string[]): string[] {
-  const where = `${shown(file)} line 1 (header)`;
-  const blank = header.findIndex((name) => name.trim() === "");
-  if (blank >= 0) throw new EtlError(`${where}: column ${blank + 1} has no name`);
-  const broken = header.findIndex((name) => /[\r\n]/.test(name));
-  if (broken >= 0) {
-    throw new EtlError(`${where}: column ${broken + 1}'s name ${quote(header[broken])} holds a line break; rename it`);
-  }
-  const duplicate = header.find((name, j) => header.indexOf(name) !== j);
-  if (duplicate !== undefined) {
-    throw new EtlError(`${where}: column ${quote(duplicate)} appears twice; rename one`);
-  }
-  return header;
-}
-
 /**
- * The rules for the kept columns, checked once the whole file has been read, each error naming
- * the first offending line: every target cell is a number; no number is one that float32 cannot
- * hold (the arrays are float32); a feature column is all numbers or all text; and a text feature
- * has at most --max-categories distinct values, one one-hot column each.
+ * The columns to keep: the features (for "all", every column but the target and --drop), then
+ * the target. A column the flags name must be in the header.
  */
-async function checkKeptColumns(source: CsvSource, seen: KeptCells, config: Config): Promise<void> {
-  for (let k = 0; k < seen.kept.length; k++) {
-    const name = seen.kept[k];
-    const isTarget = name === config.target;
-    if (isTarget && seen.missingRows[k].length > 0) {
-      const where = await rowWhere(source, seen.missingRows[k]);
-      throw new EtlError(
-        `${where}: column ${quote(name)}, the target, is blank or missing; every row needs a target value`,
-      );
-    }
-    const numbers = seen.firstNumber[k] >= 0 || seen.firstBool[k] >= 0 || seen.firstUnusable[k] >= 0;
-    const mixed = seen.firstText[k] >= 0 && (isTarget || numbers);
-    if (seen.firstUnusable[k] >= 0 && !(mixed && seen.firstText[k] < seen.firstUnusable[k])) {
-      const where = await rowWhere(source, [seen.firstUnusable[k]]);
-      throw new EtlError(`${where}: ${unusableNumber(name, seen.unusableValue(k))}`);
-    }
-    if (mixed) {
-      const where = await rowWhere(source, [seen.firstText[k]]);
-      const value = JSON.stringify(seen.firstTextValue(k)); // quoted; a line break shows as \n
-      const why = isTarget ? "the target must be a number" : "the column's other cells are numbers";
-      throw new EtlError(`${where}: column ${quote(name)} is ${value}, not a finite number; ${why}`);
-    }
-    // Numbers that pandas still reads as text: booleans among numbers, an integer beyond int64.
-    const dtype = seen.keptDtype(k);
-    const booleans = seen.firstBool[k] >= 0 && seen.firstNumber[k] < 0; // True, False, NaN: 1, 0, NaN
-    if (numbers && dtype === "object" && !booleans) {
-      const rows = [seen.firstNumber[k], seen.firstBool[k]].filter((r) => r >= 0).sort((a, b) => a - b);
-      const where = await rowWhere(source, [rows[rows.length - 1]]);
-      throw new EtlError(
-        `${where}: column ${quote(name)} mixes kinds of numbers that pandas reads as text ` +
-          "(booleans among numbers, or an integer beyond int64); make them one kind",
-      );
-    }
-    if (!isTarget && seen.distinct[k] > config.maxCategories) {
-      throw tooManyCategories(name, config, seen.distinct[k] < DISTINCT_COUNTED * config.maxCategories, seen.distinct[k]);
-    }
-  }
-}
-
-/** Why a number cannot be kept: float32, which the arrays hold, ends at 3.4028235e38. */
-function unusableNumber(column: string, cell: string): string {
-  const why = Number.isFinite(Number(cell.replace(/^\+/, "")))
-    ? "beyond float32's range (its largest value is 3.4028235e38), and the arrays are float32; " +
-      "divide the column by a power of ten first"
-    : "not a finite number";
-  return `column ${quote(column)} is ${JSON.stringify(cell)}, ${why}`;
-}
-
-/** A text feature with too many distinct values: one-hot, each would be a column of X. */
-function tooManyCategories(column: string, config: Config, exact: boolean, count = config.maxCategories + 1) {
-  const how = `${exact ? "" : "at least "}${count.toLocaleString("en-US")}`;
-  return new EtlError(
-    `column ${quote(column)} has ${how} distinct values, and one-hot encoding makes a column of each ` +
-      `(at most --max-categories ${config.maxCategories}); an id or free text is no feature: ` +
-      `leave it out with --drop ${column}`,
-  );
+export function keptColumns(file: string, header: string[], config: Config): string[] {
+  const listed = config.features === "all" ? [] : config.features;
+  const named = [config.target, ...listed, ...config.drop];
+  const unknown = [...new Set(named.filter((name) => !header.includes(name)))];
+  if (unknown.length > 0) throw missingColumns(file, unknown, header);
+  const candidates = config.features === "all" ? header : config.features;
+  const isFeature = (name: string) => name !== config.target && !config.drop.includes(name);
+  const features = candidates.filter(isFeature);
+  if (features.length === 0) throw noFeaturesLeft(file);
+  return [...features, config.target];
 }
 
 // ## Step 2: Transform
 //
-// *The table -> X and y, split, imputed, encoded and scaled, saved as .npy.* This is the Python
-// original's transform, line for line:
+// *The table -> X and y, split, imputed, encoded and scaled, saved as .npy.* The Python
+// original's transform, which this step follows line for line:
 //
 //     X = df[FEATURES].to_numpy(dtype=np.float32)
 //     y = df[TARGET].to_numpy(dtype=np.float32)
@@ -399,11 +255,11 @@ function tooManyCategories(column: string, config: Config, exact: boolean, count
 //     X_train = scaler.fit_transform(X_train).astype(np.float32)
 //     X_val = scaler.transform(X_val).astype(np.float32)
 //
-// The table is float32 already, what the model trains in. On a CSV of your own, blank numbers are
-// imputed and text columns one-hot encoded before scaling, as a scikit-learn `SimpleImputer` and
-// `OneHotEncoder` would do. Everything that is fitted (imputer, encoder, scaler) is fitted on the
-// train rows only: statistics that had seen the validation rows would leak them into training,
-// and the validation score would promise more than the model can keep on new data.
+// The table is float32 already, what the model trains in. On a CSV of your own, blank numbers
+// are imputed and text columns one-hot encoded before scaling, as scikit-learn's `SimpleImputer`
+// and `OneHotEncoder` would do. What is fitted (imputer, encoder, scaler) is fitted on the train
+// rows only: statistics that had seen the validation rows would leak them into training, and the
+// validation score would promise more than the model can keep on new data.
 
 /** The transformed arrays. X_*: (n, d) float32 row-major; y_*: (n,) float32. */
 export interface Arrays {
@@ -420,27 +276,26 @@ export async function transform(
 ): Promise<Arrays> {
   // sklearn: train_test_split(X, y, test_size=0.2, random_state=42)
   const { order, train, test } = trainTestSplit(table.nRows, config.testSize, config.seed);
-  const nTrain = train.length;
-  const nVal = test.length;
-  // numpy: X = df[FEATURES].to_numpy(np.float32)[order]; y = df[TARGET].to_numpy(np.float32)[order]
+  const [nTrain, nVal] = [train.length, test.length];
+  // numpy: X = df[FEATURES].to_numpy(np.float32)[order]; y = df[TARGET]...[order]
   const { X: raw, y } = await rowsInOrder(table, order); // raw: (n, k) float32, y: (n,) float32
   // The validation rows come first in `order`: each split is a view of one array, not a copy.
-  const width = table.kept.length - 1; //             k raw feature columns
-  const rawTrain = raw.subarray(nVal * width); //     (nTrain, k) float32
+  const width = table.kept.length - 1; //                  k raw feature columns
+  const rawTrain = raw.subarray(nVal * width); //          (nTrain, k) float32
   // sklearn: SimpleImputer(strategy="median").fit(X_train_numeric)
   const imputer = fitImputer(table, rawTrain, config.impute);
   // sklearn: OneHotEncoder(drop="first", handle_unknown="ignore").fit(X_train_text)
   const encoder = fitEncoder(table, rawTrain);
-  const columns = encodedColumns(imputer, encoder); // X's d column names
+  const columns = encodedColumns(imputer, encoder); //     X's d column names
   const d = columns.length;
   const X = encodeFeatures(table, raw, imputer, encoder); // X: (n, d) float32, row-major
-  const xVal = X.subarray(0, nVal * d); //                   X_val: (nVal, d) float32
-  const xTrain = X.subarray(nVal * d); //                    X_train: (nTrain, d) float32
-  const yVal = y.subarray(0, nVal); //                       y_val: (nVal,) float32
-  const yTrain = y.subarray(nVal); //                        y_train: (nTrain,) float32
+  const xVal = X.subarray(0, nVal * d); //                  X_val: (nVal, d) float32
+  const xTrain = X.subarray(nVal * d); //                   X_train: (nTrain, d) float32
+  const yVal = y.subarray(0, nVal); //                      y_val: (nVal,) float32
+  const yTrain = y.subarray(nVal); //                       y_train: (nTrain,) float32
 
   // sklearn: scaler = StandardScaler().fit(X_train)
-  const scaler = fitStandardScaler(xTrain, d); //            mean_, var_, scale_: (d,) float64
+  const scaler = fitStandardScaler(xTrain, d); //           mean_, var_, scale_: (d,) float64
   // sklearn: X_train = scaler.transform(X_train); X_val = scaler.transform(X_val)
   standardize(xTrain, scaler);
   standardize(xVal, scaler);
@@ -451,17 +306,20 @@ export async function transform(
   out.writeArray(paths.yTrain, yTrain, [nTrain]);
   out.writeArray(paths.yVal, yVal, [nVal]);
   // The fitted state as JSON, in scikit-learn's own names (the original pickled its scaler).
-  out.write(paths.scaler, JSON.stringify(scalerState(scaler, columns), null, 2) + "\n");
-  out.write(paths.imputer, JSON.stringify(imputer, null, 2) + "\n");
-  const encoderState = { ...encoder, drop: "first", handle_unknown: "ignore" };
-  out.write(paths.encoder, JSON.stringify(encoderState, null, 2) + "\n");
+  const scalerState = { ...scaler, n_features_in_: d, feature_names_in_: columns };
+  out.write(paths.scaler, json({ ...scalerState, with_mean: true, with_std: true }));
+  out.write(paths.imputer, json(imputer));
+  out.write(paths.encoder, json({ ...encoder, drop: "first", handle_unknown: "ignore" }));
   // python: json.dump(FEATURES, f, indent=2)
   out.write(paths.featureColumns, JSON.stringify(columns, null, 2));
 
   const arrays = { xTrain, xVal, yTrain, yVal, nFeatures: d };
-  printTransform(columns, scaler, columnMeansAndStds(xTrain, d), arrays);
+  printTransform(columns, scaler, arrays);
   return arrays;
 }
+
+/** An object as a JSON file: indented by 2, a line break at the end. */
+const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n";
 
 /**
  * The rows train_test_split(test_size, random_state=seed) picks. Its contract: the validation
@@ -473,26 +331,16 @@ export function trainTestSplit(
   n: number, testSize: number, seed: number,
 ): { order: Uint32Array; train: Uint32Array; test: Uint32Array } {
   const nTest = Math.ceil(testSize * n);
-  if (n - nTest < 1) {
-    throw new EtlError(
-      `${n} row${n === 1 ? "" : "s"} cannot be split with --test-size ${testSize}: validation ` +
-        `takes ceil(${testSize} x ${n}) = ${nTest} and train would be empty; ` +
-        "add rows or lower --test-size",
-    );
-  }
+  if (n - nTest < 1) throw tooFewRows(n, testSize, nTest);
   const order = permutation(n, new MT19937(seed)); // order: (n,) uint32
   return { order, test: order.subarray(0, nTest), train: order.subarray(nTest) };
 }
 
 /**
- * The table's rows in `order`, parted into features and target: row i is table row order[i].
- *   table.blocks: (rows, k + 1) float32 each, the k features then the target
- *   returns X: (nRows, k) float32, row-major; y: (nRows,) float32
- * Two threads write them, each its share of the table's blocks (Part II).
+ * The table's rows in `order` (row i is table row order[i]), parted into X: (n, k) float32,
+ * row-major, and y: (n,) float32. Both threads write them, each its share of the blocks.
  */
-export async function rowsInOrder(table: Table, order: Uint32Array): Promise<{ X: Float32Array; y: Float32Array }> {
-  return scatterRows(table, order);
-}
+export const rowsInOrder = (table: Table, order: Uint32Array) => scatterRows(table, order);
 
 // ### SimpleImputer and OneHotEncoder
 //
@@ -520,7 +368,9 @@ export interface Encoder {
  * mean) over its non-missing train values, in float64.
  *   rawTrain: (nTrain, k) float32, as rowsInOrder lays the feature columns out; NaN is missing
  */
-export function fitImputer(table: Table, rawTrain: Float32Array, strategy: "median" | "mean"): Imputer {
+export function fitImputer(
+  table: Table, rawTrain: Float32Array, strategy: Config["impute"],
+): Imputer {
   const width = table.kept.length - 1;
   const numeric = table.kept.slice(0, -1).filter((_, k) => table.text[k] === null);
   const columns = numeric.map((name) => table.kept.indexOf(name));
@@ -528,18 +378,13 @@ export function fitImputer(table: Table, rawTrain: Float32Array, strategy: "medi
     ? columnMedians(rawTrain, width, columns) //  np.nanmedian(X_train, axis=0)
     : columnMeans(rawTrain, width, columns); //   np.nanmean(X_train, axis=0)
   const empty = statistics.findIndex((value) => Number.isNaN(value));
-  if (empty >= 0) {
-    throw new EtlError(
-      `column ${numeric[empty]} is blank in every train row, so there is nothing to impute it ` +
-        `from; leave it out with --drop ${numeric[empty]}`,
-    );
-  }
+  if (empty >= 0) throw blankInEveryTrainRow(numeric[empty]);
   return { strategy, feature_names_in_: numeric, statistics_: statistics };
 }
 
 /**
  * OneHotEncoder(drop="first", handle_unknown="ignore").fit on the text features' train rows:
- * each column's distinct train values, sorted.
+ * each column's distinct train values, sorted as Python sorts strings (byCodePoint, Part II).
  *   rawTrain: (nTrain, k) float32, a text cell as the index of its value in table.text
  */
 export function fitEncoder(table: Table, rawTrain: Float32Array): Encoder {
@@ -557,13 +402,6 @@ export function fitEncoder(table: Table, rawTrain: Float32Array): Encoder {
   }
   return encoder;
 }
-
-/**
- * Python's order of strings, which np.unique and so scikit-learn sort categories by: code point
- * by code point. JavaScript's sort() compares UTF-16 units, which disagrees above U+FFFF (an
- * emoji sorts before "～" there, after it in Python); UTF-8 bytes sort as code points do.
- */
-export const byCodePoint = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 /** X's column names: the numeric features, then `<column>_<value>` per category but the first. */
 export function encodedColumns(imputer: Imputer, encoder: Encoder): string[] {
@@ -613,7 +451,7 @@ export function encodeFeatures(
   return X;
 }
 
-/** Replaces each missing (NaN) cell of the `numeric` columns of raw: (n, width) by its statistic. */
+/** Fills each missing (NaN) cell of raw: (n, width)'s `numeric` columns with its statistic. */
 function fillMissing(raw: Float32Array, width: number, numeric: number[], statistics: number[]) {
   const fill = new Float32Array(width).fill(NaN); // per raw column: what replaces a missing cell
   numeric.forEach((k, c) => (fill[k] = statistics[c])); // text columns keep NaN: all zeros
@@ -668,35 +506,6 @@ export function standardize(X: Float32Array, scaler: StandardScaler): void {
   matrix.divRowVector(Array.from(Float32Array.from(scaler.scale_)));
 }
 
-/** scaler.json: the fitted state, with the names of X's columns. */
-function scalerState(scaler: StandardScaler, columns: string[]) {
-  return {
-    ...scaler,
-    n_features_in_: columns.length,
-    feature_names_in_: columns,
-    with_mean: true,
-    with_std: true,
-  };
-}
-
-/** Each column's mean and standard deviation, for X: (n, d) float32: after scaling, 0 and 1. */
-function columnMeansAndStds(X: Float32Array, d: number): { mean: number[]; std: number[] } {
-  const n = X.length / d;
-  const mean: number[] = [];
-  const std: number[] = [];
-  for (let j = 0; j < d; j++) {
-    let sum = 0;
-    let squares = 0;
-    for (let i = j; i < X.length; i += d) {
-      sum += X[i];
-      squares += X[i] * X[i];
-    }
-    mean.push(sum / n);
-    std.push(Math.sqrt(Math.max(squares / n - (sum / n) ** 2, 0))); // E[x²] - E[x]²
-  }
-  return { mean, std };
-}
-
 // ## Step 3: Load
 //
 // *The arrays -> mini-batches, as a PyTorch `DataLoader(batch_size=32, drop_last=False)` cuts
@@ -709,13 +518,13 @@ function columnMeansAndStds(X: Float32Array, d: number): { mean: number[]; std: 
 /** How batches() cuts: `batchSize` rows at a time, the train rows shuffled for each epoch. */
 export interface BatchOptions {
   batchSize: number;
-  shuffle: boolean; // false (validation, inference): file order, batches are views
+  shuffle: boolean; // false (validation, inference): file order, and batches are views
   seed: number;
   epoch: number; //    a new order every epoch
 }
 
 /** What batches() does when an option is left out: CONFIG's batch size and seed, no shuffle. */
-const BATCH_DEFAULTS: BatchOptions = { batchSize: CONFIG.batchSize, shuffle: false, seed: CONFIG.seed, epoch: 0 };
+const BATCH_DEFAULTS = { batchSize: CONFIG.batchSize, shuffle: false, seed: CONFIG.seed, epoch: 0 };
 
 /**
  * The row order for one epoch. Shuffled orders come from MT19937 seeded with [seed, epoch]:
@@ -732,7 +541,6 @@ export function epochOrder(n: number, options: Partial<BatchOptions> = {}): Uint
  *   X: (n, d) float32 row-major, y: (n,) float32
  *   yields x: (b, d) float32, row-major; y: (b,) float32, which holds the same b values in the
  *   same order as PyTorch's (b, 1) target batch: a (b, 1) array is (b,) with one more axis.
- * In file order the batches are views of X and y, not copies.
  */
 export function* batches(
   X: Float32Array, y: Float32Array, options: Partial<BatchOptions> = {},
@@ -744,7 +552,7 @@ export function* batches(
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(start + batchSize, n);
     if (!order) {
-      yield { x: X.subarray(start * d, end * d), y: y.subarray(start, end) };
+      yield { x: X.subarray(start * d, end * d), y: y.subarray(start, end) }; // views, no copy
       continue;
     }
     const x = new Float32Array((end - start) * d); // x: (b, d) float32
@@ -761,17 +569,14 @@ export function* batches(
 /** The original's loader metadata, plus num_samples and drop_last. */
 export function loaderInfo(X: Float32Array, y: Float32Array, options: BatchOptions) {
   const n = y.length;
-  const d = X.length / n;
-  // A batch's shape does not depend on the order: look at the first one in file order rather
-  // than shuffle every row to see 32 of them.
-  const first = batches(X, y, { ...options, shuffle: false }).next().value!;
+  const first = Math.min(options.batchSize, n); // rows in the first batch
   return {
     batch_size: options.batchSize,
     num_workers: 0,
     shuffle_train: options.shuffle,
     num_batches: Math.ceil(n / options.batchSize),
-    example_batch_X_shape: [first.y.length, d],
-    example_batch_y_shape: [first.y.length, 1],
+    example_batch_X_shape: [first, X.length / n],
+    example_batch_y_shape: [first, 1],
     num_samples: n,
     drop_last: false,
   };
@@ -779,33 +584,15 @@ export function loaderInfo(X: Float32Array, y: Float32Array, options: BatchOptio
 
 /** Writes both loaders' metadata. */
 export function load(arrays: Arrays, config: Config, out: Staging, paths: Paths = PATHS): void {
-  const common = { batchSize: config.batchSize, seed: config.seed, epoch: 0 };
+  const options = { batchSize: config.batchSize, seed: config.seed, epoch: 0 };
+  const shuffle = config.shuffleTrain;
   // torch: DataLoader(train, batch_size=32, shuffle=True); DataLoader(val, batch_size=32)
-  const train = loaderInfo(arrays.xTrain, arrays.yTrain, { ...common, shuffle: config.shuffleTrain });
-  const val = loaderInfo(arrays.xVal, arrays.yVal, { ...common, shuffle: false });
+  const train = loaderInfo(arrays.xTrain, arrays.yTrain, { ...options, shuffle });
+  const val = loaderInfo(arrays.xVal, arrays.yVal, { ...options, shuffle: false });
   // python: json.dump(info, f, indent=2)
   out.write(paths.trainLoaderInfo, JSON.stringify(train, null, 2));
   out.write(paths.valLoaderInfo, JSON.stringify(val, null, 2));
   printLoad(config.batchSize, train, val);
-}
-
-/**
- * Reads the arrays Transform wrote in `folder` (X_train.npy, X_val.npy, y_train.npy, y_val.npy):
- * for `etl.ts load` on its own, and for a training loop of your own.
- */
-export function readArrays(folder = PATHS.transformDir): Arrays {
-  const [xTrain, xVal, yTrain, yVal] = ["X_train", "X_val", "y_train", "y_val"].map((name) =>
-    readNpy(path.join(folder, `${name}.npy`)),
-  );
-  const d = xTrain.shape[1];
-  const agree = d !== undefined && xVal.shape[1] === d &&
-    xTrain.shape[0] === yTrain.shape[0] && xVal.shape[0] === yVal.shape[0];
-  const where = shown(folder);
-  if (!agree) throw new EtlError(`${where}: the arrays' shapes do not agree; run npx tsx etl.ts transform`);
-  if (xTrain.shape[0] === 0 || xVal.shape[0] === 0 || d === 0) {
-    throw new EtlError(`${where}: the arrays hold no rows or no columns; run npx tsx etl.ts transform`);
-  }
-  return { xTrain: xTrain.data, xVal: xVal.data, yTrain: yTrain.data, yVal: yVal.data, nFeatures: d };
 }
 
 // ## Step 4: Apply
@@ -815,10 +602,7 @@ export function readArrays(folder = PATHS.transformDir): Arrays {
 // with the train rows' statistics, an unseen category is all zeros, and the columns may come in
 // any order.
 
-/**
- * Reads `config.csv` (new rows) and writes X_new.npy, and y_new.npy when the target column is
- * there, using only the fitted state in scaler.json, imputer.json and encoder.json.
- */
+/** Reads `config.csv` (new rows) and writes X_new.npy, and y_new.npy when the target is there. */
 export async function apply(config: Config, out: Staging, paths: Paths = PATHS): Promise<void> {
   // python: scaler = pickle.load(open("scaler.pkl", "rb"))
   const { scaler, imputer, encoder } = readFittedState(paths);
@@ -826,27 +610,17 @@ export async function apply(config: Config, out: Staging, paths: Paths = PATHS):
   const features = [...imputer.feature_names_in_, ...encoder.feature_names_in_];
   const keep = (header: string[]) => {
     const missing = features.filter((name) => !header.includes(name));
-    if (missing.length > 0) {
-      const s = missing.length > 1 ? "s" : "";
-      throw new EtlError(
-        `${shown(file)} line 1 (header): missing feature column${s} ${nameList(missing)}, ` +
-          `which the fitted transform needs; the file has ${nameList(header)}`,
-      );
-    }
+    if (missing.length > 0) throw missingFeatures(file, missing, header);
     return [...features, config.target]; // a target the file lacks is a column of zeros, unused
   };
   // pandas: df = pd.read_csv(NEW_CSV); the text features are read as text, whatever they hold
   const { table, input } = await readCsv(file, config, out, keep, null, encoder.feature_names_in_);
   const textual = imputer.feature_names_in_.find((name) => table.text[table.kept.indexOf(name)]);
-  if (textual) {
-    throw new EtlError(
-      `${shown(file)}: column ${quote(textual)} holds text, but it was numeric when the transform was fitted`,
-    );
-  }
+  if (textual) throw textWhereNumbersWere(file, textual);
   // The rows stay in file order; rowsInOrder only parts the features from the target.
   const identity = Uint32Array.from({ length: table.nRows }, (_, i) => i);
   const { X: raw, y } = await rowsInOrder(table, identity); // raw: (n, k), y: (n,) float32
-  const X = encodeFeatures(table, raw, imputer, encoder); // X: (n, d) float32
+  const X = encodeFeatures(table, raw, imputer, encoder); //    X: (n, d) float32
   // sklearn: X_new = scaler.transform(X_new)
   standardize(X, scaler);
   const d = scaler.mean_.length;
@@ -857,6 +631,8 @@ export async function apply(config: Config, out: Staging, paths: Paths = PATHS):
   out.input = input;
   printApply(file, paths, table.nRows, d, hasTarget);
 }
+
+
 // # Part II: how it is made exact, fast and safe
 
 
@@ -1036,6 +812,16 @@ const orderedBits = (b: number) => (b & 0x80000000 ? ~b : b | 0x80000000) >>> 0;
 const valueOfOrderedBits = (key: number) =>
   new Float32Array(Uint32Array.of(key & 0x80000000 ? key ^ 0x80000000 : ~key).buffer)[0];
 
+// ### Python's order of strings
+//
+// OneHotEncoder's categories_ come from np.unique, which sorts strings as Python does: code point
+// by code point. JavaScript's sort() compares UTF-16 units, which disagrees above U+FFFF (an
+// emoji sorts before "～" there, after it in Python); UTF-8 bytes sort as code points do.
+
+/** Compares two strings as Python's sorted() does. */
+export const byCodePoint = (a: string, b: string) =>
+  Buffer.compare(Buffer.from(a), Buffer.from(b));
+
 // ### .npy files
 //
 // NumPy's format 1.0: magic, version, header length, a Python-literal header padded so that the
@@ -1046,7 +832,8 @@ export function npyHeader(shape: number[]): Buffer {
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText}, }`;
   header += " ".repeat(21 - String(shape[0]).length); // NumPy's room for the first axis to grow
-  const padding = 64 - ((10 + header.length + 1) % 64); // a full 64 when already aligned, as NumPy does
+  // A full 64 bytes of padding when the header is already aligned, as NumPy does.
+  const padding = 64 - ((10 + header.length + 1) % 64);
   header += " ".repeat(padding) + "\n";
   const prefix = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 0, 0]); // \x93NUMPY 1.0
   prefix.writeUInt16LE(header.length, 8);
@@ -1055,7 +842,9 @@ export function npyHeader(shape: number[]): Buffer {
 
 /** A whole .npy file: np.save(path, array.reshape(shape)). */
 export function npyBytes(array: Float32Array, shape: number[]): Uint8Array[] {
-  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error("etl.ts writes .npy files on little-endian machines only");
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+    throw new Error("etl.ts writes .npy files on little-endian machines only");
+  }
   return [npyHeader(shape), new Uint8Array(array.buffer, array.byteOffset, array.byteLength)];
 }
 
@@ -1063,11 +852,15 @@ export function npyBytes(array: Float32Array, shape: number[]): Uint8Array[] {
 export function readNpy(file: string): { data: Float32Array; shape: number[] } {
   requireArtifact(file, "transform");
   const bytes = fs.readFileSync(file);
-  const damaged = () => new EtlError(`${shown(file)}: not a float32 .npy file written by etl.ts; run npx tsx etl.ts transform`);
-  if (bytes.length < 10 || bytes.toString("latin1", 0, 6) !== "\x93NUMPY" || bytes[6] !== 1) throw damaged();
+  const damaged = () => new EtlError(
+    `${shown(file)}: not a float32 .npy file written by etl.ts; run npx tsx etl.ts transform`,
+  );
+  const magic = bytes.length >= 10 && bytes.toString("latin1", 0, 6) === "\x93NUMPY";
+  if (!magic || bytes[6] !== 1) throw damaged();
   const dataStart = 10 + bytes.readUInt16LE(8);
   const header = bytes.toString("latin1", 10, dataStart);
-  const match = /'descr': '<f4', 'fortran_order': False, 'shape': \((\d+),(?: (\d+))?\)/.exec(header);
+  const npyShape = /'descr': '<f4', 'fortran_order': False, 'shape': \((\d+),(?: (\d+))?\)/;
+  const match = npyShape.exec(header);
   if (!match) throw damaged();
   const shape = match[2] === undefined ? [Number(match[1])] : [Number(match[1]), Number(match[2])];
   const count = shape.reduce((a, b) => a * b, 1);
@@ -1077,22 +870,50 @@ export function readNpy(file: string): { data: Float32Array; shape: number[] } {
   return { data, shape };
 }
 
+/**
+ * Reads the arrays Transform wrote in `folder` (X_train.npy, X_val.npy, y_train.npy, y_val.npy):
+ * for `etl.ts load` on its own, and for a training loop of your own.
+ */
+export function readArrays(folder = PATHS.transformDir): Arrays {
+  const [xTrain, xVal, yTrain, yVal] = ["X_train", "X_val", "y_train", "y_val"].map((name) =>
+    readNpy(path.join(folder, `${name}.npy`)),
+  );
+  const d = xTrain.shape[1];
+  const agree = d !== undefined && xVal.shape[1] === d &&
+    xTrain.shape[0] === yTrain.shape[0] && xVal.shape[0] === yVal.shape[0];
+  const damaged = (what: string) =>
+    new EtlError(`${shown(folder)}: ${what}; run npx tsx etl.ts transform`);
+  if (!agree) throw damaged("the arrays' shapes do not agree");
+  if (xTrain.shape[0] === 0 || xVal.shape[0] === 0 || d === 0) {
+    throw damaged("the arrays hold no rows or no columns");
+  }
+  const [train, val] = [xTrain.data, xVal.data];
+  return { xTrain: train, xVal: val, yTrain: yTrain.data, yVal: yVal.data, nFeatures: d };
+}
+
 // ## Reading a big CSV fast
 //
-// Step 1's simple version is papaparse's own file streaming:
+// Step 1's simple version is papaparse's own file streaming, on one thread:
 //
 //     Papa.parse(fs.createReadStream(file, "utf8"), { chunk: (result) => addRows(result.data) })
 //
-// It falls short in three ways. It parses a row that a chunk cut in two again from its start
+// It falls short in four ways. At millions of rows parsing is most of a run, and it leaves one
+// of the machine's two cores idle. It parses a row that a chunk cut in two again from its start
 // with every new chunk, so one 100 MB quoted field costs as much as parsing 1,600 such files. It
 // decodes bytes that are not UTF-8 into U+FFFD without a word. And a pipe can be read only once,
-// where an error's line number is found by reading the file again. So etl.ts reads the file
-// itself, a 64 KB chunk at a time (papaparse's row arrays then die young, in V8's cheap nursery
-// collections): it checks that the bytes are UTF-8 by decoding them, and hands the text to
-// papaparse's own parser (`Papa.Parser`, the core that `Papa.parse` drives). A row cut by a
-// chunk's end waits for the next chunk, and a row longer than a chunk is parsed again only once
-// its text has doubled: linear, whatever the rows look like. A pipe (or standard input, `-`) is
-// first copied to a temporary file.
+// where an error's line number is found by reading the file again.
+//
+// So etl.ts cuts the file into blocks of about 1 MB, each ending after a line break, and the
+// main thread and the helper thread take blocks in turn from a counter they share. The main
+// thread assembles them in file order, so that the table and the raw JSON come out as one
+// thread would have written them. A line break inside a quoted field is no row's end: a block
+// that starts there is parsed again from where its row starts. Within a block the bytes are
+// read a 64 KB chunk at a time (papaparse's row arrays then die young, in V8's cheap nursery
+// collections), checked to be UTF-8 as they are decoded, and handed to papaparse's own parser
+// (`Papa.Parser`, the core that `Papa.parse` drives). A row cut by a chunk's end waits for the
+// next chunk, and a row longer than a chunk is parsed again only once its text has doubled:
+// linear, whatever the rows look like. A pipe (or standard input, `-`) is first copied to a
+// temporary file.
 
 /** Bytes read at a time. */
 const CHUNK_BYTES = 1 << 16;
@@ -1194,7 +1015,9 @@ interface RowChunk {
  * the start of a row's first cell by a CR-only file) is dropped, so that no cell and no column
  * name ever holds half a line break. Bytes that are not UTF-8 (or a NUL) stop the reading.
  */
-export function* rowChunks(source: CsvSource, start: number, ends: number[], rowEnds = false): Generator<RowChunk> {
+export function* rowChunks(
+  source: CsvSource, start: number, ends: number[], rowEnds = false,
+): Generator<RowChunk> {
   const fd = fs.openSync(source.path, "r");
   try {
     const stepped: string[][] = []; // with `rowEnds`, the rows papaparse hands over one at a time
@@ -1202,7 +1025,9 @@ export function* rowChunks(source: CsvSource, start: number, ends: number[], row
     const parser = new Papa.Parser({
       delimiter: ",",
       newline: source.newline,
-      step: rowEnds ? (row: RowStep) => (stepped.push(row.data[0]), stepEnds.push(row.meta.cursor)) : undefined,
+      step: rowEnds
+        ? (row: RowStep) => (stepped.push(row.data[0]), stepEnds.push(row.meta.cursor))
+        : undefined,
     }) as unknown as PapaCoreParser;
     const buffer = Buffer.allocUnsafe(CHUNK_BYTES + 4);
     let position = start; //   the next byte to read
@@ -1212,21 +1037,27 @@ export function* rowChunks(source: CsvSource, start: number, ends: number[], row
     let waitFor = 0; //        parse again once `pending` is this long: a row longer than a chunk
     let end = ends.shift()!;
     for (;;) {
-      const read = fs.readSync(fd, buffer, carried, Math.min(CHUNK_BYTES, end - position), position);
+      const wanted = Math.min(CHUNK_BYTES, end - position);
+      const read = fs.readSync(fd, buffer, carried, wanted, position);
       const last = position + read === end; // at a candidate end: parse what is there
       const eof = last && end === source.bytes;
       const length = carried + read;
       const complete = eof ? length : length - cutCharacter(buffer, length);
       const bad = notTextAt(buffer.subarray(0, complete));
-      if (bad >= 0) return yield { rows: [], parsed: 0, error: { message: null, byte: position - carried + bad, rowsBefore: 0 } };
+      if (bad >= 0) {
+        const error = { message: null, byte: position - carried + bad, rowsBefore: 0 };
+        return yield { rows: [], parsed: 0, error };
+      }
       pending += buffer.toString("utf8", 0, complete);
       position += read;
       carried = length - complete;
       buffer.copy(buffer, 0, complete, length);
       const decoded = position - carried; // bytes of the file decoded so far
-      const byteOf = (char: number) => decoded - Buffer.byteLength(pending.slice(char - pendingChar));
+      const byteOf = (char: number) =>
+        decoded - Buffer.byteLength(pending.slice(char - pendingChar));
       if (pending.length > MAX_ROW_CHARS) {
-        return yield { rows: [], parsed: pending.length, error: tooLong(parser, pending, pendingChar, byteOf) };
+        const error = tooLong(parser, pending, pendingChar, byteOf);
+        return yield { rows: [], parsed: pending.length, error };
       }
       if (!last && pending.length < waitFor) continue;
 
@@ -1234,7 +1065,8 @@ export function* rowChunks(source: CsvSource, start: number, ends: number[], row
       const rows = rowEnds ? stepped.splice(0) : result.data;
       const rowsEnds = stepEnds.splice(0);
       // An error in the unfinished row is no error yet: that row is parsed again with more text.
-      const error = result.errors.find((e) => e.type === "Quotes" && (eof || e.row! < result.data.length));
+      const finished = (e: Papaparse.ParseError) => eof || e.row! < result.data.length;
+      const error = result.errors.find((e) => e.type === "Quotes" && finished(e));
       const kept = keepRows(rows, source.newline);
       const cursor = result.meta.cursor - pendingChar; // the text after it is an unfinished row
       const clean = eof || cursor === pending.length;
@@ -1273,8 +1105,11 @@ const MAX_ROW_CHARS = 1 << 28;
 function tooLong(
   parser: PapaCoreParser, pending: string, pendingChar: number, byteOf: (char: number) => number,
 ): RowChunk["error"] {
-  const open = parser.parse(pending, pendingChar, false).errors.find((e) => e.code === "MissingQuotes");
-  const message = open ? quoteMessage(open.code) : `a row is longer than ${MAX_ROW_CHARS} characters`;
+  const { errors } = parser.parse(pending, pendingChar, false);
+  const open = errors.find((e) => e.code === "MissingQuotes");
+  const message = open
+    ? quoteMessage(open.code)
+    : `a row is longer than ${MAX_ROW_CHARS} characters`;
   return { message, byte: byteOf(pendingChar + (open?.index ?? 0)), rowsBefore: 0 };
 }
 
@@ -1301,11 +1136,19 @@ function notTextAt(bytes: Buffer): number {
   return nul >= 0 ? Math.min(nul, bad) : bad;
 }
 
+/** How many bytes a UTF-8 character that starts with `lead` has; 0 when none starts so. */
+function utf8Length(lead: number): number {
+  if (lead < 0x80) return 1;
+  if (lead < 0xc2 || lead >= 0xf5) return 0;
+  return lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
+}
+
 /** The offset of the first byte of `bytes` that starts no valid UTF-8 character. */
 function firstInvalidUtf8(bytes: Buffer): number {
   for (let i = 0; i < bytes.length; ) {
-    const length = bytes[i] < 0x80 ? 1 : bytes[i] >= 0xc2 && bytes[i] < 0xf5 ? 2 + +(bytes[i] >= 0xe0) + +(bytes[i] >= 0xf0) : 0;
-    if (length === 0 || i + length > bytes.length || !isUtf8(bytes.subarray(i, i + length))) return i;
+    const length = utf8Length(bytes[i]);
+    if (length === 0 || i + length > bytes.length) return i;
+    if (!isUtf8(bytes.subarray(i, i + length))) return i;
     i += length;
   }
   return bytes.length;
@@ -1359,7 +1202,8 @@ async function readCsv(
     sha256.catch(() => {});
     const { header, end } = await readHeader(source);
     const spec: BlockSpec = {
-      columns: header, kept: keep(header), categorical, encodings: null, maxCategories: config.maxCategories,
+      columns: header, kept: keep(header), categorical, encodings: null,
+      maxCategories: config.maxCategories,
     };
     for (;;) {
       const assembled = await readBlocks(source, spec, end, openJson?.() ?? null);
@@ -1368,7 +1212,8 @@ async function readCsv(
       if (!assembled.needsRewrite()) {
         await checkKeptColumns(source, assembled, config);
         const table = assembled.finish();
-        const input = { file: source.file, sha256: await sha256, bytes: source.bytes, rows: table.nRows };
+        const { file, bytes } = source;
+        const input = { file, sha256: await sha256, bytes, rows: table.nRows };
         return { table, dtypes: assembled.dtypes(), head: assembled.head, input };
       }
       spec.encodings = assembled.columnEncodings();
@@ -1381,14 +1226,19 @@ async function readCsv(
 /** The header, the file's first row that is no blank line, and the byte after it. */
 async function readHeader(source: CsvSource): Promise<{ header: string[]; end: number }> {
   for (const chunk of rowChunks(source, source.start, [source.bytes], true)) {
-    if (chunk.rows.length > 0) return { header: checkHeader(source.file, chunk.rows[0]), end: chunk.endBytes![0] };
+    if (chunk.rows.length > 0) {
+      return { header: checkHeader(source.file, chunk.rows[0]), end: chunk.endBytes![0] };
+    }
     if (chunk.error) throw await readError(source, chunk.error.message, chunk.error.byte);
   }
-  throw new EtlError(`${shown(source.file)}: the file is empty; a CSV needs a header line and data rows`);
+  const why = "the file is empty; a CSV needs a header line and data rows";
+  throw new EtlError(`${shown(source.file)}: ${why}`);
 }
 
-/** Bytes per block: big enough that handing one over costs little, small enough that the
- * thread that takes the last one does not keep the other waiting long. */
+/**
+ * Bytes per block: big enough that handing one over costs little, small enough that the thread
+ * that takes the last one does not keep the other waiting long.
+ */
 const BLOCK_BYTES = 1 << 20;
 
 /**
@@ -1405,7 +1255,8 @@ async function readBlocks(
   const blocks = bounds.length - 1;
   const results: (BlockResult | undefined)[] = [];
   const counter = new Int32Array(new SharedArrayBuffer(4)); // the next block to take
-  const helped = blocks > 2 ? parseOnHelper(source, spec, bounds, counter, (i, block) => (results[i] = block)) : null;
+  const took = (i: number, block: BlockResult) => (results[i] = block);
+  const helped = blocks > 2 ? parseOnHelper(source, spec, bounds, counter, took) : null;
   const progress = new Progress("extract");
   let next = 0; //           the next block to assemble
   let expected = start; //   where it must start
@@ -1432,7 +1283,9 @@ async function readBlocks(
     await new Promise(setImmediate); // the helper's blocks come in as messages; so do signals
   }
   await helped; // every block it took has come in (or it has stopped, and they are parsed here)
-  for (let i = next; i < blocks; i++) results[i] ??= parseBlock(source, spec, bounds[i], [bounds[i + 1]]);
+  for (let i = next; i < blocks; i++) {
+    results[i] ??= parseBlock(source, spec, bounds[i], [bounds[i + 1]]);
+  }
   await assemble();
   progress.done();
   if (table.nRows === 0) throw new EtlError(`${shown(source.file)}: has a header but no data rows`);
@@ -1448,7 +1301,8 @@ function blockBounds(source: CsvSource, start: number): number[] {
     const newline = source.newline.charCodeAt(0);
     for (let at = start + BLOCK_BYTES; at < source.bytes; at += BLOCK_BYTES) {
       let bound = source.bytes;
-      for (let from = Math.max(at, bounds[bounds.length - 1]); from < source.bytes; from += window.length) {
+      const after = Math.max(at, bounds[bounds.length - 1]);
+      for (let from = after; from < source.bytes; from += window.length) {
         const read = fs.readSync(fd, window, 0, window.length, from);
         const i = window.subarray(0, read).indexOf(newline);
         if (i >= 0) {
@@ -1467,13 +1321,15 @@ function blockBounds(source: CsvSource, start: number): number[] {
 }
 
 /** The error that stopped a block, as one line that names where it is in the file. */
-async function blockError(source: CsvSource, block: BlockResult, rowsBefore: number): Promise<EtlError> {
+async function blockError(source: CsvSource, block: BlockResult, rowsBefore: number) {
   const { message, byte, row } = block.error!;
-  if (row !== undefined) return new EtlError(`${await rowWhere(source, [rowsBefore + row])}: ${message}`);
+  if (row !== undefined) {
+    return new EtlError(`${await rowWhere(source, [rowsBefore + row])}: ${message}`);
+  }
   return readError(source, message, byte!);
 }
 
-async function readError(source: CsvSource, message: string | null, byte: number): Promise<EtlError> {
+async function readError(source: CsvSource, message: string | null, byte: number) {
   const line = await lineOfByte(source, byte);
   if (message === null) return notText(source, line);
   return new EtlError(`${shown(source.file)} line ${line}: ${message}`);
@@ -1483,7 +1339,11 @@ async function readError(source: CsvSource, message: string | null, byte: number
 //
 // The simple version takes the table's rows in the permutation's order:
 //
-//     for (let i = 0; i < n; i++) { const row = tableRow(order[i]); X.set(row.subarray(0, k), i * k); y[i] = row[k]; }
+//     for (let i = 0; i < n; i++) {
+//       const row = tableRow(order[i]);
+//       X.set(row.subarray(0, k), i * k);
+//       y[i] = row[k];
+//     }
 //
 // Reading rows at random waits for memory at every row. Instead each table row is written to its
 // place (`place` is the inverse permutation): the reads go front to back, and writes need not
@@ -1494,10 +1354,12 @@ async function readError(source: CsvSource, message: string | null, byte: number
 const HELPER_ROWS = 1 << 17;
 
 /** rowsInOrder(): the table's blocks scattered into X and y, half of them by the helper. */
-async function scatterRows(table: Table, order: Uint32Array): Promise<{ X: Float32Array; y: Float32Array }> {
+async function scatterRows(
+  table: Table, order: Uint32Array,
+): Promise<{ X: Float32Array; y: Float32Array }> {
   const n = table.nRows;
   const width = table.kept.length;
-  const place = new Uint32Array(new SharedArrayBuffer(4 * n)); // place[row]: where table row `row` goes
+  const place = new Uint32Array(new SharedArrayBuffer(4 * n)); // place[row]: where row goes
   for (let i = 0; i < n; i++) place[order[i]] = i;
   const X = shared((width - 1) * n, "X"); // X: (n, width - 1) float32
   const y = shared(n, "y"); //               y: (n,) float32
@@ -1505,18 +1367,21 @@ async function scatterRows(table: Table, order: Uint32Array): Promise<{ X: Float
   table.blocks.reduce((row, block) => (firstRows.push(row), row + block.length / width), 0);
   // The blocks from the middle row on go to the helper, when they are in memory it can read.
   const middle = firstRows.findIndex((row) => row >= n / 2);
-  const canShare = n >= HELPER_ROWS && middle > 0 && table.blocks.every((b) => b.buffer instanceof SharedArrayBuffer);
+  const inShared = table.blocks.every((b) => b.buffer instanceof SharedArrayBuffer);
+  const canShare = n >= HELPER_ROWS && middle > 0 && inShared;
   const split = canShare ? middle : table.blocks.length;
-  const job = { kind: "scatter", blocks: table.blocks.slice(split), firstRows: firstRows.slice(split), place, X, y, width };
+  const [blocks, rows] = [table.blocks.slice(split), firstRows.slice(split)];
+  const job = { kind: "scatter", blocks, firstRows: rows, place, X, y, width };
   const helped = split < table.blocks.length ? helperJob(job) : null;
   scatterBlocks(table.blocks.slice(0, split), firstRows, place, X, y, width);
-  if (helped && !(await helped)) scatterBlocks(job.blocks, job.firstRows, place, X, y, width); // it stopped
+  if (helped && !(await helped)) scatterBlocks(blocks, rows, place, X, y, width); // it stopped
   return { X, y };
 }
 
 /** Writes each row of `blocks` (row firstRows[b] on) to its place in X and y. */
 function scatterBlocks(
-  blocks: Float32Array[], firstRows: number[], place: Uint32Array, X: Float32Array, y: Float32Array, width: number,
+  blocks: Float32Array[], firstRows: number[], place: Uint32Array,
+  X: Float32Array, y: Float32Array, width: number,
 ): void {
   const k = width - 1;
   blocks.forEach((values, b) => {
@@ -1531,7 +1396,14 @@ function scatterBlocks(
 /** A Float32Array of `length` zeros in memory both threads can use. */
 const shared = (length: number, what = "an array") => float32Array(length, what, true);
 
-// ### pandas' own number parsing, replayed
+// ### pandas' own reading, replayed: dtypes and numbers
+//
+// Step 1 states how pandas reads a cell (`readCell`) and which dtype a column gets; here is how
+// the dtype is found, and how numbers are parsed. A column's cells are taken one by one, in file
+// order, into its `ColumnCells`: read_csv tries int64 on all of them, then uint64, float64,
+// bool, and each try stops at the first cell it cannot read, so the record keeps how the first
+// failure of each try happened. When two threads read a file in blocks, the blocks' records
+// are merged in file order (`mergeCells`), which gives what one pass would have seen.
 //
 // read_csv does not parse decimals as JavaScript's Number() does. Its default parser (the C
 // engine's `precise_xstrtod`, pandas 1.5) multiplies the first 17 digits into a double one digit
@@ -1541,6 +1413,55 @@ const shared = (length: number, what = "an array") => float32Array(length, what,
 // the raw JSON reads back as the same frame and X gets pandas' float32s. Integers are read as
 // `str_to_int64` reads them: an integer whose digits overflow int64 stops the int64 try there,
 // whatever follows the digits.
+
+/** pandas' dtype for a column. */
+export type Dtype = "int64" | "uint64" | "float64" | "bool" | "object";
+
+/** What read_csv's tries have found of a column so far, cell by cell in file order. */
+export interface ColumnCells {
+  int: "all" | "overflowed" | "failed"; // the int64 try: no cell failed yet, or how the first did
+  uint: "all" | "overflowed" | "failed"; // the uint64 try
+  negative: boolean; //                    it met a negative integer, and
+  big: boolean; //                         one beyond int64: together they make text
+  float: boolean; //                       every cell a float so far
+  bool: boolean; //                        every cell a boolean so far
+  missing: boolean; //                     a cell was missing
+}
+
+/** The column's dtype: int64, uint64 (tried only after an int64 overflowed), float64, bool. */
+export function dtypeOf(column: ColumnCells): Dtype {
+  if (column.int === "all") return column.missing ? "float64" : "int64"; // NaN needs a float
+  if (column.int === "overflowed" && column.uint !== "failed") {
+    // Beside a negative integer or a missing cell, pandas keeps the cells as text.
+    return column.uint === "all" && !column.negative && !column.missing ? "uint64" : "object";
+  }
+  if (column.float) return "float64";
+  if (column.bool && !column.missing) return "bool";
+  return "object"; // booleans with a missing cell make an object column of True, False, NaN
+}
+
+export const noCells = (): ColumnCells => ({
+  int: "all", uint: "all", negative: false, big: false, float: true, bool: true, missing: false,
+});
+
+/** Takes one more cell into a column: each try stops at the first cell it cannot read. */
+export function seeCell(column: ColumnCells, cell: Cell): void {
+  if (cell.missing) {
+    column.missing = true;
+    return;
+  }
+  if (column.int === "all" && cell.int !== "fits") {
+    column.int = cell.int === "no" ? "failed" : "overflowed";
+  }
+  if (column.uint === "all") {
+    if (cell.uint === "no") column.uint = "failed";
+    else if (cell.uint === "overflows") column.uint = "overflowed";
+    column.negative ||= cell.uint === "negative";
+    column.big ||= cell.uint === "big";
+  }
+  column.float &&= cell.float === cell.float;
+  column.bool &&= cell.bool;
+}
 
 const SPACE = (c: number) => c === 32 || (c >= 9 && c <= 13); // C's isspace
 const DIGIT = (c: number) => c >= 48 && c <= 57;
@@ -1574,7 +1495,9 @@ export function pandasFloat(text: string): number {
     if (minus || text[i] === "+") i++;
     let n = 0;
     let k = 0;
-    for (; k < 17 && DIGIT(text.charCodeAt(i)); i++, k++) n = (Math.imul(n, 10) + text.charCodeAt(i) - 48) | 0;
+    for (; k < 17 && DIGIT(text.charCodeAt(i)); i++, k++) {
+      n = (Math.imul(n, 10) + text.charCodeAt(i) - 48) | 0;
+    }
     if (k === 0) i = start - 1; // "1e": the e is not part of the number
     exponent = (minus ? exponent - n : exponent + n) | 0;
   }
@@ -1677,7 +1600,8 @@ function encodingOf(column: ColumnCells): Encoding {
 
 // The encodings a cell was first written in (bit flags), and which of them each column encoding
 // accepts as they are: a short integer is a float too, a missing cell is null but in "raw".
-const WROTE = { int: 1, bigInt: 2, float: 4, bool: 8, text: 16, null: 32 }; // int: or any plain decimal
+// int: an integer, or any plain decimal, written as it was
+const WROTE = { int: 1, bigInt: 2, float: 4, bool: 8, text: 16, null: 32 };
 const ACCEPTS: Record<Encoding, number> = {
   int: WROTE.int | WROTE.bigInt | WROTE.null,
   float: WROTE.int | WROTE.float | WROTE.null,
@@ -1735,7 +1659,8 @@ function scanPlainNumber(cell: string, out: ByteWriter): number {
     c = cell.charCodeAt(++i);
   }
   if (!(c >= 48 && c <= 57)) return NaN; // a number starts with a digit
-  if (c === 48 && i + 1 < cell.length && cell.charCodeAt(i + 1) !== 46) return NaN; // "07" is not JSON
+  const leadingZero = c === 48 && i + 1 < cell.length && cell.charCodeAt(i + 1) !== 46;
+  if (leadingZero) return NaN; // "07" is not JSON
   let mantissa = 0;
   let digits = 0;
   let decimals = -1; // digits after the ".", -1 before one is seen
@@ -1823,8 +1748,11 @@ interface BlockResult {
 }
 
 /** Parses the rows of bytes [start, end of the first candidate at which a row ends). */
-export function parseBlock(source: CsvSource, spec: BlockSpec, start: number, ends: number[]): BlockResult {
-  let json = new Uint8Array(Math.ceil(1.1 * (ends[0] - start)) + 64); // its own memory, to hand over
+export function parseBlock(
+  source: CsvSource, spec: BlockSpec, start: number, ends: number[],
+): BlockResult {
+  // Its own memory, to hand over to the main thread without a copy.
+  let json = new Uint8Array(Math.ceil(1.1 * (ends[0] - start)) + 64);
   let length = 0;
   const parser = new BlockParser(spec, new ByteWriter((bytes) => {
     if (length + bytes.length > json.length) {
@@ -1843,7 +1771,10 @@ export function parseBlock(source: CsvSource, spec: BlockSpec, start: number, en
     for (let r = 0; r < complete && !error; r++) {
       const cells = chunk.rows[r];
       if (cells.length === spec.columns.length) parser.add(cells);
-      else error = { message: `expected ${spec.columns.length} fields as in the header, found ${cells.length}`, row: parser.nRows + 1 };
+      else {
+        const expected = `expected ${spec.columns.length} fields as in the header`;
+        error = { message: `${expected}, found ${cells.length}`, row: parser.nRows + 1 };
+      }
     }
     error ??= chunk.error && { message: chunk.error.message, byte: chunk.error.byte };
     if (chunk.rest !== undefined) rest = chunk.rest;
@@ -1972,7 +1903,8 @@ class BlockParser {
     if (k >= 0 && cell.bool && this.firstBool[k] < 0) this.firstBool[k] = this.nRows + 1;
     const number = cell.int === "fits" || cell.uint === "big" ? integerToFloat32(text)
       : cell.float === cell.float ? cell.float : cell.bool ? (/^t/i.test(text) ? 1 : 0) : NaN;
-    if (k >= 0 && number === number && !cell.bool && this.firstNumber[k] < 0) this.firstNumber[k] = this.nRows + 1;
+    const firstNumber = k >= 0 && number === number && !cell.bool && this.firstNumber[k] < 0;
+    if (firstNumber) this.firstNumber[k] = this.nRows + 1;
     return number;
   }
 
@@ -2067,7 +1999,7 @@ class TableAssembler implements KeptCells {
   /** The next block, in file order. */
   add(block: BlockResult): void {
     const before = this.nRows;
-    if (this.head.length < HEAD_ROWS) this.head.push(...block.head.slice(0, HEAD_ROWS - this.head.length));
+    this.head.push(...block.head.slice(0, Math.max(0, HEAD_ROWS - this.head.length)));
     block.cells.forEach((cells, j) => mergeCells(this.cells[j], cells));
     this.wrote.forEach((_, j) => (this.wrote[j] |= block.wrote[j]));
     const first = (mine: number[], theirs: number[]) =>
@@ -2080,7 +2012,9 @@ class TableAssembler implements KeptCells {
       this.firstUnusable[k] = before + block.firstUnusable[k];
       this.unusable[k] = block.unusable[k];
     });
-    this.missingRows.forEach((rows, k) => rows.push(...block.missingRows[k].slice(0, 5 - rows.length).map((r) => before + r)));
+    this.missingRows.forEach((rows, k) => {
+      rows.push(...block.missingRows[k].slice(0, 5 - rows.length).map((r) => before + r));
+    });
     this.missing += block.missing;
     this.renumberTexts(block);
     this.blocks.push(block.values);
@@ -2092,7 +2026,8 @@ class TableAssembler implements KeptCells {
   /** A block's text indices, made the table's: one index per distinct text, in order seen. */
   private renumberTexts(block: BlockResult): void {
     const width = this.kept.length;
-    const bound = this.spec.categorical.length > 0 ? Infinity : DISTINCT_COUNTED * this.spec.maxCategories;
+    const { categorical, maxCategories } = this.spec;
+    const bound = categorical.length > 0 ? Infinity : DISTINCT_COUNTED * maxCategories;
     block.texts.forEach((texts, k) => {
       if (texts.length === 0) return;
       const index = this.textIndex[k];
@@ -2136,11 +2071,12 @@ class TableAssembler implements KeptCells {
 
   finish(): Table {
     this.json?.write("\n]}\n");
+    const texts = this.textIndex;
     return {
       columns: this.spec.columns,
       nRows: this.nRows,
       kept: this.kept,
-      text: this.kept.map((_, k) => (this.firstText[k] >= 0 ? [...this.textIndex[k].keys()] : null)),
+      text: this.kept.map((_, k) => (this.firstText[k] >= 0 ? [...texts[k].keys()] : null)),
       missing: this.missing,
       blocks: this.blocks,
     };
@@ -2172,7 +2108,8 @@ function cellJson(text: string, cell: Cell, encoding: Encoding): string {
   if (encoding === "raw") return JSON.stringify(text); // pandas keeps every cell's text there
   if (cell.missing) return "null";
   if (encoding === "int") return canonicalInteger(text);
-  if (encoding === "float") return Number.isFinite(cell.float) ? floatText(cell.float) : "null"; // JSON has no infinity
+  // JSON has no infinity: pandas writes it as null too.
+  if (encoding === "float") return Number.isFinite(cell.float) ? floatText(cell.float) : "null";
   if (encoding === "bool") return /^t/i.test(text) ? "true" : "false";
   return JSON.stringify(text);
 }
@@ -2215,7 +2152,8 @@ export async function readRawTable(config: Config, paths: Paths = PATHS): Promis
   let nRows = 0;
   let missing = 0;
   let closed = false;
-  const lines = createInterface({ input: fs.createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
+  const input = fs.createReadStream(file, { encoding: "utf8" });
+  const lines = createInterface({ input, crlfDelay: Infinity });
   for await (const line of lines) {
     const where = `${shown(file)} line ${nRows + 2}`;
     if (!columns) {
@@ -2250,21 +2188,27 @@ export async function readRawTable(config: Config, paths: Paths = PATHS): Promis
         const name = quote(kept[k]);
         let value: number | undefined;
         if (cell === null && isTarget) {
-          throw new EtlError(`${where}: column ${name}, the target, is blank; every row needs a target value`);
+          const why = "the target, is blank; every row needs a target value";
+          throw new EtlError(`${where}: column ${name}, ${why}`);
         } else if (cell === null) {
           value = NaN;
           missing++;
         } else if ((typeof cell === "number" || typeof cell === "boolean") && kinds[k] !== "text") {
-          if (!fitsFloat32(+cell)) throw new EtlError(`${where}: ${unusableNumber(kept[k], String(cell))}`);
+          if (!fitsFloat32(+cell)) {
+            throw new EtlError(`${where}: ${unusableNumber(kept[k], String(cell))}`);
+          }
           kinds[k] = "number";
           value = +cell; // a boolean is 1 or 0, as to_numpy(np.float32) makes it
         } else if (typeof cell === "string" && kinds[k] !== "number" && !isTarget) {
           kinds[k] = "text";
           value = textIndex[k].get(cell);
           if (value === undefined) textIndex[k].set(cell, (value = textIndex[k].size));
-          if (textIndex[k].size > config.maxCategories) throw tooManyCategories(kept[k], config, true);
+          const tooMany = textIndex[k].size > config.maxCategories;
+          if (tooMany) throw tooManyCategories(kept[k], config, true);
         } else {
-          const why = isTarget ? "the target must be a number" : "the column mixes numbers and text";
+          const why = isTarget
+            ? "the target must be a number"
+            : "the column mixes numbers and text";
           throw new EtlError(`${where}: column ${name} is ${JSON.stringify(cell)}; ${why}`);
         }
         values[nRows * kept.length + k] = value;
@@ -2275,6 +2219,171 @@ export async function readRawTable(config: Config, paths: Paths = PATHS): Promis
   if (!columns || !closed) throw damaged("the file is cut short");
   const text = kinds.map((kind, k) => (kind === "text" ? [...textIndex[k].keys()] : null));
   return { columns, nRows, kept, text, missing, blocks: [values.subarray(0, nRows * kept.length)] };
+}
+
+// ## What the errors say
+//
+// A run that stops must say where and what to do: each message names the file, the line (and
+// the column), what is wrong, and how to fix it. They are gathered here so that Part I reads as
+// the rule (`if (n - nTest < 1) throw tooFewRows(...)`) and this part as its explanation.
+
+/** The header must name each column once, and no name may hold a line break. */
+function checkHeader(file: string, header: string[]): string[] {
+  const where = `${shown(file)} line 1 (header)`;
+  const blank = header.findIndex((name) => name.trim() === "");
+  if (blank >= 0) throw new EtlError(`${where}: column ${blank + 1} has no name`);
+  const broken = header.findIndex((name) => /[\r\n]/.test(name));
+  if (broken >= 0) {
+    const name = `column ${broken + 1}'s name ${quote(header[broken])}`;
+    throw new EtlError(`${where}: ${name} holds a line break; rename it`);
+  }
+  const duplicate = header.find((name, j) => header.indexOf(name) !== j);
+  if (duplicate !== undefined) {
+    throw new EtlError(`${where}: column ${quote(duplicate)} appears twice; rename one`);
+  }
+  return header;
+}
+
+/** A hint when a header name differs from a wanted one only by spaces or case. */
+function nearMiss(name: string, header: string[]): string {
+  const loose = (s: string) => s.trim().toLowerCase();
+  const close = header.find((h) => loose(h) === loose(name));
+  if (close === undefined) return "";
+  return `; ${quote(close)} differs from ${quote(name)} only by spaces or case`;
+}
+
+/** Columns the flags name that the header lacks. */
+function missingColumns(file: string, unknown: string[], header: string[]): EtlError {
+  const s = unknown.length > 1 ? "s" : "";
+  return new EtlError(
+    `${shown(file)} line 1 (header): missing column${s} ${nameList(unknown)}; ` +
+      `the file has ${nameList(header)}` + unknown.map((name) => nearMiss(name, header)).join(""),
+  );
+}
+
+/** Every column named is the target or dropped. */
+const noFeaturesLeft = (file: string) => new EtlError(
+  `${shown(file)} line 1 (header): no feature columns are left; name some with --features`,
+);
+
+/**
+ * The kept columns' rules (Step 1), checked once the whole file has been read: the first rule a
+ * column breaks throws, naming the first line that breaks it.
+ */
+async function checkKeptColumns(source: CsvSource, seen: KeptCells, config: Config) {
+  for (let k = 0; k < seen.kept.length; k++) {
+    const isTarget = seen.kept[k] === config.target;
+    const { firstNumber, firstBool, firstText, firstUnusable } = seen;
+    const numbers = firstNumber[k] >= 0 || firstBool[k] >= 0 || firstUnusable[k] >= 0;
+    const mixed = firstText[k] >= 0 && (isTarget || numbers);
+    const booleans = firstBool[k] >= 0 && firstNumber[k] < 0; // True, False, NaN: 1, 0, NaN
+    // An unusable number is reported unless text came before it in a column mixed anyway.
+    const textFirst = mixed && firstText[k] < firstUnusable[k];
+    let broken: Broken | null = null;
+    if (isTarget && seen.missingRows[k].length > 0) broken = "blank target";
+    else if (firstUnusable[k] >= 0 && !textFirst) broken = "unusable";
+    else if (mixed) broken = "mixed";
+    else if (numbers && !booleans && seen.keptDtype(k) === "object") broken = "read as text";
+    else if (!isTarget && seen.distinct[k] > config.maxCategories) broken = "too many categories";
+    if (broken) throw await keptColumnError(source, seen, k, broken, config);
+  }
+}
+
+/** Which rule a kept column breaks. */
+type Broken = "blank target" | "unusable" | "mixed" | "read as text" | "too many categories";
+
+/** The error for kept column k, which breaks `broken`, at the first line that breaks it. */
+async function keptColumnError(
+  source: CsvSource, seen: KeptCells, k: number, broken: Broken, config: Config,
+): Promise<EtlError> {
+  const name = seen.kept[k];
+  const at = async (rows: number[]) => `${await rowWhere(source, rows)}: column ${quote(name)}`;
+  switch (broken) {
+    case "blank target":
+      return new EtlError(
+        `${await at(seen.missingRows[k])}, the target, is blank or missing; ` +
+          "every row needs a target value",
+      );
+    case "unusable": {
+      const where = await rowWhere(source, [seen.firstUnusable[k]]);
+      return new EtlError(`${where}: ${unusableNumber(name, seen.unusableValue(k))}`);
+    }
+    case "mixed": {
+      const value = JSON.stringify(seen.firstTextValue(k)); // quoted; a line break shows as \n
+      const why = name === config.target
+        ? "the target must be a number"
+        : "the column's other cells are numbers";
+      const where = await at([seen.firstText[k]]);
+      return new EtlError(`${where} is ${value}, not a finite number; ${why}`);
+    }
+    case "read as text": {
+      const last = Math.max(seen.firstNumber[k], seen.firstBool[k]); // where the kinds meet
+      return new EtlError(
+        `${await at([last])} mixes kinds of numbers that pandas reads as text ` +
+          "(booleans among numbers, or an integer beyond int64); make them one kind",
+      );
+    }
+    case "too many categories": {
+      const exact = seen.distinct[k] < DISTINCT_COUNTED * config.maxCategories;
+      return tooManyCategories(name, config, exact, seen.distinct[k]);
+    }
+  }
+}
+
+/** Why a number cannot be kept: float32, which the arrays hold, ends at 3.4028235e38. */
+function unusableNumber(column: string, cell: string): string {
+  const why = Number.isFinite(Number(cell.replace(/^\+/, "")))
+    ? "beyond float32's range (its largest value is 3.4028235e38), and the arrays are float32; " +
+      "divide the column by a power of ten first"
+    : "not a finite number";
+  return `column ${quote(column)} is ${JSON.stringify(cell)}, ${why}`;
+}
+
+/** A text feature with too many distinct values: one-hot, each would be a column of X. */
+function tooManyCategories(
+  column: string, config: Config, exact: boolean, count = config.maxCategories + 1,
+) {
+  const how = `${exact ? "" : "at least "}${count.toLocaleString("en-US")}`;
+  return new EtlError(
+    `column ${quote(column)} has ${how} distinct values, and one-hot encoding makes a ` +
+      "column of each " +
+      `(at most --max-categories ${config.maxCategories}); an id or free text is no feature: ` +
+      `leave it out with --drop ${column}`,
+  );
+}
+
+/** Too few rows for the split to leave a train row. */
+function tooFewRows(n: number, testSize: number, nTest: number): EtlError {
+  return new EtlError(
+    `${n} row${n === 1 ? "" : "s"} cannot be split with --test-size ${testSize}: validation ` +
+      `takes ceil(${testSize} x ${n}) = ${nTest} and train would be empty; ` +
+      "add rows or lower --test-size",
+  );
+}
+
+/** A numeric feature with no value in any train row has nothing to be imputed from. */
+function blankInEveryTrainRow(name: string): EtlError {
+  return new EtlError(
+    `column ${name} is blank in every train row, so there is nothing to impute it ` +
+      `from; leave it out with --drop ${name}`,
+  );
+}
+
+/** New rows for `apply` that lack a column the fitted transform needs. */
+function missingFeatures(file: string, missing: string[], header: string[]): EtlError {
+  const s = missing.length > 1 ? "s" : "";
+  return new EtlError(
+    `${shown(file)} line 1 (header): missing feature column${s} ${nameList(missing)}, ` +
+      `which the fitted transform needs; the file has ${nameList(header)}`,
+  );
+}
+
+/** New rows for `apply` with text where the transform was fitted on numbers. */
+function textWhereNumbersWere(file: string, name: string): EtlError {
+  return new EtlError(
+    `${shown(file)}: column ${quote(name)} holds text, but it was numeric when the ` +
+      "transform was fitted",
+  );
 }
 
 // ## Finding the line of an error
@@ -2308,7 +2417,8 @@ async function lineOfByte(source: CsvSource, at: number, rowStart = false): Prom
   let line = 1;
   const newline = source.newline.charCodeAt(0);
   if (at > source.start) {
-    for await (const chunk of fs.createReadStream(source.path, { start: source.start, end: at - 1 })) {
+    const before = fs.createReadStream(source.path, { start: source.start, end: at - 1 });
+    for await (const chunk of before) {
       const bytes = chunk as Buffer;
       for (let i = bytes.indexOf(newline); i >= 0; i = bytes.indexOf(newline, i + 1)) line++;
     }
@@ -2318,7 +2428,9 @@ async function lineOfByte(source: CsvSource, at: number, rowStart = false): Prom
   const fd = fs.openSync(source.path, "r");
   const read = fs.readSync(fd, after, 0, after.length, at);
   fs.closeSync(fd);
-  for (let i = 0; i < read && (after[i] === 10 || after[i] === 13); i++) if (after[i] === newline) line++;
+  for (let i = 0; i < read && (after[i] === 10 || after[i] === 13); i++) {
+    if (after[i] === newline) line++;
+  }
   return line;
 }
 
@@ -2389,11 +2501,12 @@ export class Staging {
 
   constructor(readonly paths: Paths = PATHS) {}
 
-  /** Starts a temporary file that commit() will rename to `final`; a streamed one is hashed at the end. */
+  /** Starts a temporary file that commit() will rename to `final`, hashed as it is written. */
   open(final: string, hashWhileWriting = false): StagedFile {
     fs.mkdirSync(path.dirname(final), { recursive: true });
     const temp = path.join(path.dirname(final), `.${path.basename(final)}.${process.pid}.etl-tmp`);
-    for (const old of this.pending.filter((p) => p.final === final)) old.close(false); // written again
+    // Written again: the first version is dropped.
+    for (const old of this.pending.filter((p) => p.final === final)) old.close(false);
     this.pending = this.pending.filter((p) => p.final !== final);
     const file = new StagedFile(temp, final, hashWhileWriting);
     this.pending.push(file);
@@ -2437,7 +2550,8 @@ export class Staging {
   async commit(config: Config, step: Step | "all"): Promise<void> {
     for (const file of this.pending) file.close();
     await Promise.all(this.pending.map((file) => file.sha256));
-    const manifest = await buildManifest(this.paths, config, step, this.pending, this.input, this.obsolete);
+    const { paths, pending, input, obsolete } = this;
+    const manifest = await buildManifest(paths, config, step, pending, input, obsolete);
     this.write(this.paths.manifest, JSON.stringify(manifest, null, 2) + "\n");
     const moves = this.pending.map((file) => [file.temp, file.final]);
     const journal = writeJournal(this.paths, moves, this.obsolete);
@@ -2486,7 +2600,9 @@ function firstNonFinite(array: Float32Array): number {
   return -1;
 }
 
-function nonFiniteError(file: string, value: number, at: number, shape: number[], columns?: string[]) {
+function nonFiniteError(
+  file: string, value: number, at: number, shape: number[], columns?: string[],
+) {
   const name = path.basename(file, ".npy");
   if (!columns || shape.length < 2) {
     return new EtlError(`${name} would hold ${value} at index ${at}; nothing was written`);
@@ -2526,14 +2642,16 @@ function processIsAlive(pid: number): boolean {
   }
 }
 
-const journalPath = (paths: Paths) => path.join(path.dirname(paths.manifest), ".commit.etl-journal");
+const journalPath = (paths: Paths) =>
+  path.join(path.dirname(paths.manifest), ".commit.etl-journal");
 
 /** Writes (atomically) the list of renames and removals a commit is about to make. */
 function writeJournal(paths: Paths, moves: string[][], removals: string[]): string {
   const journal = journalPath(paths);
   const temp = `${journal}.${process.pid}.etl-tmp`;
   const relativeTo = (file: string) => path.relative(paths.out, file);
-  const plan = { renames: moves.map((move) => move.map(relativeTo)), removes: removals.map(relativeTo) };
+  const renames = moves.map((move) => move.map(relativeTo));
+  const plan = { renames, removes: removals.map(relativeTo) };
   fs.writeFileSync(temp, JSON.stringify(plan));
   fs.renameSync(temp, journal);
   return journal;
@@ -2546,7 +2664,8 @@ function writeJournal(paths: Paths, moves: string[][], removals: string[]): stri
 export function finishInterruptedCommit(paths: Paths): void {
   const journal = journalPath(paths);
   if (!fs.existsSync(journal)) return;
-  const plan = JSON.parse(fs.readFileSync(journal, "utf8")) as { renames: string[][]; removes: string[] };
+  type Plan = { renames: string[][]; removes: string[] };
+  const plan = JSON.parse(fs.readFileSync(journal, "utf8")) as Plan;
   const inRoot = (file: string) => path.resolve(paths.out, file);
   for (const [temp, final] of plan.renames) {
     if (fs.existsSync(inRoot(temp))) fs.renameSync(inRoot(temp), inRoot(final));
@@ -2557,7 +2676,9 @@ export function finishInterruptedCommit(paths: Paths): void {
 
 /** Fails with the command that makes `file` when an earlier step has not been run. */
 function requireArtifact(file: string, step: Step): void {
-  if (!fs.existsSync(file)) throw new EtlError(`Missing ${shown(file)}: run npx tsx etl.ts ${step}`);
+  if (!fs.existsSync(file)) {
+    throw new EtlError(`Missing ${shown(file)}: run npx tsx etl.ts ${step}`);
+  }
 }
 
 /** A JSON artifact an earlier step wrote; missing or damaged, an error says how to remake it. */
@@ -2567,7 +2688,8 @@ function readJson<T>(file: string, step: Step): T {
     return JSON.parse(fs.readFileSync(file, "utf8")) as T;
   } catch (err) {
     if (isSystemError(err)) throw err;
-    throw new EtlError(`${shown(file)}: not valid JSON; run npx tsx etl.ts ${step} to write it again`);
+    const todo = `run npx tsx etl.ts ${step} to write it again`;
+    throw new EtlError(`${shown(file)}: not valid JSON; ${todo}`);
   }
 }
 
@@ -2575,26 +2697,37 @@ function readJson<T>(file: string, step: Step): T {
  * The fitted state `apply` uses, read back and checked: every key it needs, of the right type
  * and length, so that a hand-edited or cut file is an error that names the key, not a crash.
  */
-function readFittedState(paths: Paths): { scaler: StandardScaler; imputer: Imputer; encoder: Encoder } {
+type FittedState = { scaler: StandardScaler; imputer: Imputer; encoder: Encoder };
+function readFittedState(paths: Paths): FittedState {
   const scaler = readJson<StandardScaler>(paths.scaler, "transform");
   const imputer = readJson<Imputer>(paths.imputer, "transform");
   const encoder = readJson<Encoder>(paths.encoder, "transform");
-  const bad = (file: string, key: string, wanted: string) =>
-    new EtlError(`${shown(file)}: ${key} is missing or not ${wanted}; run npx tsx etl.ts transform to write it again`);
-  const numbers = (x: unknown) => Array.isArray(x) && x.every((v) => typeof v === "number" && Number.isFinite(v));
+  const bad = (file: string, key: string, wanted: string) => new EtlError(
+    `${shown(file)}: ${key} is missing or not ${wanted}; ` +
+      "run npx tsx etl.ts transform to write it again",
+  );
+  const finite = (v: unknown) => typeof v === "number" && Number.isFinite(v);
+  const numbers = (x: unknown) => Array.isArray(x) && x.every(finite);
   const strings = (x: unknown) => Array.isArray(x) && x.every((v) => typeof v === "string");
   if (!numbers(imputer?.statistics_)) throw bad(paths.imputer, "statistics_", "a list of numbers");
-  if (!strings(imputer.feature_names_in_) || imputer.feature_names_in_.length !== imputer.statistics_.length) {
+  const names = imputer.feature_names_in_;
+  if (!strings(names) || names.length !== imputer.statistics_.length) {
     throw bad(paths.imputer, "feature_names_in_", "one name per statistic");
   }
-  if (!strings(encoder?.feature_names_in_)) throw bad(paths.encoder, "feature_names_in_", "a list of names");
+  if (!strings(encoder?.feature_names_in_)) {
+    throw bad(paths.encoder, "feature_names_in_", "a list of names");
+  }
   const categories = encoder.categories_;
-  if (!Array.isArray(categories) || categories.length !== encoder.feature_names_in_.length || !categories.every(strings)) {
+  const perFeature = Array.isArray(categories) &&
+    categories.length === encoder.feature_names_in_.length && categories.every(strings);
+  if (!perFeature) {
     throw bad(paths.encoder, "categories_", "a list of names per text feature");
   }
   const d = encodedColumns(imputer, encoder).length;
   for (const key of ["mean_", "scale_"] as const) {
-    if (!numbers(scaler?.[key]) || scaler[key].length !== d) throw bad(paths.scaler, key, `${d} numbers`);
+    if (!numbers(scaler?.[key]) || scaler[key].length !== d) {
+      throw bad(paths.scaler, key, `${d} numbers`);
+    }
   }
   if (scaler.scale_.some((s) => s === 0)) throw bad(paths.scaler, "scale_", "free of zeros");
   return { scaler, imputer, encoder };
@@ -2634,7 +2767,8 @@ function isSystemError(err: unknown): err is NodeJS.ErrnoException {
 export function systemErrorLine(err: NodeJS.ErrnoException): string {
   const [what, todo] = SYSTEM_ERRORS[err.code!] ?? [err.message, "check the path and run again"];
   // A temporary file is named as the artifact it was to become.
-  const named = (file: string) => shown(file.replace(/(^|[\\/])\.([^\\/]+)\.\d+\.etl-tmp$/, "$1$2"));
+  const tempName = /(^|[\\/])\.([^\\/]+)\.\d+\.etl-tmp$/;
+  const named = (file: string) => shown(file.replace(tempName, "$1$2"));
   const where = err.path ? named(err.path) : err.syscall;
   return `${where}: ${what} (${err.code}); ${todo}`;
 }
@@ -2648,10 +2782,13 @@ export function systemErrorLine(err: NodeJS.ErrnoException): string {
 // of big files for the manifest. Where it cannot start, the main thread does all of it: the
 // simple version, `parseBlock()` for every block in turn, gives the same bytes.
 
-type HelperMessage = { id: number; value?: string; index?: number; block?: BlockResult; done?: boolean; error?: object };
+type HelperMessage = {
+  id: number; value?: string; index?: number; block?: BlockResult; done?: boolean; error?: object;
+};
 
 /** The helper thread, started on first use; null where it cannot start. */
-let helperThread: { worker: Worker; next: number; waiting: Map<number, (m: HelperMessage) => void> } | null | undefined;
+type Helper = { worker: Worker; next: number; waiting: Map<number, (m: HelperMessage) => void> };
+let helperThread: Helper | null | undefined;
 
 function startHelper(): typeof helperThread {
   try {
@@ -2660,7 +2797,8 @@ function startHelper(): typeof helperThread {
       `return import(${JSON.stringify(import.meta.url)}); });`;
     // A smaller nursery than V8's default: the helper's garbage is papaparse's short-lived rows.
     const resourceLimits = { maxYoungGenerationSizeMb: 8 };
-    const worker = new Worker(boot, { eval: true, workerData: { etlHelper: true }, resourceLimits });
+    const workerData = { etlHelper: true };
+    const worker = new Worker(boot, { eval: true, workerData, resourceLimits });
     const waiting = new Map<number, (m: HelperMessage) => void>();
     worker.on("message", (message: HelperMessage) => waiting.get(message.id)?.(message));
     worker.on("error", (err) => {
@@ -2702,7 +2840,8 @@ export function sha256File(file: string): Promise<string> {
   if (fs.statSync(file).size < 1 << 22) return Promise.resolve(here());
   return new Promise((resolve, reject) => {
     const sent = onHelper({ kind: "sha256", file }, ({ value, error }) => {
-      if (error) reject(Object.assign(new Error((error as Error).message), error)); // a system error still
+      // A system error is still one: its code, syscall and path come along.
+      if (error) reject(Object.assign(new Error((error as Error).message), error));
       else resolve(value!);
       return true;
     });
@@ -2747,7 +2886,8 @@ function serveHelper(): void {
     if (job.kind === "blocks") {
       const counter = new Int32Array(job.counter);
       const bounds: number[] = job.bounds;
-      for (let i = Atomics.add(counter, 0, 1); i < bounds.length - 1; i = Atomics.add(counter, 0, 1)) {
+      const take = () => Atomics.add(counter, 0, 1); // the next block no thread has taken
+      for (let i = take(); i < bounds.length - 1; i = take()) {
         const block = parseBlock(job.source, job.spec, bounds[i], [bounds[i + 1]]);
         port.postMessage({ id: job.id, index: i, block }, [block.json.buffer as ArrayBuffer]);
       }
@@ -2764,7 +2904,8 @@ function serveHelper(): void {
       .on("data", (chunk) => hash.update(chunk))
       .on("end", () => port.postMessage({ id: job.id, value: hash.digest("hex") }))
       .on("error", (err: NodeJS.ErrnoException) => port.postMessage({
-        id: job.id, error: { message: err.message, code: err.code, syscall: err.syscall, path: err.path },
+        id: job.id,
+        error: { message: err.message, code: err.code, syscall: err.syscall, path: err.path },
       }));
   });
 }
@@ -2807,8 +2948,8 @@ function stepArtifacts(paths: Paths): Record<Step, string[]> {
   return {
     extract: [paths.raw],
     transform: [
-      paths.xTrain, paths.xVal, paths.yTrain, paths.yVal, paths.scaler, paths.imputer, paths.encoder,
-      paths.featureColumns,
+      paths.xTrain, paths.xVal, paths.yTrain, paths.yVal,
+      paths.scaler, paths.imputer, paths.encoder, paths.featureColumns,
     ],
     load: [paths.trainLoaderInfo, paths.valLoaderInfo],
     apply: [paths.xNew, paths.yNew],
@@ -2845,8 +2986,8 @@ export function readManifest(paths: Paths): { manifest: Manifest | null; problem
   if (typeof m !== "object" || m === null || Array.isArray(m)) {
     return { manifest: null, problem: `it holds ${JSON.stringify(m)}, not a manifest` };
   }
-  const entries = (list: unknown) =>
-    Array.isArray(list) && list.every((e) => typeof e?.path === "string" && typeof e?.sha256 === "string");
+  const isEntry = (e: any) => typeof e?.path === "string" && typeof e?.sha256 === "string";
+  const entries = (list: unknown) => Array.isArray(list) && list.every(isEntry);
   if (!entries(m.artifacts)) return { manifest: null, problem: "it does not list the artifacts" };
   if (!settingsProblem(m.config)) return { manifest: m };
   return { manifest: null, problem: `its settings are damaged (${settingsProblem(m.config)})` };
@@ -2881,11 +3022,14 @@ function storedSettings(paths: Paths, config: Config): Record<string, unknown> {
 /** Settings read back from the manifest. */
 function settingsFromManifest(paths: Paths, stored: Record<string, unknown>): Config {
   const csv = stored.csv as string;
-  return { ...(stored as unknown as Config), csv: csv === "-" ? "-" : path.resolve(paths.out, csv) };
+  const input = csv === "-" ? "-" : path.resolve(paths.out, csv);
+  return { ...(stored as unknown as Config), csv: input };
 }
 
 /** A file's entry: from this run's writing when it wrote it, else read back from disk. */
-async function fileEntry(paths: Paths, file: string, written: StagedFile[]): Promise<FileEntry | null> {
+async function fileEntry(
+  paths: Paths, file: string, written: StagedFile[],
+): Promise<FileEntry | null> {
   const staged = written.find((f) => f.final === file);
   const array = (shape?: number[]) => (shape ? { dtype: "float32" as const, shape } : {});
   if (staged) {
@@ -2895,7 +3039,8 @@ async function fileEntry(paths: Paths, file: string, written: StagedFile[]): Pro
   if (!fs.existsSync(file)) return null;
   const shape = file.endsWith(".npy") ? readNpy(file).shape : undefined;
   const sha256 = await sha256File(file);
-  return { path: relativePath(paths, file), sha256, bytes: fs.statSync(file).size, ...array(shape) };
+  const bytes = fs.statSync(file).size;
+  return { path: relativePath(paths, file), sha256, bytes, ...array(shape) };
 }
 
 /** The manifest after this run: the previous one, with what this run wrote and changed. */
@@ -2906,10 +3051,13 @@ async function buildManifest(
   const previous = readManifest(paths).manifest;
   const files = stepArtifacts(paths);
   const present = (list: string[]) => list.filter((f) => !removed.includes(f));
-  const entries = async (list: string[]) =>
-    (await Promise.all(present(list).map((f) => fileEntry(paths, f, written)))).filter((e) => e !== null);
+  const entries = async (list: string[]) => {
+    const all = await Promise.all(present(list).map((f) => fileEntry(paths, f, written)));
+    return all.filter((e) => e !== null);
+  };
   const inputEntry = input && {
-    path: relativePath(paths, input.file), sha256: input.sha256, bytes: input.bytes, rows: input.rows,
+    path: relativePath(paths, input.file),
+    sha256: input.sha256, bytes: input.bytes, rows: input.rows,
   };
   const ran: Step[] = step === "all" ? ["extract", "transform", "load"] : [step];
 
@@ -2917,22 +3065,30 @@ async function buildManifest(
   if (step === "apply") {
     // apply adds its own entry and changes nothing else (a lost manifest: nothing to vouch for)
     const applied = { input: inputEntry, artifacts: await entries(files.apply) };
-    const pipeline = files.extract.concat(files.transform, files.load).filter((f) => fs.existsSync(f));
+    const pipeline = [...files.extract, ...files.transform, ...files.load];
+    const present = pipeline.filter((f) => fs.existsSync(f));
     const mine = files.apply.map((f) => relativePath(paths, f));
-    const stale = previous ? (previous.stale ?? []).filter((f) => !mine.includes(f)) : pipeline.map((f) => relativePath(paths, f));
+    const stale = previous
+      ? (previous.stale ?? []).filter((f) => !mine.includes(f))
+      : present.map((f) => relativePath(paths, f));
     const rest = previous ?? { input: undefined, config: storedSettings(paths, config), artifacts };
     const { stale: _, apply: __, ...kept } = rest;
     return { ...kept, ...(stale.length > 0 && { stale }), apply: applied };
   }
   const applied = previous?.apply;
-  const before = (file: string) => previous?.artifacts.find((e) => e.path === relativePath(paths, file));
+  const before = (file: string) =>
+    previous?.artifacts.find((e) => e.path === relativePath(paths, file));
   const now = (file: string) => artifacts.find((e) => e.path === relativePath(paths, file));
   // A step's artifacts are stale when the ones it read changed, or its settings did, and it did
   // not run again; without a previous manifest, no artifact but this run's can be vouched for.
-  const changed = (s: Step) => ran.includes(s) && files[s].some((f) => now(f)?.sha256 !== before(f)?.sha256);
-  const settingChanged = (s: Step) =>
-    STEP_SETTINGS[s].some((key) => JSON.stringify(previous?.config[key]) !== JSON.stringify(storedSettings(paths, config)[key]));
-  const wasStale = (s: Step) => files[s].some((f) => previous?.stale?.includes(relativePath(paths, f)));
+  const changed = (s: Step) =>
+    ran.includes(s) && files[s].some((f) => now(f)?.sha256 !== before(f)?.sha256);
+  const settings = storedSettings(paths, config);
+  const differs = (key: keyof Config) =>
+    JSON.stringify(previous?.config[key]) !== JSON.stringify(settings[key]);
+  const settingChanged = (s: Step) => STEP_SETTINGS[s].some(differs);
+  const wasStale = (s: Step) =>
+    files[s].some((f) => previous?.stale?.includes(relativePath(paths, f)));
   const stale = (s: Step): boolean => {
     if (ran.includes(s)) return false;
     if (!previous || wasStale(s) || (s !== "apply" && settingChanged(s))) return true;
@@ -3000,10 +3156,10 @@ function printExtract(file: string, raw: string, table: Table, dtypes: Dtype[], 
   console.log(formatTable(["", ...table.columns], head.map((cells, i) => [String(i), ...cells])));
 }
 
-function printTransform(
-  columns: string[], scaler: StandardScaler, after: { mean: number[]; std: number[] }, arrays: Arrays,
-): void {
+/** Prints the scaler's state, and X_train's column means and stds after scaling: 0 and 1. */
+function printTransform(columns: string[], scaler: StandardScaler, arrays: Arrays): void {
   const d = arrays.nFeatures;
+  const after = columnMeansAndStds(arrays.xTrain, d);
   const [n, nVal] = [arrays.yTrain.length, arrays.yVal.length];
   const shapes = `X_train (${n}, ${d})  X_val (${nVal}, ${d})  y_train (${n},)  y_val (${nVal},)`;
   console.log(`\nTransform: ${shapes}  float32`);
@@ -3016,15 +3172,38 @@ function printTransform(
   console.log(formatTable(header, rows));
 }
 
+/** Each column's mean and standard deviation, for X: (n, d) float32: after scaling, 0 and 1. */
+function columnMeansAndStds(X: Float32Array, d: number): { mean: number[]; std: number[] } {
+  const n = X.length / d;
+  const mean: number[] = [];
+  const std: number[] = [];
+  for (let j = 0; j < d; j++) {
+    let sum = 0;
+    let squares = 0;
+    for (let i = j; i < X.length; i += d) {
+      sum += X[i];
+      squares += X[i] * X[i];
+    }
+    mean.push(sum / n);
+    std.push(Math.sqrt(Math.max(squares / n - (sum / n) ** 2, 0))); // E[x²] - E[x]²
+  }
+  return { mean, std };
+}
+
 type LoaderInfo = ReturnType<typeof loaderInfo>;
 function printLoad(batchSize: number, train: LoaderInfo, val: LoaderInfo) {
+  const shape = JSON.stringify;
   const first = (info: LoaderInfo) =>
-    `first batch x ${JSON.stringify(info.example_batch_X_shape)} y ${JSON.stringify(info.example_batch_y_shape)}`;
+    `first batch x ${shape(info.example_batch_X_shape)} y ${shape(info.example_batch_y_shape)}`;
   console.log(`\nLoad: batch size ${batchSize}, drop_last false`);
   console.log(
-    `  train: ${train.num_samples} rows in ${train.num_batches} batches, shuffled each epoch; ${first(train)}`,
+    `  train: ${train.num_samples} rows in ${train.num_batches} batches, shuffled each epoch; ` +
+      first(train),
   );
-  console.log(`  val:   ${val.num_samples} rows in ${val.num_batches} batches, file order;       ${first(val)}`);
+  console.log(
+    `  val:   ${val.num_samples} rows in ${val.num_batches} batches, file order;       ` +
+      first(val),
+  );
 }
 
 function printApply(file: string, paths: Paths, n: number, d: number, hasTarget: boolean) {
@@ -3056,7 +3235,8 @@ export const shown = (file: string) => {
   if (file === "-") return "standard input";
   const rel = path.relative(process.cwd(), file);
   const name = rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
-  return name.length > 160 ? `${name.slice(0, 60)}...${name.slice(-60)}` : name; // a path of 5,000 x's
+  // A path of 5,000 x's is shown by its two ends.
+  return name.length > 160 ? `${name.slice(0, 60)}...${name.slice(-60)}` : name;
 };
 
 export const STEPS = ["extract", "transform", "load", "apply"] as const;
@@ -3095,7 +3275,8 @@ Flags:
 /** Each flag and the setting it gives (--out gives PATHS, not a setting). */
 const FLAGS = {
   csv: "csv", target: "target", features: "features", drop: "drop", impute: "impute",
-  "max-categories": "maxCategories", seed: "seed", "test-size": "testSize", "batch-size": "batchSize",
+  "max-categories": "maxCategories", seed: "seed", "test-size": "testSize",
+  "batch-size": "batchSize",
 } as const satisfies Record<string, keyof Config>;
 
 function parseInteger(flag: string, text: string, min: number, max: number): number {
@@ -3113,7 +3294,9 @@ function columnNames(flag: string, text: string): string[] {
     throw new EtlError(`--${flag} takes column names separated by commas, got '${text}'`, 2);
   }
   const twice = list.find((name, i) => list.indexOf(name) !== i);
-  if (twice !== undefined) throw new EtlError(`--${flag} names ${quote(twice)} twice; name it once`, 2);
+  if (twice !== undefined) {
+    throw new EtlError(`--${flag} names ${quote(twice)} twice; name it once`, 2);
+  }
   return list;
 }
 
@@ -3144,7 +3327,9 @@ export function parseCommandLine(
   const text = values as Record<string, string | undefined>;
   const given: Partial<Config> = {};
   if (text.csv !== undefined) {
-    if (text.csv.trim() === "") throw new EtlError("--csv needs a path (or - for standard input)", 2);
+    if (text.csv.trim() === "") {
+      throw new EtlError("--csv needs a path (or - for standard input)", 2);
+    }
     // Standard input, however named: read from the process's own stdin, which may be a socket.
     const stdin = ["-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"].includes(text.csv);
     given.csv = stdin ? "-" : path.resolve(text.csv);
@@ -3154,7 +3339,8 @@ export function parseCommandLine(
     given.target = text.target.trim();
   }
   if (text.features !== undefined) {
-    given.features = text.features.trim() === "all" ? "all" : columnNames("features", text.features);
+    const all = text.features.trim() === "all";
+    given.features = all ? "all" : columnNames("features", text.features);
   }
   if (text.drop !== undefined) given.drop = columnNames("drop", text.drop);
   if (text.impute !== undefined) {
@@ -3174,17 +3360,22 @@ export function parseCommandLine(
     const size = /^\s*$/.test(text["test-size"]) ? NaN : Number(text["test-size"]);
     if (!(size > 0 && size < 1)) {
       const got = text["test-size"];
-      throw new EtlError(`--test-size must be a fraction between 0 and 1 (exclusive), got '${got}'`, 2);
+      const must = "--test-size must be a fraction between 0 and 1 (exclusive)";
+      throw new EtlError(`${must}, got '${got}'`, 2);
     }
     given.testSize = size;
   }
   if (positionals.length > 1 || (positionals[0] && !STEPS.includes(positionals[0] as Step))) {
     const steps = STEPS.join(", ");
-    throw new EtlError(`unknown step '${positionals.join(" ")}': use one of ${steps}, or none for the first three`, 2);
+    const use = `use one of ${steps}, or none for the first three`;
+    throw new EtlError(`unknown step '${positionals.join(" ")}': ${use}`, 2);
   }
-  if (text.out !== undefined && text.out.trim() === "") throw new EtlError("--out needs a folder", 2);
+  if (text.out !== undefined && text.out.trim() === "") {
+    throw new EtlError("--out needs a folder", 2);
+  }
   const out = text.out === undefined ? undefined : path.resolve(text.out);
-  return { step: (positionals[0] as Step | undefined) ?? "all", given, out, help: values.help ?? false };
+  const step = (positionals[0] as Step | undefined) ?? "all";
+  return { step, given, out, help: values.help ?? false };
 }
 
 /** The settings each step reads (extract checks the columns that transform will use). */
@@ -3216,7 +3407,8 @@ function settingsForRun(step: Step | "all", given: Partial<Config>, paths: Paths
   for (const [key, value] of Object.entries(given) as [keyof Config, unknown][]) {
     const flag = `--${flagOf(key)}`;
     if (step === "apply" && !STEP_READS.apply.includes(key)) {
-      throw new EtlError(`${flag} does nothing for apply, which uses the fitted transform as it is`, 2);
+      const why = "which uses the fitted transform as it is";
+      throw new EtlError(`${flag} does nothing for apply, ${why}`, 2);
     }
     const owner = STEPS.find((s) => STEP_SETTINGS[s].includes(key))!;
     const earlier = step !== "apply" && STEPS.indexOf(owner) < STEPS.indexOf(step);
@@ -3231,10 +3423,14 @@ function settingsForRun(step: Step | "all", given: Partial<Config>, paths: Paths
   }
   if (manifest) {
     const reused = STEP_READS[step].filter((key) => !(key in given));
-    const differ = reused.filter((key) => JSON.stringify(base[key]) !== JSON.stringify(CONFIG[key]));
-    const flags = differ.map((key) => `--${flagOf(key)} ${settingText(key === "csv" ? shown(base.csv) : base[key])}`);
+    const isDefault = (key: keyof Config) =>
+      JSON.stringify(base[key]) === JSON.stringify(CONFIG[key]);
+    const differ = reused.filter((key) => !isDefault(key));
+    const value = (key: keyof Config) => settingText(key === "csv" ? shown(base.csv) : base[key]);
+    const flags = differ.map((key) => `--${flagOf(key)} ${value(key)}`);
+    const settings = flags.length > 0 ? flags.join(" ") : "the defaults";
     console.log(
-      `Settings from ${shown(paths.manifest)}: ${flags.length > 0 ? flags.join(" ") : "the defaults"}` +
+      `Settings from ${shown(paths.manifest)}: ${settings}` +
         " (a flag overrides any of them)",
     );
   }
@@ -3244,7 +3440,8 @@ function settingsForRun(step: Step | "all", given: Partial<Config>, paths: Paths
 /** A setting as a flag would give it. */
 function settingText(value: unknown): string {
   if (!Array.isArray(value)) return String(value);
-  return value.length > 10 ? `${value.slice(0, 10).join(",")},... (${value.length} columns)` : value.join(",");
+  if (value.length <= 10) return value.join(",");
+  return `${value.slice(0, 10).join(",")},... (${value.length} columns)`;
 }
 
 /** The column settings must not contradict each other (exit 2 when they do). */
@@ -3258,7 +3455,8 @@ function checkColumnSettings(config: Config): void {
     );
   }
   if (config.drop.includes(config.target)) {
-    throw new EtlError(`--drop names the target ${quote(config.target)}; the target is never a feature anyway`, 2);
+    const why = "the target is never a feature anyway";
+    throw new EtlError(`--drop names the target ${quote(config.target)}; ${why}`, 2);
   }
   const both = features.find((name) => config.drop.includes(name));
   if (both !== undefined) {
@@ -3312,14 +3510,16 @@ export async function main(argv: string[], project: Paths = PATHS): Promise<numb
 /** Whether this file is the program being run, through a symbolic link (an npm bin) or not. */
 function isTheProgram(): boolean {
   try {
-    return !!process.argv[1] && fs.realpathSync(process.argv[1]) === fs.realpathSync(fileURLToPath(import.meta.url));
+    const me = fs.realpathSync(fileURLToPath(import.meta.url));
+    return !!process.argv[1] && fs.realpathSync(process.argv[1]) === me;
   } catch {
     return false;
   }
 }
 
 if (isMainThread && isTheProgram()) {
-  // `npx tsx etl.ts | head` closes the pipe early: what is left to print is dropped, the run goes on.
+  // `npx tsx etl.ts | head` closes the pipe early: what is left to print is dropped, and the
+  // run goes on.
   for (const stream of [process.stdout, process.stderr]) stream.on("error", ignoreClosedPipe);
   process.exitCode = await main(process.argv.slice(2));
   // The run is over, its files in place or none: a signal now would only hide its exit code.
