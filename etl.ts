@@ -275,7 +275,7 @@ export async function transform(
   table: Table, config: Config, out: Staging, paths: Paths = PATHS,
 ): Promise<Arrays> {
   // sklearn: train_test_split(X, y, test_size=0.2, random_state=42)
-  const { order, train, test } = trainTestSplit(table.nRows, config.testSize, config.seed);
+  const { order, train, test } = await trainTestSplit(table.nRows, config.testSize, config.seed);
   const [nTrain, nVal] = [train.length, test.length];
   // numpy: X = df[FEATURES].to_numpy(np.float32)[order]; y = df[TARGET]...[order]
   const { X: raw, y } = await rowsInOrder(table, order); // raw: (n, k) float32, y: (n,) float32
@@ -283,7 +283,7 @@ export async function transform(
   const width = table.kept.length - 1; //                  k raw feature columns
   const rawTrain = raw.subarray(nVal * width); //          (nTrain, k) float32
   // sklearn: SimpleImputer(strategy="median").fit(X_train_numeric)
-  const imputer = fitImputer(table, rawTrain, config.impute);
+  const imputer = await fitImputer(table, rawTrain, config.impute);
   // sklearn: OneHotEncoder(drop="first", handle_unknown="ignore").fit(X_train_text)
   const encoder = fitEncoder(table, rawTrain);
   const columns = encodedColumns(imputer, encoder); //     X's d column names
@@ -327,12 +327,12 @@ const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n";
  * the train rows the rest, each in permutation order. The permutation is NumPy's own, replayed
  * bit for bit in Part II: same seed, same rows, as in Python.
  */
-export function trainTestSplit(
+export async function trainTestSplit(
   n: number, testSize: number, seed: number,
-): { order: Uint32Array; train: Uint32Array; test: Uint32Array } {
+): Promise<{ order: Uint32Array; train: Uint32Array; test: Uint32Array }> {
   const nTest = Math.ceil(testSize * n);
   if (n - nTest < 1) throw tooFewRows(n, testSize, nTest);
-  const order = permutation(n, new MT19937(seed)); // order: (n,) uint32
+  const order = await randomPermutation(n, seed); // order: (n,) uint32
   return { order, test: order.subarray(0, nTest), train: order.subarray(nTest) };
 }
 
@@ -368,15 +368,15 @@ export interface Encoder {
  * mean) over its non-missing train values, in float64.
  *   rawTrain: (nTrain, k) float32, as rowsInOrder lays the feature columns out; NaN is missing
  */
-export function fitImputer(
+export async function fitImputer(
   table: Table, rawTrain: Float32Array, strategy: Config["impute"],
-): Imputer {
+): Promise<Imputer> {
   const width = table.kept.length - 1;
   const numeric = table.kept.slice(0, -1).filter((_, k) => table.text[k] === null);
   const columns = numeric.map((name) => table.kept.indexOf(name));
   const statistics = strategy === "median"
-    ? columnMedians(rawTrain, width, columns) //  np.nanmedian(X_train, axis=0)
-    : columnMeans(rawTrain, width, columns); //   np.nanmean(X_train, axis=0)
+    ? await nanMedians(rawTrain, width, columns) // np.nanmedian(X_train, axis=0)
+    : columnMeans(rawTrain, width, columns); //     np.nanmean(X_train, axis=0)
   const empty = statistics.findIndex((value) => Number.isNaN(value));
   if (empty >= 0) throw blankInEveryTrainRow(numeric[empty]);
   return { strategy, feature_names_in_: numeric, statistics_: statistics };
@@ -736,6 +736,56 @@ export function permutation(n: number, rng: MT19937): Uint32Array {
 }
 
 /**
+ * np.random.RandomState(seed).permutation(n): permutation() with MT19937(seed), its draws made
+ * on the helper thread while this one swaps. The j each swap takes depends on the generator and
+ * i only, never on the array, so the helper can draw ahead: it writes draws[i] for i = n - 1
+ * down, and `drawn` tells how far it has come.
+ */
+export async function randomPermutation(n: number, seed: number): Promise<Uint32Array> {
+  const draws = n >= HELPER_ROWS ? new Uint32Array(new SharedArrayBuffer(4 * n)) : null;
+  const drawn = new Int32Array(new SharedArrayBuffer(4)); // draws[i] is made for i >= drawn[0]
+  drawn[0] = n;
+  const helping = draws ? askHelper({ kind: "draws", seed, draws, drawn }) : null;
+  if (!draws || !helping) return permutation(n, new MT19937(seed));
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  let ready = n; // draws[i] can be read for i >= ready
+  for (let i = n - 1; i > 0; i--) {
+    if (i < ready) ready = waitForDraws(drawn, i);
+    if (ready < 0) return permutation(n, new MT19937(seed)); // the helper stopped drawing
+    const j = draws[i];
+    const swap = order[i];
+    order[i] = order[j];
+    order[j] = swap;
+  }
+  return order;
+}
+
+/** The helper's side of randomPermutation(): the draws, published every 65,536 of them. */
+function drawSwaps(draws: Uint32Array, drawn: Int32Array, seed: number): void {
+  const rng = new MT19937(seed);
+  for (let i = draws.length - 1; i > 0; i--) {
+    draws[i] = boundedInteger(rng, i);
+    if ((i & 0xffff) === 0) Atomics.store(drawn, 0, i), Atomics.notify(drawn, 0);
+  }
+  Atomics.store(drawn, 0, 0);
+  Atomics.notify(drawn, 0);
+}
+
+/** Waits until the draws reach down to i; how far they have, or -1 after 5 s without any. */
+function waitForDraws(drawn: Int32Array, i: number): number {
+  let last = Atomics.load(drawn, 0);
+  for (let idle = 0; idle < 5000; idle += 10) {
+    if (last <= i) return last;
+    Atomics.wait(drawn, 0, last, 10);
+    const now = Atomics.load(drawn, 0);
+    if (now !== last) idle = 0;
+    last = now;
+  }
+  return -1;
+}
+
+/**
  * The median of each of the `columns` of rows: (n, width) float32, NaN (missing) left out; the
  * mean of the two middle values for an even count, in float64, as np.nanmedian gives it. NaN for
  * a column with no values.
@@ -808,6 +858,22 @@ export function median(values: Float32Array): number {
   return columnMedians(values, 1, [0])[0];
 }
 
+/**
+ * np.nanmedian(rows, axis=0) for the `columns` of rows: (n, width) float32, by columnMedians():
+ * the second half of the columns on the helper thread, when the rows are in memory it can read.
+ */
+export async function nanMedians(
+  rows: Float32Array, width: number, columns: number[],
+): Promise<number[]> {
+  const big = rows.length / width >= HELPER_ROWS && columns.length > 1;
+  const half = Math.ceil(columns.length / 2);
+  const job = { kind: "medians", rows, width, columns: columns.slice(half) };
+  const theirs = big && isShared(rows) ? askHelper<number[]>(job) : null;
+  if (!theirs) return columnMedians(rows, width, columns);
+  const mine = columnMedians(rows, width, columns.slice(0, half));
+  return [...mine, ...((await theirs) ?? columnMedians(rows, width, job.columns))];
+}
+
 const orderedBits = (b: number) => (b & 0x80000000 ? ~b : b | 0x80000000) >>> 0;
 const valueOfOrderedBits = (key: number) =>
   new Float32Array(Uint32Array.of(key & 0x80000000 ? key ^ 0x80000000 : ~key).buffer)[0];
@@ -845,8 +911,12 @@ export function npyBytes(array: Float32Array, shape: number[]): Uint8Array[] {
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
     throw new Error("etl.ts writes .npy files on little-endian machines only");
   }
-  return [npyHeader(shape), new Uint8Array(array.buffer, array.byteOffset, array.byteLength)];
+  return [npyHeader(shape), npyData(array)];
 }
+
+/** The array's values as the .npy file holds them: its own bytes, little-endian float32. */
+const npyData = (array: Float32Array) =>
+  new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
 
 /** Reads a float32 .npy file that npyBytes wrote (or NumPy did). */
 export function readNpy(file: string): { data: Float32Array; shape: number[] } {
@@ -1213,7 +1283,9 @@ async function readCsv(
         await checkKeptColumns(source, assembled, config);
         const table = assembled.finish();
         const { file, bytes } = source;
-        const input = { file, sha256: await sha256, bytes, rows: table.nRows };
+        // The hash is awaited only by the manifest: the helper takes it while Transform runs.
+        const input = { file, sha256, bytes, rows: table.nRows };
+        if (source.copy) await sha256; // a pipe's copy is removed below
         return { table, dtypes: assembled.dtypes(), head: assembled.head, input };
       }
       spec.encodings = assembled.columnEncodings();
@@ -1610,30 +1682,34 @@ const ACCEPTS: Record<Encoding, number> = {
   raw: WROTE.text,
 };
 
-/** Bytes on their way somewhere (`sink`: a file, or a block's memory), a buffer at a time. */
+/**
+ * A block's JSON, written byte by byte into memory of its own (which the helper thread hands
+ * to the main thread without a copy), grown when it runs out. After reserve() the buffer may
+ * be a new one: read `bytes` again.
+ */
 class ByteWriter {
-  readonly bytes = Buffer.allocUnsafe(1 << 20);
+  bytes: Buffer;
   pos = 0;
-  constructor(private readonly sink: (bytes: Uint8Array) => void) {}
+  constructor(capacity: number) {
+    this.bytes = Buffer.allocUnsafeSlow(capacity); // never a slice of Node's shared pool
+  }
 
   /** Makes room for `n` more bytes. */
   reserve(n: number): void {
-    if (this.pos + n > this.bytes.length) this.flush();
+    if (this.pos + n <= this.bytes.length) return;
+    const bigger = Buffer.allocUnsafeSlow(Math.max(2 * this.bytes.length, this.pos + n));
+    bigger.set(this.bytes.subarray(0, this.pos));
+    this.bytes = bigger;
   }
 
   text(s: string): void {
-    if (3 * s.length > this.bytes.length / 2) {
-      this.flush();
-      this.sink(Buffer.from(s));
-      return;
-    }
     this.reserve(3 * s.length); // UTF-8 takes at most 3 bytes per UTF-16 unit
     this.pos += this.bytes.write(s, this.pos);
   }
 
-  flush(): void {
-    if (this.pos > 0) this.sink(this.bytes.subarray(0, this.pos));
-    this.pos = 0;
+  /** What has been written. */
+  written(): Uint8Array {
+    return this.bytes.subarray(0, this.pos);
   }
 }
 
@@ -1648,9 +1724,7 @@ const MAX_PLAIN_BYTES = 17; // "-", 15 digits, "."
  * correctly: the result is exactly Number(cell), and what pandas reads (pandasFloat above does
  * the same single division). The simple version: `readCell(cell).float`.
  */
-function scanPlainNumber(cell: string, out: ByteWriter): number {
-  const bytes = out.bytes;
-  let pos = out.pos;
+function scanPlainNumber(cell: string, bytes: Uint8Array, pos: number): number {
   let i = 0;
   let c = cell.charCodeAt(0);
   const negative = c === 45; // -
@@ -1678,7 +1752,6 @@ function scanPlainNumber(cell: string, out: ByteWriter): number {
     bytes[pos++] = c;
   }
   if (decimals === 0) return NaN; // "5." is not JSON
-  out.pos = pos;
   const value = decimals > 0 ? mantissa / POW10[decimals] : mantissa;
   return negative ? -value : value;
 }
@@ -1751,18 +1824,8 @@ interface BlockResult {
 export function parseBlock(
   source: CsvSource, spec: BlockSpec, start: number, ends: number[],
 ): BlockResult {
-  // Its own memory, to hand over to the main thread without a copy.
-  let json = new Uint8Array(Math.ceil(1.1 * (ends[0] - start)) + 64);
-  let length = 0;
-  const parser = new BlockParser(spec, new ByteWriter((bytes) => {
-    if (length + bytes.length > json.length) {
-      const bigger = new Uint8Array(2 * (length + bytes.length));
-      bigger.set(json.subarray(0, length));
-      json = bigger;
-    }
-    json.set(bytes, length);
-    length += bytes.length;
-  }));
+  const json = new ByteWriter(Math.ceil(1.1 * (ends[0] - start)) + 64);
+  const parser = new BlockParser(spec, json);
   parser.grow(Math.ceil(((ends[0] - start) / Math.max(spec.columns.length * 2, 1)) / 4)); // a guess
   let rest = start;
   let error: BlockResult["error"];
@@ -1780,8 +1843,7 @@ export function parseBlock(
     if (chunk.rest !== undefined) rest = chunk.rest;
     if (error) break;
   }
-  parser.flush();
-  return parser.result(start, rest, json.subarray(0, length), error);
+  return parser.result(start, rest, json.written(), error);
 }
 
 /**
@@ -1807,9 +1869,16 @@ class BlockParser {
   private readonly missingRows: number[][];
   private missing = 0;
   private readonly distinctBound: number;
+  private readonly plain: Uint8Array; //   per column: its cells may be written as plain numbers
+  private readonly settled: Uint8Array; // per column: a plain number tells nothing new
 
   constructor(private readonly spec: BlockSpec, private readonly out: ByteWriter) {
     const { columns, kept, categorical } = spec;
+    const asNumber = (j: number) => ["int", "float", undefined].includes(spec.encodings?.[j]);
+    const slot = columns.map((name) => kept.indexOf(name));
+    this.plain = Uint8Array.from(columns, (_, j) =>
+      asNumber(j) && !(slot[j] >= 0 && categorical.includes(kept[slot[j]])) ? 1 : 0);
+    this.settled = new Uint8Array(columns.length);
     this.width = kept.length;
     this.cells = columns.map(noCells);
     this.wrote = new Int32Array(columns.length);
@@ -1831,25 +1900,26 @@ class BlockParser {
     const out = this.out;
     if (this.nRows === this.capacity) this.grow();
     if (this.head.length < HEAD_ROWS) this.head.push(cells.slice());
-    out.reserve(3);
-    const bytes = out.bytes;
-    const { values, slot, categorical } = this;
-    const encodings = this.spec.encodings;
+    const room = (from: number) => (cells.length - from) * (MAX_PLAIN_BYTES + 1) + 4;
+    out.reserve(room(0)); // the row, if all of its cells are plain numbers
+    let bytes = out.bytes;
+    const { values, slot, categorical, plain, settled } = this;
     const base = this.nRows * this.width;
     bytes[out.pos++] = 44; // ,  (the table's first row goes without it)
     bytes[out.pos++] = 10; // \n
     bytes[out.pos++] = 91; // [
     for (let j = 0; j < cells.length; j++) {
-      out.reserve(MAX_PLAIN_BYTES + 2); // room for ",", a plain number and the closing "]"
       if (j > 0) bytes[out.pos++] = 44;
       const cell = cells[j];
       const k = slot[j];
-      const asNumber = encodings === null || encodings[j] === "int" || encodings[j] === "float";
-      let value = asNumber && !(k >= 0 && categorical[k]) ? scanPlainNumber(cell, out) : NaN;
+      let value = plain[j] ? scanPlainNumber(cell, bytes, out.pos) : NaN;
       if (value === value) {
-        this.seePlainNumber(j, cell);
+        out.pos += cell.length;
+        if (!settled[j]) this.seePlainNumber(j, cell);
       } else {
         value = this.writeOtherCell(j, cell); // all but plain numbers: the slow path, readCell
+        out.reserve(room(j + 1));
+        bytes = out.bytes;
         if (k >= 0 && value === value && !categorical[k] && !fitsFloat32(value)) {
           this.keepUnusable(k, cell);
           continue;
@@ -1862,20 +1932,25 @@ class BlockParser {
         values[base + k] = value; // a plain number of 15 digits always fits float32
       }
     }
-    out.reserve(1); // a text cell may have filled the buffer to the last byte
     bytes[out.pos++] = 93; // ]
     this.nRows++;
   }
 
-  /** A plain decimal, seen by the column's tries; after a few cells most of them have settled. */
+  /**
+   * A plain decimal, seen by the column's tries: seeCell() without making a Cell for each of a
+   * million cells. Once the int64 and uint64 tries are over, the next one tells nothing new.
+   */
   private seePlainNumber(j: number, cell: string): void {
     const column = this.cells[j];
     const k = this.slot[j];
     if (k >= 0 && this.firstNumber[k] < 0) this.firstNumber[k] = this.nRows + 1;
     // A short number is what an int64 and a float64 column both write: no need to tell which.
     this.wrote[j] |= WROTE.int;
-    if (column.int !== "all" && column.uint !== "all") return; // a float column: settled
-    // seeCell() for a plain decimal, without making a Cell for every one of an int64 column's
+    column.bool = false; // a number is no boolean, whatever came before it
+    if (column.int !== "all" && column.uint !== "all") {
+      this.settled[j] = 1;
+      return;
+    }
     const integer = cell.indexOf(".") < 0;
     const negative = cell.charCodeAt(0) === 45;
     if (!integer && column.int === "all") column.int = "failed";
@@ -1883,7 +1958,6 @@ class BlockParser {
       if (negative) column.negative = true; // the uint64 try notes a minus and reads on
       else if (!integer) column.uint = "failed";
     }
-    column.bool = false;
   }
 
   /**
@@ -1927,10 +2001,6 @@ class BlockParser {
     if (this.firstUnusable[k] >= 0) return;
     this.firstUnusable[k] = this.nRows + 1;
     this.unusable[k] = cell;
-  }
-
-  flush(): void {
-    this.out.flush();
   }
 
   /** Makes room for `rows` rows at least (twice as many as now when that is more). */
@@ -2071,6 +2141,7 @@ class TableAssembler implements KeptCells {
 
   finish(): Table {
     this.json?.write("\n]}\n");
+    this.json?.close(); // complete: its hash is taken now, on the helper, while Transform runs
     const texts = this.textIndex;
     return {
       columns: this.spec.columns,
@@ -2448,7 +2519,7 @@ async function lineOfByte(source: CsvSource, at: number, rowStart = false): Prom
 /** What a run read, for the manifest: the CSV ("-" for standard input), its sha256 and size. */
 interface Input {
   file: string;
-  sha256: string;
+  sha256: Promise<string>;
   bytes: number;
   rows: number;
 }
@@ -2477,13 +2548,14 @@ export class StagedFile {
     this.bytes += buffer.length;
   }
 
-  /** Closes the file; when it is complete, hashes it (or starts to). */
-  close(complete = true): void {
+  /** Closes the file; when it is complete, hashes it (or starts to), unless `sha256` is given. */
+  close(complete = true, sha256?: Promise<string>): void {
     if (this.fd === null) return;
     fs.closeSync(this.fd);
     this.fd = null;
     if (!complete) return;
-    this.sha256 = this.hash ? Promise.resolve(this.hash.digest("hex")) : sha256File(this.temp);
+    this.sha256 = sha256 ??
+      (this.hash ? Promise.resolve(this.hash.digest("hex")) : sha256File(this.temp));
     this.sha256.catch(() => {}); // awaited by commit()
   }
 }
@@ -2525,13 +2597,30 @@ export class Staging {
 
   /**
    * np.save(final, array.reshape(shape)). The last guard of the run: an array that holds a NaN
-   * or an infinity is never written, and the run fails naming where it is. `columns` names a
-   * 2-D array's columns for that message.
+   * or an infinity is never put in place, and the run fails naming where it is. `columns` names
+   * a 2-D array's columns for that message. A big array in shared memory is checked and hashed
+   * on the helper thread while this one writes it, and commit() awaits the verdict.
    */
   writeArray(final: string, array: Float32Array, shape: number[], columns?: string[]): void {
-    const at = firstNonFinite(array);
-    if (at >= 0) throw nonFiniteError(final, array[at], at, shape, columns);
-    this.write(final, ...npyBytes(array, shape)).shape = shape;
+    const [header, data] = npyBytes(array, shape);
+    const big = array.length >= HELPER_ROWS && isShared(array);
+    type Verdict = { at: number; sha256: string }; // the first non-finite value, the hash
+    const checked = big ? askHelper<Verdict>({ kind: "npy", header, array }) : null;
+    if (!checked) {
+      const at = firstNonFinite(array);
+      if (at >= 0) throw nonFiniteError(final, array[at], at, shape, columns);
+      this.write(final, header, data).shape = shape;
+      return;
+    }
+    const file = this.open(final);
+    file.write(header);
+    file.write(data);
+    file.shape = shape;
+    file.close(true, checked.then((answer) => {
+      const at = answer?.at ?? firstNonFinite(array);
+      if (at >= 0) throw nonFiniteError(final, array[at], at, shape, columns);
+      return answer?.sha256 ?? createHash("sha256").update(header).update(data).digest("hex");
+    }));
   }
 
   /** A temporary file in `dir` that is no artifact, removed by discard() and by the next run. */
@@ -2783,7 +2872,7 @@ export function systemErrorLine(err: NodeJS.ErrnoException): string {
 // simple version, `parseBlock()` for every block in turn, gives the same bytes.
 
 type HelperMessage = {
-  id: number; value?: string; index?: number; block?: BlockResult; done?: boolean; error?: object;
+  id: number; value?: unknown; index?: number; block?: BlockResult; done?: boolean; error?: object;
 };
 
 /** The helper thread, started on first use; null where it cannot start. */
@@ -2842,7 +2931,7 @@ export function sha256File(file: string): Promise<string> {
     const sent = onHelper({ kind: "sha256", file }, ({ value, error }) => {
       // A system error is still one: its code, syscall and path come along.
       if (error) reject(Object.assign(new Error((error as Error).message), error));
-      else resolve(value!);
+      else resolve(value as string);
       return true;
     });
     if (!sent) resolve(here());
@@ -2859,6 +2948,17 @@ function helperJob(job: object): Promise<boolean> | null {
   const sent = onHelper(job, ({ done, error }) => (settle(done === true && !error), true));
   return sent ? answer : null;
 }
+
+/** Runs `job` on the helper for its answer; null when it cannot (the caller does the job). */
+function askHelper<T>(job: object): Promise<T | null> | null {
+  let settle: (answer: T | null) => void = () => {};
+  const answer = new Promise<T | null>((resolve) => (settle = resolve));
+  const sent = onHelper(job, ({ value, error }) => (settle(error ? null : (value as T)), true));
+  return sent ? answer : null;
+}
+
+/** Whether other threads can read `array`'s memory. */
+const isShared = (array: Float32Array) => array.buffer instanceof SharedArrayBuffer;
 
 /**
  * Has the helper parse blocks, taking each from `counter` as the main thread does, and hands
@@ -2897,6 +2997,22 @@ function serveHelper(): void {
     if (job.kind === "scatter") {
       scatterBlocks(job.blocks, job.firstRows, job.place, job.X, job.y, job.width);
       port.postMessage({ id: job.id, done: true });
+      return;
+    }
+    if (job.kind === "draws") {
+      drawSwaps(job.draws, job.drawn, job.seed);
+      port.postMessage({ id: job.id, done: true });
+      return;
+    }
+    if (job.kind === "medians") {
+      port.postMessage({ id: job.id, value: columnMedians(job.rows, job.width, job.columns) });
+      return;
+    }
+    if (job.kind === "npy") {
+      const at = firstNonFinite(job.array);
+      const hash = createHash("sha256").update(job.header);
+      const value = { at, sha256: at >= 0 ? "" : hash.update(npyData(job.array)).digest("hex") };
+      port.postMessage({ id: job.id, value });
       return;
     }
     const hash = createHash("sha256");
@@ -3057,7 +3173,7 @@ async function buildManifest(
   };
   const inputEntry = input && {
     path: relativePath(paths, input.file),
-    sha256: input.sha256, bytes: input.bytes, rows: input.rows,
+    sha256: await input.sha256, bytes: input.bytes, rows: input.rows,
   };
   const ran: Step[] = step === "all" ? ["extract", "transform", "load"] : [step];
 

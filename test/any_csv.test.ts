@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { before, describe, test } from "node:test";
-import { MT19937, columnMeans, columnMedians, median, readNpy } from "../etl.ts";
+import { MT19937, columnMeans, columnMedians, median, nanMedians, readNpy } from "../etl.ts";
 import { FIXTURES, readFixture, runEtl, snapshot, tempProject } from "./helpers.ts";
 
 const FIT = ["--target", "score", "--features", "all", "--drop", "student_id", "--seed", "7"];
@@ -194,5 +194,15 @@ describe("columnMedians and columnMeans", () => {
       assert.equal(medians[c], (present[(m - 1) >> 1] + present[m >> 1]) / 2, `column ${k}`);
     });
     assert.deepEqual(columnMedians(Float32Array.of(NaN, 1, NaN, 2), 2, [0, 1]), [NaN, 1.5]);
+  });
+  test("nanMedians: half of the columns on the helper thread, the same medians", async () => {
+    const rng = new MT19937(6);
+    const [n, width] = [200_000, 4];
+    const rows = new Float32Array(new SharedArrayBuffer(4 * n * width)); // as rowsInOrder makes X
+    for (let i = 0; i < rows.length; i++) {
+      rows[i] = rng.nextUint32() % 7 === 0 ? NaN : (rng.nextUint32() % 1_000_000) / 1000 - 500;
+    }
+    const columns = [3, 0, 2, 1];
+    assert.deepEqual(await nanMedians(rows, width, columns), columnMedians(rows, width, columns));
   });
 });

@@ -83,6 +83,18 @@ describe("1. a number float32 cannot hold is an error; no array ever holds NaN o
     out.discard();
     assert.ok(!fs.existsSync(file) && !fs.existsSync(path.join(root, "artifacts")), "nothing written");
   });
+  test("the last guard for a big array, which the helper thread checks: refused before any rename", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "etl-guard-"));
+    const paths = pathsUnder(root);
+    const out = new Staging(paths);
+    const X = new Float32Array(new SharedArrayBuffer(4 * 300_000)); // shared, as transform makes it
+    X[123_457] = -Infinity; // row 41,152, column 1
+    out.writeArray(paths.xTrain, X, [100_000, 3], ["a", "b", "c"]);
+    await assert.rejects(out.commit(CONFIG, "transform"), /column "b" of X_train is -Infinity in row 41152/);
+    out.discard();
+    assert.deepEqual(fs.readdirSync(paths.transformDir), [], "no file, temporary or not");
+    assert.ok(!fs.existsSync(paths.manifest));
+  });
 });
 
 describe("2. the line ending is where the first line really ends; no name or cell keeps half of one", () => {

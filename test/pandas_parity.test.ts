@@ -65,6 +65,30 @@ describe("pandas reads the raw JSON back as the frame read_csv makes of the CSV"
     const rows = Array.from({ length: 50 }, (_, i) => `${i % 5},${i}, ${(i / 7).toFixed(3)} ,${i % 3 ? "True" : "False"},\t${i * 11}`);
     parity("padded.csv", ["x,t,score,flag,count", ...rows].join("\n") + "\n");
   });
+  test("booleans and plain numbers in one column, either first: text, as pandas keeps it", () => {
+    const cell = (i: number, bool: boolean) => (bool ? (i % 4 ? "True" : "false") : String(-i));
+    const rows = Array.from({ length: 12 }, (_, i) =>
+      [i % 5, i, cell(i, i % 2 === 1), cell(i, i === 0), cell(i, i === 11)].join(","));
+    parity("booleans.csv", ["x,t,first_number,first_boolean,last_boolean", ...rows].join("\n") + "\n");
+  });
+  test("a CSV of several 1 MB blocks, read on two threads: dtypes settled in a later block", () => {
+    const n = 90_000; // about 4 MB: four blocks, the helper thread reading some of them
+    const rows = Array.from({ length: n }, (_, i) => {
+      const block = Math.floor((4 * i) / n); // which quarter of the file the row is in
+      const lateFloat = i === n - 3 ? "1.5" : String(i % 97);
+      const lateText = block === 1 && i % 1000 === 7 ? "abc" : String(i % 13);
+      // Booleans, and in the third quarter a few plain numbers after them: text to pandas.
+      const lateNumber = block === 2 && i % 500 === 1 ? "7" : i % 2 ? "True" : "False";
+      const bigThenNegative = i === n >> 2 ? "9223372036854775808" : i === n - 1 ? "-1" : String(i);
+      return [i % 5, i, lateFloat, lateText, lateNumber, bigThenNegative, `"a,${i % 7}"`];
+    });
+    // A quoted field of line breaks and commas, 180 KB long, across the first block's end.
+    let at = 0;
+    const crossing = rows.findIndex((cells) => (at += cells.join(",").length + 1) > 1_000_000);
+    rows[crossing][6] = `"${"line,\n".repeat(30_000)}end"`;
+    const header = "x,t,late_float,late_text,late_number,big_then_negative,quoted";
+    parity("blocks.csv", [header, ...rows.map((cells) => cells.join(","))].join("\n") + "\n");
+  });
   for (const seed of [1, 2, 3, 4, 5, 6]) {
     test(`fuzzed CSV, seed ${seed}: 60 columns of read_csv's corner cases`, () => parity("fuzz.csv", fuzzCsv(seed, 300, 60)));
   }
