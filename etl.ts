@@ -1327,6 +1327,7 @@ async function readBlocks(
   const blocks = bounds.length - 1;
   const results: (BlockResult | undefined)[] = [];
   const counter = new Int32Array(new SharedArrayBuffer(4)); // the next block to take
+  const scratch = { values: new Float32Array(0) }; // this thread's memory for a block's values
   const took = (i: number, block: BlockResult) => (results[i] = block);
   const helped = blocks > 2 ? parseOnHelper(source, spec, bounds, counter, took) : null;
   const progress = new Progress("extract");
@@ -1338,7 +1339,7 @@ async function readBlocks(
       if (expected !== bounds[next]) {
         // A row went on past this block's start: parse from the row's start, and on until a row
         // ends at a block's end; the blocks it covers were parsed from a wrong start.
-        block = parseBlock(source, spec, expected, bounds.slice(next + 1));
+        block = parseBlock(source, spec, expected, bounds.slice(next + 1), scratch);
       } else if (!block) {
         return; // not parsed yet
       }
@@ -1350,13 +1351,13 @@ async function readBlocks(
     }
   };
   for (let i = Atomics.add(counter, 0, 1); i < blocks; i = Atomics.add(counter, 0, 1)) {
-    results[i] = parseBlock(source, spec, bounds[i], [bounds[i + 1]]);
+    results[i] = parseBlock(source, spec, bounds[i], [bounds[i + 1]], scratch);
     await assemble();
     await new Promise(setImmediate); // the helper's blocks come in as messages; so do signals
   }
   await helped; // every block it took has come in (or it has stopped, and they are parsed here)
   for (let i = next; i < blocks; i++) {
-    results[i] ??= parseBlock(source, spec, bounds[i], [bounds[i + 1]]);
+    results[i] ??= parseBlock(source, spec, bounds[i], [bounds[i + 1]], scratch);
   }
   await assemble();
   progress.done();
@@ -1820,13 +1821,19 @@ interface BlockResult {
   error?: { message: string | null; byte?: number; row?: number };
 }
 
-/** Parses the rows of bytes [start, end of the first candidate at which a row ends). */
+/** Memory a thread parses its blocks' values in, one block after another. */
+type Scratch = { values: Float32Array };
+
+/**
+ * Parses the rows of bytes [start, end of the first candidate at which a row ends), the values
+ * first into `scratch`, which the thread keeps for its next block.
+ */
 export function parseBlock(
   source: CsvSource, spec: BlockSpec, start: number, ends: number[],
+  scratch: Scratch = { values: new Float32Array(0) },
 ): BlockResult {
   const json = new ByteWriter(Math.ceil(1.1 * (ends[0] - start)) + 64);
-  const parser = new BlockParser(spec, json);
-  parser.grow(Math.ceil(((ends[0] - start) / Math.max(spec.columns.length * 2, 1)) / 4)); // a guess
+  const parser = new BlockParser(spec, json, scratch);
   let rest = start;
   let error: BlockResult["error"];
   for (const chunk of rowChunks(source, start, ends)) {
@@ -1872,7 +1879,10 @@ class BlockParser {
   private readonly plain: Uint8Array; //   per column: its cells may be written as plain numbers
   private readonly settled: Uint8Array; // per column: a plain number tells nothing new
 
-  constructor(private readonly spec: BlockSpec, private readonly out: ByteWriter) {
+  constructor(
+    private readonly spec: BlockSpec, private readonly out: ByteWriter,
+    private readonly scratch: Scratch,
+  ) {
     const { columns, kept, categorical } = spec;
     const asNumber = (j: number) => ["int", "float", undefined].includes(spec.encodings?.[j]);
     const slot = columns.map((name) => kept.indexOf(name));
@@ -1884,7 +1894,8 @@ class BlockParser {
     this.wrote = new Int32Array(columns.length);
     this.categorical = kept.map((name) => categorical.includes(name));
     this.slot = columns.map((name) => kept.indexOf(name));
-    this.values = new Float32Array(0);
+    this.values = scratch.values;
+    this.capacity = Math.floor(this.values.length / Math.max(this.width, 1));
     this.textIndex = kept.map(() => new Map());
     this.unusable = kept.map(() => "");
     this.firstNumber = kept.map(() => -1);
@@ -2003,13 +2014,12 @@ class BlockParser {
     this.unusable[k] = cell;
   }
 
-  /** Makes room for `rows` rows at least (twice as many as now when that is more). */
-  grow(rows = Math.max(2 * this.capacity, 1024)): void {
-    if (rows <= this.capacity) return;
-    this.capacity = rows;
+  /** Makes room for twice as many rows (the scratch memory grows for the next blocks too). */
+  grow(): void {
+    this.capacity = Math.max(2 * this.capacity, 1024);
     const bigger = float32Array(this.capacity * this.width, "the table");
-    bigger.set(this.values);
-    this.values = bigger;
+    bigger.set(this.values.subarray(0, this.nRows * this.width));
+    this.values = this.scratch.values = bigger;
   }
 
   result(start: number, rest: number, json: Uint8Array, error: BlockResult["error"]): BlockResult {
@@ -2987,8 +2997,9 @@ function serveHelper(): void {
       const counter = new Int32Array(job.counter);
       const bounds: number[] = job.bounds;
       const take = () => Atomics.add(counter, 0, 1); // the next block no thread has taken
+      const scratch = { values: new Float32Array(0) };
       for (let i = take(); i < bounds.length - 1; i = take()) {
-        const block = parseBlock(job.source, job.spec, bounds[i], [bounds[i + 1]]);
+        const block = parseBlock(job.source, job.spec, bounds[i], [bounds[i + 1]], scratch);
         port.postMessage({ id: job.id, index: i, block }, [block.json.buffer as ArrayBuffer]);
       }
       port.postMessage({ id: job.id, done: true });
