@@ -16,12 +16,15 @@
 //
 // "The same artifacts" is meant literally: on the original's own data the `.npy` files are
 // byte-identical to the ones NumPy wrote, because the split replays NumPy's random generator
-// and the scaler repeats scikit-learn's arithmetic operation for operation. A fourth step,
-// `apply`, sends new rows through the fitted transform, for inference.
+// and the scaler repeats scikit-learn's arithmetic operation for operation. The references:
+// pandas 1.5's `read_csv`, NumPy's `RandomState`, scikit-learn 1.8's `StandardScaler` (1.2 is
+// at most one float32 step away). A fourth step, `apply`, sends new rows through the fitted
+// transform, for inference.
 //
 // Left out on purpose: the model and its training loop, DataLoader worker processes, and
-// guessing. A blank feature is imputed from the train rows, as scikit-learn would do it, but a
-// cell that cannot be used (text among numbers, a blank target) stops the run with its line.
+// silent repairs. A blank feature is imputed from the train rows, as scikit-learn would do it,
+// but a cell that cannot be used (text among numbers, a blank target) stops the run, naming its
+// line.
 //
 //     npx tsx etl.ts                   # the three steps
 //     npx tsx etl.ts transform         # one step, on what the step before it left
@@ -60,7 +63,7 @@ const Papa = require("papaparse") as typeof Papaparse;
 //
 // Every file the pipeline touches, and every setting, each in one place. The artifacts go under
 // one output folder, the project itself unless `--out DIR` names another (one folder per
-// dataset, say); every setting in `CONFIG` has a command-line flag.
+// dataset, say); every setting in `CONFIG` but `shuffleTrain` has a command-line flag.
 
 /** The project: where etl.ts is, its mock data beside it. */
 const PROJECT = path.dirname(fileURLToPath(import.meta.url));
@@ -108,7 +111,7 @@ export const CONFIG = {
   testSize: 0.2, //                       fraction of rows held out for validation (--test-size)
   seed: 42, //                            seeds the split and the train shuffle (--seed)
   batchSize: 32, //                       rows per mini-batch (--batch-size)
-  shuffleTrain: true, //                  a new train order each epoch; validation keeps file order
+  shuffleTrain: true, //                  a new train order each epoch; validation's never changes
 };
 export type Config = typeof CONFIG;
 
@@ -116,9 +119,10 @@ export type Config = typeof CONFIG;
 //
 // Each step is one call, and each hands the next what it made: the table, then the arrays. A
 // step run alone (`npx tsx etl.ts transform`) reads what the step before it left on disk.
-// Nothing is written in place: every file goes to a temporary name, and `commit()` renames them
-// all, the manifest with them, only once every step has succeeded; a failed run leaves the last
-// good artifacts as they were.
+// Nothing is written in place: `out`, a `Staging` (Part II), gives every file a temporary name
+// and keeps what the manifest will say of the input; `out.commit()` renames them all, the
+// manifest with them, only once every step has succeeded. A failed run leaves the last good
+// artifacts as they were.
 
 /** Runs `step` (or all three steps) with `config`, writing under `paths`. */
 export async function runPipeline(
@@ -144,14 +148,17 @@ export async function runPipeline(
 // *CSV -> the table, and data/ccr_raw.json.* The CSV goes through papaparse a chunk of rows at a
 // time, and each cell is read as pandas' `read_csv` reads it. Memory keeps only the columns the
 // later steps use, the features and the target, as float32; the raw artifact (pandas' "split"
-// JSON, one row per line) is written as the rows go by. What a cell is, to pandas 1.5's
-// `read_csv` with its default options:
+// JSON) is written as the rows go by, a line per row where `to_json` writes one line, which
+// reads back the same. The dtypes matter for that artifact: it must read back as the frame
+// `read_csv` makes, an integer column as int64 and a column of text as text. What a cell is,
+// to pandas 1.5's `read_csv` with its default options:
 //
 // - **missing**: empty, or exactly one of pandas' NA strings below (`NA`, `n/a`, `NaN`, ...);
 // - an **integer**: digits with an optional sign, spaces around allowed (` 3`, `+7`, `007`);
 // - a **float**: a decimal number (`-2.5`, `.5`, `1e5`, ` 3.1 `) as pandas' own parser reads it
 //   (Part II replays it: past 15 digits it can differ from JavaScript's), or `inf`/`infinity`
-//   in any case, signed; a number beyond float64's range is no float;
+//   in any case, signed; a number beyond float64's range is no float, and pandas keeps it as
+//   text;
 // - a **boolean**: `true` or `false`, in any case; anything else is **text**.
 //
 // A column's dtype comes from all its cells (`dtypeOf`, Part II), read_csv trying one dtype
@@ -194,7 +201,7 @@ export function readCell(text: string): Cell {
     missing: false,
     int: asInt64(text), //                                        Part II: str_to_int64
     uint: asUint64(text), //                                      Part II: str_to_uint64
-    float: infinity === infinity ? infinity : pandasFloat(text), // Part II: precise_xstrtod
+    float: Number.isNaN(infinity) ? pandasFloat(text) : infinity, // Part II: precise_xstrtod
     bool: BOOLEAN.test(text),
   };
 }
@@ -219,9 +226,9 @@ export async function extract(config: Config, out: Staging, paths: Paths = PATHS
   const file = config.csv;
   const keep = (header: string[]) => keptColumns(file, header, config);
   // pandas: df = pd.read_csv(RAW_CSV); df.to_json("ccr_raw.json", orient="split")
-  const json = () => out.open(paths.raw);
-  const { table, dtypes, head, input } = await readCsv(file, config, out, keep, json);
-  out.input = input;
+  const rawJson = () => out.open(paths.raw);
+  const { table, dtypes, head, input } = await readCsv(file, config, out, keep, rawJson);
+  out.input = input; // the manifest pins the CSV by its size and sha256
   // pandas: print(df.shape); print(df.dtypes); print(df.head(3))
   printExtract(file, paths.raw, table, dtypes, head);
   return table;
@@ -270,6 +277,9 @@ export interface Arrays {
   nFeatures: number;
 }
 
+/** An object as a JSON file: indented by 2, a line break at the end. */
+const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n";
+
 /** Splits, imputes, encodes and scales the table; writes the arrays and the fitted state. */
 export async function transform(
   table: Table, config: Config, out: Staging, paths: Paths = PATHS,
@@ -278,10 +288,10 @@ export async function transform(
   const { order, train, test } = await trainTestSplit(table.nRows, config.testSize, config.seed);
   const [nTrain, nVal] = [train.length, test.length];
   // numpy: X = df[FEATURES].to_numpy(np.float32)[order]; y = df[TARGET]...[order]
-  const { X: raw, y } = await rowsInOrder(table, order); // raw: (n, k) float32, y: (n,) float32
+  const { X: raw, y } = await rowsInOrder(table, order); // raw: (n, width), y: (n,) float32
   // The validation rows come first in `order`: each split is a view of one array, not a copy.
-  const width = table.kept.length - 1; //                  k raw feature columns
-  const rawTrain = raw.subarray(nVal * width); //          (nTrain, k) float32
+  const width = table.kept.length - 1; //                  the raw feature columns
+  const rawTrain = raw.subarray(nVal * width); //          (nTrain, width) float32
   // sklearn: SimpleImputer(strategy="median").fit(X_train_numeric)
   const imputer = await fitImputer(table, rawTrain, config.impute);
   // sklearn: OneHotEncoder(drop="first", handle_unknown="ignore").fit(X_train_text)
@@ -300,7 +310,7 @@ export async function transform(
   standardize(xTrain, scaler);
   standardize(xVal, scaler);
 
-  // numpy: np.save("X_train.npy", X_train), and so on
+  // numpy: np.save("X_train.npy", X_train), and so on (`columns`: for an error's message)
   out.writeArray(paths.xTrain, xTrain, [nTrain, d], columns);
   out.writeArray(paths.xVal, xVal, [nVal, d], columns);
   out.writeArray(paths.yTrain, yTrain, [nTrain]);
@@ -318,9 +328,6 @@ export async function transform(
   return arrays;
 }
 
-/** An object as a JSON file: indented by 2, a line break at the end. */
-const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n";
-
 /**
  * The rows train_test_split(test_size, random_state=seed) picks. Its contract: the validation
  * ("test") rows are the first ceil(testSize * n) of `np.random.RandomState(seed).permutation(n)`,
@@ -337,8 +344,9 @@ export async function trainTestSplit(
 }
 
 /**
- * The table's rows in `order` (row i is table row order[i]), parted into X: (n, k) float32,
- * row-major, and y: (n,) float32. Both threads write them, each its share of the blocks.
+ * The table's rows in `order` (row i is table row order[i]), parted into X: (n, width) float32,
+ * row-major, and y: (n,) float32. The main thread and a helper thread (Part II) write them,
+ * each its share of the table's blocks.
  */
 export const rowsInOrder = (table: Table, order: Uint32Array) => scatterRows(table, order);
 
@@ -347,8 +355,8 @@ export const rowsInOrder = (table: Table, order: Uint32Array) => scatterRows(tab
 // A blank number becomes its column's median (or mean) over the train rows. A text column
 // becomes one 0/1 column per distinct train value but the first, in sorted order, named
 // `<column>_<value>` as `pd.get_dummies(drop_first=True)` names them; a blank or never-seen
-// value is all zeros. (The Python original's variant imputed before splitting, which lets the
-// validation rows shape the training data.)
+// value is all zeros. (Imputing before the split, as is often done, would let the validation
+// rows shape the training data.)
 
 /** SimpleImputer(strategy)'s learned state: what a missing cell of each numeric feature becomes. */
 export interface Imputer {
@@ -366,7 +374,7 @@ export interface Encoder {
 /**
  * SimpleImputer(strategy).fit on the numeric features' train rows: each column's median (or
  * mean) over its non-missing train values, in float64.
- *   rawTrain: (nTrain, k) float32, as rowsInOrder lays the feature columns out; NaN is missing
+ *   rawTrain: (nTrain, width) float32, as rowsInOrder lays the features out; NaN is missing
  */
 export async function fitImputer(
   table: Table, rawTrain: Float32Array, strategy: Config["impute"],
@@ -385,7 +393,7 @@ export async function fitImputer(
 /**
  * OneHotEncoder(drop="first", handle_unknown="ignore").fit on the text features' train rows:
  * each column's distinct train values, sorted as Python sorts strings (byCodePoint, Part II).
- *   rawTrain: (nTrain, k) float32, a text cell as the index of its value in table.text
+ *   rawTrain: (nTrain, width) float32, a text cell as the index of its value in table.text
  */
 export function fitEncoder(table: Table, rawTrain: Float32Array): Encoder {
   const width = table.kept.length - 1;
@@ -395,7 +403,7 @@ export function fitEncoder(table: Table, rawTrain: Float32Array): Encoder {
     if (text === null) continue;
     const seen = new Uint8Array(text.length); // seen[code]: the value occurs in a train row
     for (let i = k; i < rawTrain.length; i += width) {
-      if (rawTrain[i] === rawTrain[i]) seen[rawTrain[i]] = 1;
+      if (!Number.isNaN(rawTrain[i])) seen[rawTrain[i]] = 1;
     }
     encoder.feature_names_in_.push(table.kept[k]);
     encoder.categories_.push(text.filter((_, code) => seen[code]).sort(byCodePoint));
@@ -414,7 +422,7 @@ export function encodedColumns(imputer: Imputer, encoder: Encoder): string[] {
 /**
  * The model's input: numeric features with blanks imputed, then each text feature one-hot, a
  * missing or never-seen value (and the dropped first category) all zeros.
- *   raw: (n, k) float32, as rowsInOrder lays the feature columns out; blanks are filled in place
+ *   raw: (n, width) float32, as rowsInOrder lays the features out; blanks are filled in place
  *   returns X: (n, d) float32, row-major, d = encodedColumns().length; `raw` itself when every
  *   feature is numeric
  */
@@ -444,7 +452,7 @@ export function encodeFeatures(
     });
     for (let i = 0; i < n; i++) {
       const code = raw[i * width + k];
-      if (code === code && column[code] >= 0) X[i * d + column[code]] = 1;
+      if (!Number.isNaN(code) && column[code] >= 0) X[i * d + column[code]] = 1;
     }
     offset += categories.length - 1;
   });
@@ -456,17 +464,18 @@ function fillMissing(raw: Float32Array, width: number, numeric: number[], statis
   const fill = new Float32Array(width).fill(NaN); // per raw column: what replaces a missing cell
   numeric.forEach((k, c) => (fill[k] = statistics[c])); // text columns keep NaN: all zeros
   for (let i = 0; i < raw.length; i += width) {
-    for (let k = 0; k < width; k++) if (raw[i + k] !== raw[i + k]) raw[i + k] = fill[k];
+    for (let k = 0; k < width; k++) if (Number.isNaN(raw[i + k])) raw[i + k] = fill[k];
   }
 }
 
 // ### StandardScaler
 //
 // The scaler is ml-matrix's column statistics over a `WrapperMatrix1D`, which wraps the
-// Float32Array as a (n, d) matrix without copying it. Its sums run row after row in float64 as
-// NumPy's `np.sum(X, axis=0)` does on a C-ordered array, and its variance is the biased one with
-// scikit-learn's correction term, `(sum(c^2) - sum(c)^2 / n) / n` for c = x - mean: the same
-// operations in the same order, so mean_, var_ and scale_ agree with scikit-learn to the bit.
+// Float32Array as a (n, d) matrix without copying it. Its sums run row after row in float64, as
+// scikit-learn's `np.sum(X, axis=0, dtype=np.float64)` does on a C-ordered array, and its
+// variance is the biased one with scikit-learn's correction term, `(sum(c^2) - sum(c)^2 / n) /
+// n` for c = x - mean: the same operations in the same order, so mean_, var_ and scale_ agree
+// with scikit-learn to the bit.
 // One rule is scikit-learn's own and stays ours: a column that is constant up to rounding gets
 // scale 1, so that dividing by it changes nothing.
 
@@ -482,7 +491,7 @@ export interface StandardScaler {
 export function fitStandardScaler(X: Float32Array, d: number): StandardScaler {
   const n = X.length / d;
   const matrix = new WrapperMatrix1D(X, { rows: n }); // a (n, d) view of X, no copy
-  const mean = matrix.mean("column"); //                 np.sum(X, axis=0) / n, float64
+  const mean = matrix.mean("column"); //                 np.sum(X, axis=0, dtype=float64) / n
   const variance = matrix.variance("column", { unbiased: false, mean });
   const scale = variance.map((v, j) => (isConstant(v, mean[j], n) ? 1 : Math.sqrt(v)));
   return { mean_: mean, var_: variance, scale_: scale, n_samples_seen_: n };
@@ -509,16 +518,18 @@ export function standardize(X: Float32Array, scaler: StandardScaler): void {
 // ## Step 3: Load
 //
 // *The arrays -> mini-batches, as a PyTorch `DataLoader(batch_size=32, drop_last=False)` cuts
-// them, and each loader's metadata as JSON.* The train rows come in a new order every epoch; the
-// validation rows always in file order, so that an evaluation can be repeated. The original:
+// them, and each loader's metadata as JSON.* The train rows come in a new order every epoch;
+// the validation rows always in the order the split left them in, so that an evaluation can be
+// repeated. In PyTorch, with the target as a column, as the original's loader info records it:
 //
-//     loader = DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True, num_workers=0)
-//     xb, yb = next(iter(loader))
+//     train = TensorDataset(torch.from_numpy(X_train), torch.from_numpy(y_train).view(-1, 1))
+//     loader = DataLoader(train, batch_size=32, shuffle=True, num_workers=0)
+//     xb, yb = next(iter(loader))  # xb: (32, d), yb: (32, 1)
 
 /** How batches() cuts: `batchSize` rows at a time, the train rows shuffled for each epoch. */
 export interface BatchOptions {
   batchSize: number;
-  shuffle: boolean; // false (validation, inference): file order, and batches are views
+  shuffle: boolean; // false (validation, inference): the arrays' order, and batches are views
   seed: number;
   epoch: number; //    a new order every epoch
 }
@@ -527,8 +538,8 @@ export interface BatchOptions {
 const BATCH_DEFAULTS = { batchSize: CONFIG.batchSize, shuffle: false, seed: CONFIG.seed, epoch: 0 };
 
 /**
- * The row order for one epoch. Shuffled orders come from MT19937 seeded with [seed, epoch]:
- * a new order every epoch, the same one on every run, and reproducible in NumPy as
+ * The row order for one epoch, from NumPy's generator rather than torch's: MT19937 seeded with
+ * [seed, epoch], a new order every epoch, the same on every run, and in Python
  * np.random.RandomState([seed, epoch]).permutation(n).
  */
 export function epochOrder(n: number, options: Partial<BatchOptions> = {}): Uint32Array | null {
@@ -619,7 +630,7 @@ export async function apply(config: Config, out: Staging, paths: Paths = PATHS):
   if (textual) throw textWhereNumbersWere(file, textual);
   // The rows stay in file order; rowsInOrder only parts the features from the target.
   const identity = Uint32Array.from({ length: table.nRows }, (_, i) => i);
-  const { X: raw, y } = await rowsInOrder(table, identity); // raw: (n, k), y: (n,) float32
+  const { X: raw, y } = await rowsInOrder(table, identity); // raw: (n, width), y: (n,)
   const X = encodeFeatures(table, raw, imputer, encoder); //    X: (n, d) float32
   // sklearn: X_new = scaler.transform(X_new)
   standardize(X, scaler);
