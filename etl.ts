@@ -355,8 +355,8 @@ export const rowsInOrder = (table: Table, order: Uint32Array) => scatterRows(tab
 // A blank number becomes its column's median (or mean) over the train rows. A text column
 // becomes one 0/1 column per distinct train value but the first, in sorted order, named
 // `<column>_<value>` as `pd.get_dummies(drop_first=True)` names them; a blank or never-seen
-// value is all zeros. (Imputing before the split, as is often done, would let the validation
-// rows shape the training data.)
+// value is all zeros. (The Python original's second variant, for any CSV, imputed before the
+// split, which lets the validation rows shape the training data.)
 
 /** SimpleImputer(strategy)'s learned state: what a missing cell of each numeric feature becomes. */
 export interface Imputer {
