@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { before, describe, test } from "node:test";
-import { REPO, runEtl, snapshot, tempProject } from "./helpers.ts";
+import { REPO, runEtl, snapshot, tempDir, tempProject } from "./helpers.ts";
 
 const shipped = fs.readFileSync(path.join(REPO, "data", "ccr_mock.csv"), "utf8");
 const [header, ...rows] = shipped.trimEnd().split("\n");
@@ -52,7 +52,7 @@ describe("bad input: one clear line, a non-zero exit, the last good artifacts ke
   let good: Map<string, string>;
   before(() => {
     dir = tempProject();
-    inputs = fs.mkdtempSync(path.join(os.tmpdir(), "etl-bad-"));
+    inputs = tempDir("etl-bad-");
     assert.equal(runEtl(dir).status, 0);
     good = snapshot(dir);
   });

@@ -6,14 +6,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { REPO } from "./helpers.ts";
+import { REPO, tempDir } from "./helpers.ts";
 
 const decode = (html: string) =>
   html.replace(/<[^>]+>/g, "").replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">")
     .replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/[\u2018\u2019]/g, "'").trim(); // marked's curly quotes
 
 test("npm run docs writes docs/etl.html with every section of etl.ts, in order", () => {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), "etl-docs-"));
+  const out = tempDir("etl-docs-");
   const docco = path.join(REPO, "node_modules", ".bin", "docco");
   const run = spawnSync(docco, ["--output", out, "etl.ts"], { cwd: REPO, encoding: "utf8" });
   assert.equal(run.status, 0, run.stderr);

@@ -5,7 +5,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { before, describe, test } from "node:test";
-import { ARTIFACTS, FIXTURES, REPO, assertManifestDescribesFiles, readFixture, runEtl, snapshot, tempProject } from "./helpers.ts";
+import {
+  ARTIFACTS, FIXTURES, REPO, assertManifestDescribesFiles, readFixture, runEtl, snapshot, tempDir, tempProject,
+} from "./helpers.ts";
 
 const read = (dir: string, file: string) => fs.readFileSync(path.join(dir, file));
 
@@ -111,7 +113,7 @@ describe("the raw JSON", () => {
 describe("running etl.ts as users do", () => {
   test("through a symbolic link (as an npm bin would): it runs, and writes beside the real file", () => {
     const dir = tempProject();
-    const links = fs.mkdtempSync(path.join(os.tmpdir(), "etl-link-"));
+    const links = tempDir("etl-link-");
     fs.symlinkSync(path.join(dir, "etl.ts"), path.join(links, "link-to-etl.ts"));
     const tsx = path.join(REPO, "node_modules", ".bin", "tsx");
     const help = spawnSync(tsx, ["link-to-etl.ts", "--help"], { cwd: links, encoding: "utf8" });
@@ -125,7 +127,7 @@ describe("running etl.ts as users do", () => {
   test("--out DIR: every step writes and reads there, the project's own artifacts untouched", () => {
     const dir = tempProject();
     const before = snapshot(dir);
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "etl-out-")), "dataset one");
+    const out = path.join(tempDir("etl-out-"), "dataset one");
     assert.equal(runEtl(dir, ["--out", out]).status, 0);
     assert.deepEqual(snapshot(dir), before, "nothing written beside etl.ts");
     for (const file of ARTIFACTS.filter((f) => !f.endsWith("manifest.json"))) assert.deepEqual(read(out, file), read(REPO, file), file);

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { MT19937, main, pathsUnder, readNpy } from "../etl.ts";
-import { REPO, assertManifestDescribesFiles, snapshot } from "./helpers.ts";
+import { REPO, assertManifestDescribesFiles, snapshot, tempDir } from "./helpers.ts";
 
 const MUTATIONS = 400;
 // Cells pandas reads as numbers that float32 cannot hold, and some it can, just.
@@ -55,7 +55,7 @@ function mutate(rng: MT19937, input: Buffer): Buffer {
 }
 
 test(`${MUTATIONS} mutated CSVs: correct artifacts or one clear error, never a torn or NaN artifact`, async (t) => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), "etl-fuzz-"));
+  const root = tempDir("etl-fuzz-");
   const paths = pathsUnder(root);
   const input = path.join(root, "input.csv");
   const stderr: string[] = [];

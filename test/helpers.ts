@@ -10,6 +10,25 @@ import { fileURLToPath } from "node:url";
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const FIXTURES = path.join(REPO, "test", "fixtures");
 
+/** The temporary folders these tests made: removed when the test file's process exits. */
+const made: string[] = [];
+process.on("exit", () => {
+  for (const dir of made) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // a folder a test made unreadable: the system's temporary folder keeps it
+    }
+  }
+});
+
+/** A new empty folder in the system's temporary one, removed when the tests end. */
+export function tempDir(prefix = "etl-test-"): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
 export function readFixture<T>(name: string): T {
   return JSON.parse(fs.readFileSync(path.join(FIXTURES, name), "utf8")) as T;
 }
@@ -20,7 +39,7 @@ export function readFixture<T>(name: string): T {
  * the repository's own.
  */
 export function tempProject(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etl-test-"));
+  const dir = tempDir();
   fs.copyFileSync(path.join(REPO, "etl.ts"), path.join(dir, "etl.ts"));
   fs.copyFileSync(path.join(REPO, "package.json"), path.join(dir, "package.json"));
   fs.mkdirSync(path.join(dir, "data"));

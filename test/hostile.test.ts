@@ -13,8 +13,7 @@ import {
 } from "../etl.ts";
 import { mockRow } from "../data/generate_mock.ts";
 import {
-  ARTIFACTS, FIXTURES, REPO, assertManifestDescribesFiles, expectRefused, readFixture, runEtl,
-  snapshot, tempProject,
+  ARTIFACTS, FIXTURES, REPO, assertManifestDescribesFiles, expectRefused, readFixture, runEtl, snapshot, tempDir, tempProject,
 } from "./helpers.ts";
 
 const shipped = fs.readFileSync(path.join(REPO, "data", "ccr_mock.csv"), "utf8");
@@ -75,7 +74,7 @@ describe("1. a number float32 cannot hold is an error; no array ever holds NaN o
     expectRefused(dir, ["--csv", "in.csv"], /column "gpa" of X_train is -?Infinity in row \d+ after scaling: \(x - mean_\) \/ scale_ overflows float32/);
   });
   test("the last guard: writeArray refuses an array with a NaN, and writes nothing", () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "etl-guard-"));
+    const root = tempDir("etl-guard-");
     const out = new Staging(pathsUnder(root));
     const file = path.join(root, "artifacts", "x.npy");
     assert.throws(() => out.writeArray(file, Float32Array.of(1, NaN, 3, 4), [2, 2], ["a", "b"]), /column "b" of x is NaN in row 0/);
@@ -84,7 +83,7 @@ describe("1. a number float32 cannot hold is an error; no array ever holds NaN o
     assert.ok(!fs.existsSync(file) && !fs.existsSync(path.join(root, "artifacts")), "nothing written");
   });
   test("the last guard for a big array, which the helper thread checks: refused before any rename", async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "etl-guard-"));
+    const root = tempDir("etl-guard-");
     const paths = pathsUnder(root);
     const out = new Staging(paths);
     const X = new Float32Array(new SharedArrayBuffer(4 * 300_000)); // shared, as transform makes it
@@ -146,7 +145,7 @@ describe("3. flags that contradict each other are refused (exit 2), never settle
 
 describe("4. a run commits all of its files and its manifest, or nothing", () => {
   test("a commit cut short by a kill is finished by the next run, from its journal", async (t) => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "etl-journal-"));
+    const root = tempDir("etl-journal-");
     fs.mkdirSync(path.join(root, "data"));
     fs.copyFileSync(path.join(REPO, "data/ccr_mock.csv"), path.join(root, "data/ccr_mock.csv"));
     const paths = pathsUnder(root);
@@ -264,7 +263,7 @@ describe("6. the system's errors are one line naming the path, never a stack tra
     assert.ok(stderr.length < 400, stderr);
   });
   test("a full disk (ENOSPC) while an artifact is written names the artifact", async (t) => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "etl-full-"));
+    const root = tempDir("etl-full-");
     fs.mkdirSync(path.join(root, "data"));
     fs.copyFileSync(path.join(REPO, "data/ccr_mock.csv"), path.join(root, "data/ccr_mock.csv"));
     const errors: string[] = [];
