@@ -1140,7 +1140,12 @@ export function* rowChunks(
         const error = tooLong(parser, pending, pendingChar, byteOf);
         return yield { rows: [], parsed: pending.length, error };
       }
-      if (!last && pending.length < waitFor) continue;
+      // A row longer than a chunk is parsed again only once its text has doubled, candidate ends
+      // or not: a 100 MB quoted field of many lines spans a hundred blocks' ends.
+      if (pending.length < waitFor && !(last && ends.length === 0)) {
+        if (last) end = ends.shift()!; // no reason to think a row ends here: read on
+        continue;
+      }
 
       const result = parser.parse(pending, pendingChar, !eof);
       const rows = rowEnds ? stepped.splice(0) : result.data;
@@ -1347,9 +1352,10 @@ async function readBlocks(
   const assemble = async () => {
     while (next < blocks) {
       let block = results[next];
-      if (expected !== bounds[next]) {
-        // A row went on past this block's start: parse from the row's start, and on until a row
-        // ends at a block's end; the blocks it covers were parsed from a wrong start.
+      if (expected !== bounds[next] || block?.rest === expected) {
+        // A row went on past this block's start, or past its end (no row ended in it): parse
+        // from the row's start, and on until a row ends at a block's end; the blocks it covers
+        // were parsed from a wrong start.
         block = parseBlock(source, spec, expected, bounds.slice(next + 1), scratch);
       } else if (!block) {
         return; // not parsed yet
@@ -3292,7 +3298,19 @@ function printExtract(file: string, raw: string, table: Table, dtypes: Dtype[], 
   const size = `${table.nRows} rows x ${table.columns.length} columns`;
   console.log(`Extract: ${size} from ${shown(file)} -> ${shown(raw)}`);
   console.log(`  dtypes: ${table.columns.map((name, j) => `${name} ${dtypes[j]}`).join(", ")}`);
-  console.log(formatTable(["", ...table.columns], head.map((cells, i) => [String(i), ...cells])));
+  const header = ["", ...table.columns.map(escapeBreaks)];
+  console.log(formatTable(header, head.map((cells, i) => [String(i), ...cells.map(cellShown)])));
+}
+
+/** Line breaks and tabs as pandas prints them in a frame: `\n`, `\r`, `\t`. */
+const escapeBreaks = (text: string) =>
+  text.replace(/[\n\r\t]/g, (c) => ({ "\n": "\\n", "\r": "\\r", "\t": "\\t" })[c]!);
+
+/** A cell as pandas prints it: breaks escaped, cut to 50 characters (display.max_colwidth). */
+function cellShown(cell: string): string {
+  const shownText = escapeBreaks(cell.length > 200 ? cell.slice(0, 200) : cell);
+  const chars = Array.from(shownText); // Python counts code points
+  return chars.length > 50 ? chars.slice(0, 47).join("") + "..." : shownText;
 }
 
 /** Prints the scaler's state, and X_train's column means and stds after scaling: 0 and 1. */
