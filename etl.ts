@@ -2592,6 +2592,7 @@ export class StagedFile {
 export class Staging {
   private pending: StagedFile[] = [];
   private scratch: string[] = []; // temporary files that are no artifact: a pipe's copy
+  private madeFolders: string[] = []; // folders this run made, parents first
   /** The CSV the run read, for the manifest. */
   input?: Input;
   /** Files this run makes obsolete: removed by commit(), with the new ones in place. */
@@ -2603,7 +2604,7 @@ export class Staging {
 
   /** Starts a temporary file that commit() will rename to `final`, hashed as it is written. */
   open(final: string, hashWhileWriting = false): StagedFile {
-    fs.mkdirSync(path.dirname(final), { recursive: true });
+    this.makeFolder(path.dirname(final));
     const temp = path.join(path.dirname(final), `.${path.basename(final)}.${process.pid}.etl-tmp`);
     // Written again: the first version is dropped.
     for (const old of this.pending.filter((p) => p.final === final)) old.close(false);
@@ -2653,7 +2654,7 @@ export class Staging {
 
   /** A temporary file in `dir` that is no artifact, removed by discard() and by the next run. */
   scratchFile(dir: string, name: string): string {
-    fs.mkdirSync(dir, { recursive: true });
+    this.makeFolder(dir);
     const file = path.join(dir, `.${name}.${process.pid}.etl-tmp`);
     this.scratch.push(file);
     return file;
@@ -2678,6 +2679,7 @@ export class Staging {
     for (const file of this.obsolete) fs.rmSync(file, { force: true });
     fs.rmSync(journal, { force: true });
     this.pending = [];
+    this.madeFolders = []; // they hold the artifacts now
     this.reportStale(manifest);
   }
 
@@ -2708,6 +2710,26 @@ export class Staging {
     }
     this.pending = [];
     this.scratch = [];
+    // The folders this run made, deepest first, if nothing else came into them meanwhile.
+    for (const folder of this.madeFolders.reverse()) removeIfEmpty(folder);
+    this.madeFolders = [];
+  }
+
+  /** mkdir -p, remembering each folder it made, for discard() to take away. */
+  private makeFolder(dir: string): void {
+    const first = fs.mkdirSync(dir, { recursive: true }); // the top folder made, if any
+    if (first === undefined) return;
+    const made = [dir];
+    while (made[made.length - 1] !== first) made.push(path.dirname(made[made.length - 1]));
+    this.madeFolders.push(...made.reverse());
+  }
+}
+
+function removeIfEmpty(folder: string): void {
+  try {
+    fs.rmdirSync(folder);
+  } catch {
+    // not empty (another run's files came in), or gone already: left as it is
   }
 }
 

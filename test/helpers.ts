@@ -65,7 +65,7 @@ export function snapshot(dir: string): Map<string, string> {
       const rel = path.join(sub, entry.name);
       if (entry.name === "node_modules") continue;
       if (entry.isSymbolicLink()) files.set(rel, `-> ${fs.readlinkSync(path.join(dir, rel))}`);
-      else if (entry.isDirectory()) walk(rel);
+      else if (entry.isDirectory()) (files.set(rel, "(folder)"), walk(rel)); // a new empty one too
       else files.set(rel, fs.readFileSync(path.join(dir, rel)).toString("base64"));
     }
   };

@@ -91,7 +91,7 @@ describe("1. a number float32 cannot hold is an error; no array ever holds NaN o
     out.writeArray(paths.xTrain, X, [100_000, 3], ["a", "b", "c"]);
     await assert.rejects(out.commit(CONFIG, "transform"), /column "b" of X_train is -Infinity in row 41152/);
     out.discard();
-    assert.deepEqual(fs.readdirSync(paths.transformDir), [], "no file, temporary or not");
+    assert.ok(!fs.existsSync(paths.transformDir), "no file, temporary or not, nor the folder it made");
     assert.ok(!fs.existsSync(paths.manifest));
   });
 });
@@ -165,6 +165,14 @@ describe("4. a run commits all of its files and its manifest, or nothing", () =>
     for (const file of ARTIFACTS) assert.deepEqual(read(root, file), read(REPO, file), file);
     assertManifestDescribesFiles(root);
     assert.ok(!fs.existsSync(path.join(root, "artifacts/.commit.etl-journal")));
+  });
+
+  test("a refused run into a new --out folder leaves no folder behind, and keeps one it found", () => {
+    const dir = tempProject();
+    fs.writeFileSync(path.join(dir, "short.csv"), `${shipped}1,2\n`);
+    expectRefused(dir, ["--csv", "short.csv", "--out", "runs/a"], /line 202: expected 9 fields/);
+    fs.mkdirSync(path.join(dir, "mine"));
+    expectRefused(dir, ["--csv", "short.csv", "--out", "mine"], /line 202: expected 9 fields/);
   });
 
   test("SIGINT and SIGTERM at any moment of transform: exit 0 with the manifest describing the files, or nothing changed", async () => {
@@ -276,7 +284,7 @@ describe("6. the system's errors are one line naming the path, never a stack tra
     t.mock.restoreAll();
     assert.equal(errors.length, 1);
     assert.match(errors[0], /^error: \S*data\/ccr_raw\.json: no space left on the device \(ENOSPC\); free some space, then run again$/);
-    assert.deepEqual([...snapshot(root).keys()], ["data/ccr_mock.csv"]);
+    assert.deepEqual([...snapshot(root).keys()], ["data", "data/ccr_mock.csv"]);
   });
   test("an artifacts folder that cannot be written (EACCES)", { skip: process.getuid?.() === 0 && !canRunAsNobody() && "root, and setpriv cannot run node as nobody" }, () => {
     const dir = tempProject();
