@@ -2719,12 +2719,15 @@ export class Staging {
   private makeFolder(dir: string): void {
     const first = fs.mkdirSync(dir, { recursive: true }); // the top folder made, if any
     if (first === undefined) return;
-    const made = [dir];
-    while (made[made.length - 1] !== first) made.push(path.dirname(made[made.length - 1]));
+    const [top, made] = [path.resolve(first), [path.resolve(dir)]];
+    for (let at = made[0]; at !== top && path.dirname(at) !== at; made.push(at)) {
+      at = path.dirname(at);
+    }
     this.madeFolders.push(...made.reverse());
   }
 }
 
+/** rmdir, where the folder is empty; a folder with anything in it stays. */
 function removeIfEmpty(folder: string): void {
   try {
     fs.rmdirSync(folder);
