@@ -11,8 +11,9 @@
 //    `scaler.json`, `imputer.json`, `encoder.json` and `feature_columns.json`, in
 //    `artifacts/transform_artifacts/`.
 // 3. **Load** writes each loader's metadata, `{train,val}_loader_info.json`, in
-//    `artifacts/loader_artifacts/`; and last comes `artifacts/manifest.json`, which pins the
-//    input and every artifact by sha256.
+//    `artifacts/loader_artifacts/`.
+//
+// Last comes `artifacts/manifest.json`, which pins the input and every artifact by sha256.
 //
 // "The same artifacts" is meant literally: on the original's own data the `.npy` files are
 // byte-identical to the ones NumPy wrote, because the split replays NumPy's random generator
@@ -34,9 +35,9 @@
 // **Contents.** Part I, the pipeline: `PATHS` and `CONFIG`; `runPipeline()`, the whole run in a
 // few calls; Step 1, Extract; Step 2, Transform; Step 3, Load; Step 4, Apply. Part II, how it is
 // made exact, fast and safe: exact replays of NumPy; reading a big CSV fast (and pandas' own
-// number parsing); finding the line of an error; files that are never torn; the helper thread;
-// the manifest; printing; the command line and `main()`. Part I is the whole story, and Part II
-// can be skipped on a first reading.
+// number parsing); what the errors say; finding the line of an error; files that are never torn;
+// when the system says no; the helper thread; the manifest; printing; the command line and
+// `main()`. Part I is the whole story, and Part II can be skipped on a first reading.
 
 import { isUtf8 } from "node:buffer";
 import { createHash, type Hash } from "node:crypto";
@@ -244,6 +245,7 @@ export function keptColumns(file: string, header: string[], config: Config): str
   const unknown = [...new Set(named.filter((name) => !header.includes(name)))];
   if (unknown.length > 0) throw missingColumns(file, unknown, header);
   const candidates = config.features === "all" ? header : config.features;
+  // main() refuses a listed feature that is the target or dropped; for "all" this leaves them out.
   const isFeature = (name: string) => name !== config.target && !config.drop.includes(name);
   const features = candidates.filter(isFeature);
   if (features.length === 0) throw noFeaturesLeft(file);
@@ -320,7 +322,7 @@ export async function transform(
   out.write(paths.scaler, json({ ...scalerState, with_mean: true, with_std: true }));
   out.write(paths.imputer, json(imputer));
   out.write(paths.encoder, json({ ...encoder, drop: "first", handle_unknown: "ignore" }));
-  // python: json.dump(FEATURES, f, indent=2)
+  // python: json.dump(FEATURES, f, indent=2), here X's d column names, one-hot ones included
   out.write(paths.featureColumns, JSON.stringify(columns, null, 2));
 
   const arrays = { xTrain, xVal, yTrain, yVal, nFeatures: d };
@@ -518,7 +520,9 @@ export function standardize(X: Float32Array, scaler: StandardScaler): void {
 // ## Step 3: Load
 //
 // *The arrays -> mini-batches, as a PyTorch `DataLoader(batch_size=32, drop_last=False)` cuts
-// them, and each loader's metadata as JSON.* The train rows come in a new order every epoch;
+// them, and each loader's metadata as JSON.* A run writes only the metadata; the batches are cut
+// by `batches()` when a training loop asks for them (the README has one). The train rows come
+// in a new order every epoch;
 // the validation rows always in the order the split left them in, so that an evaluation can be
 // repeated. In PyTorch, with the target as a column, as the original's loader info records it:
 //
@@ -643,7 +647,6 @@ export async function apply(config: Config, out: Staging, paths: Paths = PATHS):
   printApply(file, paths, table.nRows, d, hasTarget);
 }
 
-
 // # Part II: how it is made exact, fast and safe
 
 
@@ -653,9 +656,8 @@ export async function apply(config: Config, out: Staging, paths: Paths = PATHS):
 // RandomState is the 32-bit Mersenne Twister (MT19937); replaying it word for word is the only
 // way to pick the same rows, and the same rows are what makes the artifacts byte-identical.
 
-const MT_N = 624;
-
-const MT_M = 397;
+const MT_N = 624; // words of state
+const MT_M = 397; // the twist's middle word
 
 export class MT19937 {
   private readonly state = new Uint32Array(MT_N);
@@ -1462,7 +1464,7 @@ async function scatterRows(
   const split = canShare ? middle : table.blocks.length;
   const [blocks, rows] = [table.blocks.slice(split), firstRows.slice(split)];
   const job = { kind: "scatter", blocks, firstRows: rows, place, X, y, width };
-  const helped = split < table.blocks.length ? helperJob(job) : null;
+  const helped = split < table.blocks.length ? askHelper<true>(job) : null;
   scatterBlocks(table.blocks.slice(0, split), firstRows, place, X, y, width);
   if (helped && !(await helped)) scatterBlocks(blocks, rows, place, X, y, width); // it stopped
   return { X, y };
@@ -1601,10 +1603,9 @@ export function pandasFloat(text: string): number {
   return i === text.length ? number : NaN;
 }
 
+const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
-
-const INT64_MIN = -(2n ** 63n);
 
 /** Spaces, a sign, digits, and what follows them. */
 const integerParts = (text: string) => /^[ \t\n\v\f\r]*([+-]?)(\d*)(.*)$/s.exec(text)!.slice(1);
@@ -1732,7 +1733,6 @@ class ByteWriter {
 }
 
 const HEAD_ROWS = 3; // rows printed, as df.head(3)
-const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
 const MAX_PLAIN_BYTES = 17; // "-", 15 digits, "."
 
 /**
@@ -1770,7 +1770,7 @@ function scanPlainNumber(cell: string, bytes: Uint8Array, pos: number): number {
     bytes[pos++] = c;
   }
   if (decimals === 0) return NaN; // "5." is not JSON
-  const value = decimals > 0 ? mantissa / POW10[decimals] : mantissa;
+  const value = decimals > 0 ? mantissa / POWERS_OF_TEN[decimals] : mantissa;
   return negative ? -value : value;
 }
 
@@ -1815,9 +1815,7 @@ interface BlockSpec {
 
 /** A block of rows, parsed: what the table needs of it, in a form that can cross threads. */
 interface BlockResult {
-  start: number; //            the bytes parsed: [start, end), and from `rest` on no complete row
-  end: number;
-  rest: number;
+  rest: number; //             the byte from which the range parsed holds no complete row
   rows: number;
   values: Float32Array; //     (rows, kept.length) float32; a text as its index in `texts`
   json: Uint8Array; //         the rows as JSON, each ",\n[...]"
@@ -1867,7 +1865,7 @@ export function parseBlock(
     if (chunk.rest !== undefined) rest = chunk.rest;
     if (error) break;
   }
-  return parser.result(start, rest, json.written(), error);
+  return parser.result(rest, json.written(), error);
 }
 
 /**
@@ -2040,14 +2038,14 @@ class BlockParser {
     this.values = this.scratch.values = bigger;
   }
 
-  result(start: number, rest: number, json: Uint8Array, error: BlockResult["error"]): BlockResult {
+  result(rest: number, json: Uint8Array, error: BlockResult["error"]): BlockResult {
     const used = this.nRows * this.width;
     // In memory both threads can read (rowsInOrder shares the table's blocks out), of the right
     // size: the table keeps only what it holds.
     const values = shared(used);
     values.set(this.values.subarray(0, used));
     return {
-      start, end: rest, rest, rows: this.nRows, values, json,
+      rest, rows: this.nRows, values, json,
       cells: this.cells, wrote: this.wrote, head: this.head,
       texts: this.textIndex.map((index) => [...index.keys()]),
       firstNumber: this.firstNumber, firstBool: this.firstBool, firstText: this.firstText,
@@ -2463,7 +2461,7 @@ function tooFewRows(n: number, testSize: number, nTest: number): EtlError {
 /** A numeric feature with no value in any train row has nothing to be imputed from. */
 function blankInEveryTrainRow(name: string): EtlError {
   return new EtlError(
-    `column ${name} is blank in every train row, so there is nothing to impute it ` +
+    `column ${quote(name)} is blank in every train row, so there is nothing to impute it ` +
       `from; leave it out with --drop ${name}`,
   );
 }
@@ -2835,11 +2833,12 @@ function readJson<T>(file: string, step: Step): T {
   }
 }
 
+type FittedState = { scaler: StandardScaler; imputer: Imputer; encoder: Encoder };
+
 /**
  * The fitted state `apply` uses, read back and checked: every key it needs, of the right type
  * and length, so that a hand-edited or cut file is an error that names the key, not a crash.
  */
-type FittedState = { scaler: StandardScaler; imputer: Imputer; encoder: Encoder };
 function readFittedState(paths: Paths): FittedState {
   const scaler = readJson<StandardScaler>(paths.scaler, "transform");
   const imputer = readJson<Imputer>(paths.imputer, "transform");
@@ -2920,9 +2919,12 @@ export function systemErrorLine(err: NodeJS.ErrnoException): string {
 // At millions of rows, reading the CSV is most of a run, and one of the machine's two cores
 // would sit idle. The helper thread is a worker that runs this same file (tsx's loader is
 // registered in it first: a worker does not inherit it). It takes blocks of the CSV from the
-// counter it shares with the main thread and sends each back parsed, and it computes the sha256
-// of big files for the manifest. Where it cannot start, the main thread does all of it: the
-// simple version, `parseBlock()` for every block in turn, gives the same bytes.
+// counter it shares with the main thread and sends each back parsed; then it takes the share of
+// Transform's work that can run beside the main thread's: the permutation's draws, half of the
+// rows to gather, half of the medians, the check and hash of big arrays, and the sha256 of big
+// files for the manifest. Where it cannot start, or stops, the main thread does all of it: the
+// simple versions (`parseBlock()` for every block in turn, `permutation()`, `columnMedians()`)
+// give the same bytes.
 
 type HelperMessage = {
   id: number; value?: unknown; index?: number; block?: BlockResult; done?: boolean; error?: object;
@@ -2992,17 +2994,10 @@ export function sha256File(file: string): Promise<string> {
 }
 
 /**
- * Runs one job on the helper: resolves true when it is done, false when the helper stopped
- * first; null when there is no helper (the caller then does the job itself).
+ * Runs `job` on the helper for its answer (true for a job that only writes shared memory): null
+ * from the promise when the helper stopped first, null at once when there is no helper; either
+ * way, the caller does the job itself.
  */
-function helperJob(job: object): Promise<boolean> | null {
-  let settle: (done: boolean) => void = () => {};
-  const answer = new Promise<boolean>((resolve) => (settle = resolve));
-  const sent = onHelper(job, ({ done, error }) => (settle(done === true && !error), true));
-  return sent ? answer : null;
-}
-
-/** Runs `job` on the helper for its answer; null when it cannot (the caller does the job). */
 function askHelper<T>(job: object): Promise<T | null> | null {
   let settle: (answer: T | null) => void = () => {};
   const answer = new Promise<T | null>((resolve) => (settle = resolve));
@@ -3050,12 +3045,12 @@ function serveHelper(): void {
     }
     if (job.kind === "scatter") {
       scatterBlocks(job.blocks, job.firstRows, job.place, job.X, job.y, job.width);
-      port.postMessage({ id: job.id, done: true });
+      port.postMessage({ id: job.id, value: true });
       return;
     }
     if (job.kind === "draws") {
       drawSwaps(job.draws, job.drawn, job.seed);
-      port.postMessage({ id: job.id, done: true });
+      port.postMessage({ id: job.id, value: true });
       return;
     }
     if (job.kind === "medians") {
@@ -3159,8 +3154,9 @@ export function readManifest(paths: Paths): { manifest: Manifest | null; problem
   const isEntry = (e: any) => typeof e?.path === "string" && typeof e?.sha256 === "string";
   const entries = (list: unknown) => Array.isArray(list) && list.every(isEntry);
   if (!entries(m.artifacts)) return { manifest: null, problem: "it does not list the artifacts" };
-  if (!settingsProblem(m.config)) return { manifest: m };
-  return { manifest: null, problem: `its settings are damaged (${settingsProblem(m.config)})` };
+  const damaged = settingsProblem(m.config);
+  if (!damaged) return { manifest: m };
+  return { manifest: null, problem: `its settings are damaged (${damaged})` };
 }
 
 /** Why stored settings cannot be used, or "" when they can. */
@@ -3235,12 +3231,12 @@ async function buildManifest(
   if (step === "apply") {
     // apply adds its own entry and changes nothing else (a lost manifest: nothing to vouch for)
     const applied = { input: inputEntry, artifacts: await entries(files.apply) };
-    const pipeline = [...files.extract, ...files.transform, ...files.load];
-    const present = pipeline.filter((f) => fs.existsSync(f));
+    const pipelineFiles = [...files.extract, ...files.transform, ...files.load];
+    const onDisk = pipelineFiles.filter((f) => fs.existsSync(f));
     const mine = files.apply.map((f) => relativePath(paths, f));
     const stale = previous
       ? (previous.stale ?? []).filter((f) => !mine.includes(f))
-      : present.map((f) => relativePath(paths, f));
+      : onDisk.map((f) => relativePath(paths, f));
     const rest = previous ?? { input: undefined, config: storedSettings(paths, config), artifacts };
     const { stale: _, apply: __, ...kept } = rest;
     return { ...kept, ...(stale.length > 0 && { stale }), apply: applied };
@@ -3268,7 +3264,7 @@ async function buildManifest(
   const staleFiles = STEPS.filter(stale).flatMap((s) => files[s]).filter((f) => fs.existsSync(f));
   return {
     input: ran.includes("extract") ? inputEntry : previous?.input,
-    config: storedSettings(paths, config),
+    config: settings,
     artifacts,
     ...(staleFiles.length > 0 && { stale: staleFiles.map((f) => relativePath(paths, f)) }),
     ...(applied && { apply: applied }),
@@ -3383,7 +3379,7 @@ function printLoad(batchSize: number, train: LoaderInfo, val: LoaderInfo) {
       first(train),
   );
   console.log(
-    `  val:   ${val.num_samples} rows in ${val.num_batches} batches, file order;       ` +
+    `  val:   ${val.num_samples} rows in ${val.num_batches} batches, the split's order;  ` +
       first(val),
   );
 }
@@ -3667,7 +3663,10 @@ export async function main(argv: string[], project: Paths = PATHS): Promise<numb
       process.stdout.write(HELP);
       return 0;
     }
-    if (folder) [paths, out] = [pathsUnder(folder), new Staging(pathsUnder(folder))];
+    if (folder) {
+      paths = pathsUnder(folder);
+      out = new Staging(paths);
+    }
     finishInterruptedCommit(paths);
     removeStaleTemps(paths);
     const config = settingsForRun(step, given, paths);
