@@ -245,7 +245,6 @@ export function keptColumns(file: string, header: string[], config: Config): str
   const unknown = [...new Set(named.filter((name) => !header.includes(name)))];
   if (unknown.length > 0) throw missingColumns(file, unknown, header);
   const candidates = config.features === "all" ? header : config.features;
-  // main() refuses a listed feature that is the target or dropped; for "all" this leaves them out.
   const isFeature = (name: string) => name !== config.target && !config.drop.includes(name);
   const features = candidates.filter(isFeature);
   if (features.length === 0) throw noFeaturesLeft(file);
@@ -388,7 +387,7 @@ export async function fitImputer(
     ? await nanMedians(rawTrain, width, columns) // np.nanmedian(X_train, axis=0)
     : columnMeans(rawTrain, width, columns); //     np.nanmean(X_train, axis=0)
   const empty = statistics.findIndex((value) => Number.isNaN(value));
-  if (empty >= 0) throw blankInEveryTrainRow(numeric[empty]);
+  if (empty >= 0) throw blankInEveryTrainRow(numeric[empty], "nothing to impute it from");
   return { strategy, feature_names_in_: numeric, statistics_: statistics };
 }
 
@@ -407,8 +406,10 @@ export function fitEncoder(table: Table, rawTrain: Float32Array): Encoder {
     for (let i = k; i < rawTrain.length; i += width) {
       if (!Number.isNaN(rawTrain[i])) seen[rawTrain[i]] = 1;
     }
+    const categories = text.filter((_, code) => seen[code]).sort(byCodePoint);
+    if (categories.length === 0) throw blankInEveryTrainRow(table.kept[k], "no category to learn");
     encoder.feature_names_in_.push(table.kept[k]);
-    encoder.categories_.push(text.filter((_, code) => seen[code]).sort(byCodePoint));
+    encoder.categories_.push(categories);
   }
   return encoder;
 }
@@ -456,7 +457,7 @@ export function encodeFeatures(
       const code = raw[i * width + k];
       if (!Number.isNaN(code) && column[code] >= 0) X[i * d + column[code]] = 1;
     }
-    offset += categories.length - 1;
+    offset += categories.slice(1).length; // its columns, as encodedColumns() names them
   });
   return X;
 }
@@ -520,10 +521,9 @@ export function standardize(X: Float32Array, scaler: StandardScaler): void {
 // ## Step 3: Load
 //
 // *The arrays -> mini-batches, as a PyTorch `DataLoader(batch_size=32, drop_last=False)` cuts
-// them, and each loader's metadata as JSON.* A run writes only the metadata; the batches are cut
-// by `batches()` when a training loop asks for them (the README has one). The train rows come
-// in a new order every epoch;
-// the validation rows always in the order the split left them in, so that an evaluation can be
+// them, and each loader's metadata as JSON.* A run writes only the metadata: `batches()` cuts
+// the batches when a training loop asks (the README has one). The train rows come in a new order
+// every epoch, the validation rows always in the split's order, so that an evaluation can be
 // repeated. In PyTorch, with the target as a column, as the original's loader info records it:
 //
 //     train = TensorDataset(torch.from_numpy(X_train), torch.from_numpy(y_train).view(-1, 1))
@@ -2458,11 +2458,11 @@ function tooFewRows(n: number, testSize: number, nTest: number): EtlError {
   );
 }
 
-/** A numeric feature with no value in any train row has nothing to be imputed from. */
-function blankInEveryTrainRow(name: string): EtlError {
+/** A feature with no value in any train row: nothing to impute it from, or to encode it by. */
+function blankInEveryTrainRow(name: string, why: string): EtlError {
   return new EtlError(
-    `column ${quote(name)} is blank in every train row, so there is nothing to impute it ` +
-      `from; leave it out with --drop ${name}`,
+    `column ${quote(name)} is blank in every train row, so there is ${why}; ` +
+      `leave it out with --drop ${name}`,
   );
 }
 

@@ -5,7 +5,8 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { before, describe, test } from "node:test";
-import { MT19937, columnMeans, columnMedians, median, nanMedians, readNpy } from "../etl.ts";
+import { MT19937, columnMeans, columnMedians, encodeFeatures, encodedColumns, median, nanMedians, readNpy, trainTestSplit } from "../etl.ts";
+import type { Table } from "../etl.ts";
 import { FIXTURES, readFixture, runEtl, snapshot, tempProject } from "./helpers.ts";
 
 const FIT = ["--target", "score", "--features", "all", "--drop", "student_id", "--seed", "7"];
@@ -159,6 +160,28 @@ describe("the target and the column kinds", () => {
     const result = run(rows.map((r, i) => (i === 12 ? r.replace(/^(\d+),[^,]*/, "$1,3.x") : r)));
     assert.equal(result.status, 1);
     assert.match(result.stderr, /^error: in\.csv line 14: column "gpa" is "3\.x", not a finite number; the column's other cells are numbers\n$/);
+  });
+  test("a text feature blank in every train row is an error naming it (nothing for OneHotEncoder to learn)", async () => {
+    // Text in the validation rows only: the first 6 of RandomState(42).permutation(30), which
+    // trainTestSplit replays (test/random.test.ts checks it against NumPy's).
+    const { test: validation } = await trainTestSplit(30, 0.2, 42);
+    const lines = rows.map((r, i) => `${r},${validation.includes(i) ? "late" : ""}`);
+    const dir = tempProject();
+    fs.writeFileSync(path.join(dir, "in.csv"), [`${header},note`, ...lines].join("\n") + "\n");
+    const before = snapshot(dir);
+    const result = runEtl(dir, ["--csv", "in.csv", "--target", "score", "--features", "gpa,note,school"]);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /^error: column "note" is blank in every train row, so there is no category to learn; leave it out with --drop note\n$/);
+    assert.deepEqual(snapshot(dir), before);
+  });
+  test("X's columns are where encodedColumns() names them, even after a text feature with no category", () => {
+    // As a hand-edited encoder.json could have it for apply: "a" has no category, "b" three.
+    const table: Table = { columns: ["a", "b", "y"], nRows: 3, kept: ["a", "b", "y"], text: [["x"], ["p", "q", "r"]], missing: 0, blocks: [] };
+    const raw = Float32Array.from([0, 0, 0, 1, 0, 2]); // (3, 2): b is p, q, r
+    const imputer = { strategy: "median" as const, feature_names_in_: [], statistics_: [] };
+    const encoder = { feature_names_in_: ["a", "b"], categories_: [[], ["p", "q", "r"]] };
+    assert.deepEqual(encodedColumns(imputer, encoder), ["b_q", "b_r"]);
+    assert.deepEqual([...encodeFeatures(table, raw, imputer, encoder)], [0, 0, 1, 0, 0, 1]);
   });
   test("--impute takes median or mean, --features needs names", () => {
     assert.equal(run(rows, ["--impute", "mode"]).status, 2);
