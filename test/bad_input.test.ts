@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { before, describe, test } from "node:test";
-import { REPO, runEtl, snapshot, tempDir, tempProject } from "./helpers.ts";
+import { REPO, permissionTestSkip, runAsUser, runEtl, snapshot, tempDir, tempProject } from "./helpers.ts";
 
 const shipped = fs.readFileSync(path.join(REPO, "data", "ccr_mock.csv"), "utf8");
 const [header, ...rows] = shipped.trimEnd().split("\n");
@@ -76,23 +76,16 @@ describe("bad input: one clear line, a non-zero exit, the last good artifacts ke
 
   test("a CSV path that does not exist", () => expectError(["--csv", path.join(inputs, "nope.csv")], /nope\.csv: no such file/));
   test("a CSV path that is a folder", () => expectError(["--csv", inputs], /is a folder, not a CSV file/));
-  // Root reads every file, so as root this case runs as nobody (where setpriv can run node so).
-  const asNobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "--import", "tsx"];
-  const nobodyCanRun = () => {
-    const probe = tempProject();
-    fs.chmodSync(probe, 0o755);
-    return spawnSync(asNobody[0], [...asNobody.slice(1), "-e", "0"], { cwd: probe, env: { ...process.env, HOME: os.tmpdir() } }).status === 0;
-  };
-  const root = process.getuid?.() === 0;
-  test("a CSV that cannot be read", { skip: root && !nobodyCanRun() ? "running as root, and setpriv cannot run node as nobody here" : false }, () => {
+  // Root reads every file, so as root this case runs as nobody.
+  test("a CSV that cannot be read", { skip: permissionTestSkip() }, () => {
     const file = path.join(inputs, "locked.csv");
     fs.writeFileSync(file, shipped);
     fs.chmodSync(file, 0o000);
-    if (!root) return expectError(["--csv", file], /locked\.csv: cannot be read/);
+    if (process.getuid?.() !== 0) return expectError(["--csv", file], /locked\.csv: cannot be read/);
     const scratch = tempProject();
     fs.chmodSync(scratch, 0o755);
     fs.chmodSync(inputs, 0o755);
-    const run = spawnSync(asNobody[0], [...asNobody.slice(1), "etl.ts", "--csv", file], { cwd: scratch, encoding: "utf8", env: { ...process.env, HOME: os.tmpdir() } });
+    const run = runAsUser(scratch, ["etl.ts", "--csv", file]);
     assert.equal(run.status, 1, run.stderr);
     assert.match(run.stderr, /^error: \S*locked\.csv: cannot be read \(permission denied\)\n$/);
   });

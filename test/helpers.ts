@@ -48,6 +48,39 @@ export function tempProject(): string {
   return dir;
 }
 
+const isRoot = process.getuid?.() === 0;
+
+/**
+ * Runs `node --import tsx ...args` in `dir` as a user without root's rights: as nobody (through
+ * setpriv) when the tests run as root, who reads and writes every file whatever its permissions.
+ */
+export function runAsUser(dir: string, args: string[]): SpawnSyncReturns<string> {
+  const user = isRoot ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
+  const [command, ...rest] = [...user, process.execPath, "--import", "tsx", ...args];
+  return spawnSync(command, rest, {
+    cwd: dir, encoding: "utf8", env: { ...process.env, HOME: os.tmpdir() },
+  });
+}
+
+let permissionSkip: string | false | undefined;
+
+/**
+ * Why a test of file permissions cannot run here, or false when it can: as root, nobody must be
+ * able to run node with tsx from a temporary project, which fails without setpriv, or when the
+ * project (its node_modules) lies in a folder that only its owner may enter.
+ */
+export function permissionTestSkip(): string | false {
+  if (!isRoot) return false;
+  if (permissionSkip === undefined) {
+    const probe = tempProject();
+    fs.chmodSync(probe, 0o755);
+    permissionSkip = runAsUser(probe, ["-e", "0"]).status === 0 ? false
+      : "root, and nobody cannot run node with tsx here (no setpriv, or the project is in a " +
+        "folder only its owner may enter)";
+  }
+  return permissionSkip;
+}
+
 /** Runs `tsx etl.ts ...args` inside `dir`, as a user in that folder would. */
 export function runEtl(dir: string, args: string[] = []): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, ["--import", "tsx", "etl.ts", ...args], {

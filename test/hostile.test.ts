@@ -13,7 +13,8 @@ import {
 } from "../etl.ts";
 import { mockRow } from "../data/generate_mock.ts";
 import {
-  ARTIFACTS, FIXTURES, REPO, assertManifestDescribesFiles, expectRefused, readFixture, runEtl, snapshot, tempDir, tempProject,
+  ARTIFACTS, FIXTURES, REPO, assertManifestDescribesFiles, expectRefused, permissionTestSkip, readFixture, runAsUser, runEtl,
+  snapshot, tempDir, tempProject,
 } from "./helpers.ts";
 
 const shipped = fs.readFileSync(path.join(REPO, "data", "ccr_mock.csv"), "utf8");
@@ -286,13 +287,13 @@ describe("6. the system's errors are one line naming the path, never a stack tra
     assert.match(errors[0], /^error: \S*data\/ccr_raw\.json: no space left on the device \(ENOSPC\); free some space, then run again$/);
     assert.deepEqual([...snapshot(root).keys()], ["data", "data/ccr_mock.csv"]);
   });
-  test("an artifacts folder that cannot be written (EACCES)", { skip: process.getuid?.() === 0 && !canRunAsNobody() && "root, and setpriv cannot run node as nobody" }, () => {
+  test("an artifacts folder that cannot be written (EACCES)", { skip: permissionTestSkip() }, () => {
     const dir = tempProject();
     assert.equal(runEtl(dir).status, 0);
     fs.chmodSync(dir, 0o755);
     for (const sub of ["artifacts/transform_artifacts", "artifacts/loader_artifacts", "artifacts", "data"]) fs.chmodSync(path.join(dir, sub), 0o555);
     const before = snapshot(dir);
-    const run = asNobodyIfRoot(dir, ["transform"]);
+    const run = runAsUser(dir, ["etl.ts", "transform"]);
     for (const sub of ["artifacts/transform_artifacts", "artifacts/loader_artifacts", "artifacts", "data"]) fs.chmodSync(path.join(dir, sub), 0o755);
     assert.equal(run.status, 1, run.stderr);
     assert.match(run.stderr, /^error: artifacts\/transform_artifacts\/\S+: permission denied \(EACCES\); check the permissions/);
@@ -464,17 +465,3 @@ describe("11. messages show what is wrong", () => {
   });
 });
 
-function canRunAsNobody(): boolean {
-  const probe = tempProject();
-  fs.chmodSync(probe, 0o755);
-  return spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-e", "0"], { cwd: probe }).status === 0;
-}
-
-function asNobodyIfRoot(dir: string, args: string[]) {
-  const command = process.getuid?.() === 0
-    ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath]
-    : [process.execPath];
-  return spawnSync(command[0], [...command.slice(1), "--import", "tsx", "etl.ts", ...args], {
-    cwd: dir, encoding: "utf8", env: { ...process.env, HOME: os.tmpdir() },
-  });
-}
