@@ -1,7 +1,7 @@
 // StandardScaler fit and transform against scikit-learn (test/fixtures/scaler.json).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { fitStandardScaler, standardize } from "../etl.ts";
+import { MT19937, fitStandardScaler, meansAndStds, scalerTransform, standardize } from "../etl.ts";
 import { readFixture } from "./helpers.ts";
 
 interface ScalerCase {
@@ -65,5 +65,29 @@ describe("standardize matches scikit-learn 1.8's float32 transform bit for bit",
         assert.ok(Math.abs(X[i] - c.scaled_sklearn_installed[i]) <= bound, `${c.name}[${i}]: ${X[i]} vs ${c.scaled_sklearn_installed[i]}`);
       }
     }
+  });
+});
+
+// A big X is shared out with the helper thread: its second half of rows is scaled there, and the
+// printed check is measured there. Both must give what one thread gives, to the bit.
+describe("a big X on both threads", () => {
+  const [n, d] = [200_001, 3]; // an odd count: the halves differ by a row
+  const rng = new MT19937(9);
+  const big = new Float32Array(new SharedArrayBuffer(4 * n * d)); // shared, as transform makes X
+  for (let i = 0; i < big.length; i++) big[i] = (rng.nextUint32() % 1_000_000) / 997 - (i % d) * 50;
+  const scaler = fitStandardScaler(big, d);
+
+  test("scalerTransform: the same bytes as standardize() on one thread", async () => {
+    const alone = Float32Array.from(big); // not shared: one thread
+    standardize(alone, scaler);
+    const shared = new Float32Array(new SharedArrayBuffer(big.byteLength));
+    shared.set(big);
+    await scalerTransform(shared, scaler);
+    assert.deepEqual(Buffer.from(shared.buffer), Buffer.from(alone.buffer));
+  });
+  test("meansAndStds: the same figures from the helper thread as from this one", async () => {
+    const alone = await meansAndStds(Float32Array.from(big), d);
+    assert.deepEqual(await meansAndStds(big, d), alone);
+    assert.ok(Math.abs(alone.mean[1] - scaler.mean_[1]) < 1e-9 * Math.abs(scaler.mean_[1]));
   });
 });
