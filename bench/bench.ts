@@ -40,8 +40,12 @@ interface Timing {
   range?: [number, number]; // fastest and slowest run, when this is a median
 }
 
-/** Runs a command once; its wall time and the largest peak RSS any of its processes reported. */
+/**
+ * Runs a command once; its wall time and the largest peak RSS any of its processes reported. The
+ * files the previous command wrote are flushed first, so that no run pays for another's writes.
+ */
 function timed(command: string, args: string[], cwd = REPO): Timing {
+  spawnSync("sync");
   const started = performance.now();
   const run = spawnSync(command, args, {
     cwd,
