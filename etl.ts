@@ -873,18 +873,17 @@ export function median(values: Float32Array): number {
 
 /**
  * np.nanmedian(rows, axis=0) for the `columns` of rows: (n, width) float32, by columnMedians():
- * the second half of the columns on the helper thread, when the rows are in memory it can read.
+ * a column at a time on both threads, when the rows are in memory the helper can read.
  */
 export async function nanMedians(
   rows: Float32Array, width: number, columns: number[],
 ): Promise<number[]> {
-  const big = rows.length / width >= HELPER_ROWS && columns.length > 1;
-  const half = Math.ceil(columns.length / 2);
-  const job = { kind: "medians", rows, width, columns: columns.slice(half) };
-  const theirs = big && isShared(rows) ? askHelper<number[]>(job) : null;
-  if (!theirs) return columnMedians(rows, width, columns);
-  const mine = columnMedians(rows, width, columns.slice(0, half));
-  return [...mine, ...((await theirs) ?? columnMedians(rows, width, job.columns))];
+  const big = rows.length / width >= HELPER_ROWS && columns.length > 1 && isShared(rows);
+  if (!big) return columnMedians(rows, width, columns);
+  const medians = new Float64Array(new SharedArrayBuffer(8 * columns.length));
+  const job: SharedJob = { kind: "medians", rows, width, columns, medians };
+  for (const c of await onBothThreads(job, columns.length)) doPiece(job, c); // the helper stopped
+  return [...medians];
 }
 
 const orderedBits = (b: number) => (b & 0x80000000 ? ~b : b | 0x80000000) >>> 0;
@@ -1446,7 +1445,7 @@ async function readError(source: CsvSource, message: string | null, byte: number
 /** Below this many rows the helper thread is not worth the trip. */
 const HELPER_ROWS = 1 << 17;
 
-/** rowsInOrder(): the table's blocks scattered into X and y, half of them by the helper. */
+/** rowsInOrder(): the table's blocks scattered into X and y, on both threads. */
 async function scatterRows(
   table: Table, order: Uint32Array,
 ): Promise<{ X: Float32Array; y: Float32Array }> {
@@ -1458,16 +1457,12 @@ async function scatterRows(
   const y = shared(n, "y"); //               y: (n,) float32
   const firstRows: number[] = [];
   table.blocks.reduce((row, block) => (firstRows.push(row), row + block.length / width), 0);
-  // The blocks from the middle row on go to the helper, when they are in memory it can read.
-  const middle = firstRows.findIndex((row) => row >= n / 2);
-  const inShared = table.blocks.every((b) => b.buffer instanceof SharedArrayBuffer);
-  const canShare = n >= HELPER_ROWS && middle > 0 && inShared;
-  const split = canShare ? middle : table.blocks.length;
-  const [blocks, rows] = [table.blocks.slice(split), firstRows.slice(split)];
-  const job = { kind: "scatter", blocks, firstRows: rows, place, X, y, width };
-  const helped = split < table.blocks.length ? askHelper<true>(job) : null;
-  scatterBlocks(table.blocks.slice(0, split), firstRows, place, X, y, width);
-  if (helped && !(await helped)) scatterBlocks(blocks, rows, place, X, y, width); // it stopped
+  const { blocks } = table;
+  const job: SharedJob = { kind: "scatter", blocks, firstRows, place, X, y, width };
+  // Shared out when the blocks are in memory the helper can read.
+  const inShared = blocks.every((b) => b.buffer instanceof SharedArrayBuffer);
+  if (n < HELPER_ROWS || !inShared) scatterBlocks(blocks, firstRows, place, X, y, width);
+  else for (const b of await onBothThreads(job, blocks.length)) doPiece(job, b); // it stopped
   return { X, y };
 }
 
@@ -1496,19 +1491,19 @@ const shared = (length: number, what = "an array") => float32Array(length, what,
 //     standardize(X, scaler);
 //     printTransform(columns, scaler, arrays, columnMeansAndStds(xTrain, d));
 //
-// Each value is scaled on its own, so a big X's rows can be shared out with the same bytes: the
-// helper thread runs standardize() on the second half while this thread does the first. The
-// check is the helper's too, run while this thread writes the arrays.
+// Each value is scaled on its own, so a big X's rows can be shared out with the same bytes: both
+// threads run standardize() on pieces of PIECE_ROWS rows. The check is the helper's, run while
+// this thread writes the arrays.
 
-/** scaler.transform(X), in place, by standardize(): a big X's second half on the helper. */
+/** scaler.transform(X), in place, by standardize(): a big X on both threads. */
 export async function scalerTransform(X: Float32Array, scaler: StandardScaler): Promise<void> {
   const d = scaler.mean_.length;
-  const half = Math.ceil(X.length / d / 2) * d; // where the second half of the rows starts
-  const theirs = X.subarray(half);
-  const big = X.length / d >= HELPER_ROWS && isShared(X);
-  const helped = big ? askHelper<true>({ kind: "standardize", X: theirs, scaler }) : null;
-  standardize(helped ? X.subarray(0, half) : X, scaler);
-  if (helped && !(await helped)) standardize(theirs, scaler); // it stopped: done here
+  const n = X.length / d;
+  if (n < HELPER_ROWS || !isShared(X)) return standardize(X, scaler);
+  const job: SharedJob = { kind: "standardize", X, d, scaler };
+  // A piece the helper left half done cannot be done again: it holds scaled and unscaled rows.
+  const torn = await onBothThreads(job, Math.ceil(n / PIECE_ROWS));
+  if (torn.length > 0) throw new EtlError("the helper thread stopped while scaling X; run again");
 }
 
 /** columnMeansAndStds(X, d): on the helper thread for a big X. */
@@ -2587,6 +2582,7 @@ export class StagedFile {
   bytes = 0;
   shape?: number[]; // a .npy array's shape
   sha256?: Promise<string>; // once the file is complete
+  hashHere?: () => void; // hashes it on this thread, unless the helper has begun to
 
   constructor(readonly temp: string, readonly final: string, hashWhileWriting: boolean) {
     this.fd = fs.openSync(temp, "w");
@@ -2656,28 +2652,27 @@ export class Staging {
    * np.save(final, array.reshape(shape)). The last guard of the run: an array that holds a NaN
    * or an infinity is never put in place, and the run fails naming where it is. `columns` names
    * a 2-D array's columns for that message. A big array in shared memory is checked and hashed
-   * on the helper thread while this one writes it, and commit() awaits the verdict.
+   * by whichever thread is free first: the helper, while this one writes it, or this one, from
+   * commit() on. commit() awaits the verdict.
    */
   writeArray(final: string, array: Float32Array, shape: number[], columns?: string[]): void {
     const [header, data] = npyBytes(array, shape);
-    const big = array.length >= HELPER_ROWS && isShared(array);
-    type Verdict = { at: number; sha256: string }; // the first non-finite value, the hash
-    const checked = big ? askHelper<Verdict>({ kind: "npy", header, array }) : null;
-    if (!checked) {
+    if (array.length < HELPER_ROWS || !isShared(array)) {
       const at = firstNonFinite(array);
       if (at >= 0) throw nonFiniteError(final, array[at], at, shape, columns);
       this.write(final, header, data).shape = shape;
       return;
     }
+    const checked = firstFree({ kind: "npy", header, array }, () => npyVerdict(header, array));
     const file = this.open(final);
     file.write(header);
     file.write(data);
     file.shape = shape;
-    file.close(true, checked.then((answer) => {
-      const at = answer?.at ?? firstNonFinite(array);
+    file.close(true, checked.answer.then(({ at, sha256 }) => {
       if (at >= 0) throw nonFiniteError(final, array[at], at, shape, columns);
-      return answer?.sha256 ?? createHash("sha256").update(header).update(data).digest("hex");
+      return sha256;
     }));
+    file.hashHere = checked.now;
   }
 
   /** A temporary file in `dir` that is no artifact, removed by discard() and by the next run. */
@@ -2695,6 +2690,7 @@ export class Staging {
    */
   async commit(config: Config, step: Step | "all"): Promise<void> {
     for (const file of this.pending) file.close();
+    for (const file of this.pending) file.hashHere?.(); // this thread is free now
     await Promise.all(this.pending.map((file) => file.sha256));
     const { paths, pending, input, obsolete } = this;
     const manifest = await buildManifest(paths, config, step, pending, input, obsolete);
@@ -3048,6 +3044,93 @@ function askHelper<T>(job: object): Promise<T | null> | null {
   return sent ? answer : null;
 }
 
+/**
+ * A job whose pieces either thread can do: the blocks to scatter into X and y, the columns whose
+ * medians to find, the pieces of X to scale (PIECE_ROWS rows each).
+ */
+type SharedJob =
+  | {
+    kind: "scatter"; blocks: Float32Array[]; firstRows: number[]; place: Uint32Array;
+    X: Float32Array; y: Float32Array; width: number;
+  }
+  | { kind: "medians"; rows: Float32Array; width: number; columns: number[]; medians: Float64Array }
+  | { kind: "standardize"; X: Float32Array; d: number; scaler: StandardScaler };
+
+/** Rows in a piece of X to scale. */
+const PIECE_ROWS = 1 << 16;
+
+/** Does piece p of `job`, the same on either thread. */
+function doPiece(job: SharedJob, p: number): void {
+  if (job.kind === "scatter") {
+    scatterBlocks([job.blocks[p]], [job.firstRows[p]], job.place, job.X, job.y, job.width);
+  } else if (job.kind === "medians") {
+    job.medians[p] = columnMedians(job.rows, job.width, [job.columns[p]])[0];
+  } else {
+    const rows = PIECE_ROWS * job.d;
+    standardize(job.X.subarray(p * rows, (p + 1) * rows), job.scaler);
+  }
+}
+
+/** Takes the pieces no thread has taken yet from `counter`, one at a time, and does them. */
+function takePieces(job: SharedJob, counter: Int32Array, done: Uint8Array): void {
+  for (let p = Atomics.add(counter, 0, 1); p < done.length; p = Atomics.add(counter, 0, 1)) {
+    doPiece(job, p);
+    Atomics.store(done, p, 1);
+  }
+}
+
+/**
+ * Does the `count` pieces of `job` on both threads, each taking the next piece from a counter
+ * they share, as they take the CSV's blocks: a thread slowed by other work (the helper hashing a
+ * file, say) takes fewer, and neither waits for a fixed half. Returns the pieces the helper took
+ * and did not finish, if it stopped part-way; without a helper, this thread does them all.
+ */
+async function onBothThreads(job: SharedJob, count: number): Promise<number[]> {
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  const done = new Uint8Array(new SharedArrayBuffer(count)); // done[p]: piece p is finished
+  const helped = askHelper<true>({ ...job, counter, done });
+  takePieces(job, counter, done);
+  if (!helped || (await helped)) return [];
+  return [...done.keys()].filter((p) => Atomics.load(done, p) === 0);
+}
+
+/** An .npy file's check and hash: the first non-finite value (-1: none) and the sha256. */
+type Verdict = { at: number; sha256: string };
+
+function npyVerdict(header: Uint8Array, array: Float32Array): Verdict {
+  const at = firstNonFinite(array);
+  const hash = createHash("sha256").update(header);
+  return { at, sha256: at >= 0 ? "" : hash.update(npyData(array)).digest("hex") };
+}
+
+// Who has begun a job that either thread may do (firstFree): its flag's values.
+const BEGUN_HERE = 1;
+const BEGUN_BY_HELPER = 2;
+
+/**
+ * A job for whichever thread is free first. The helper is asked at once; this thread calls
+ * now() once it has nothing else to do, which does the job here unless the helper has begun it.
+ * A flag both threads set with compareExchange says who has; the helper answers "taken" when
+ * this thread had. Where the helper stops, or never started, the job is done here.
+ */
+function firstFree<T>(job: object, here: () => T): { answer: Promise<T>; now: () => void } {
+  const claim = new Int32Array(new SharedArrayBuffer(4)); // 0, BEGUN_HERE or BEGUN_BY_HELPER
+  let settle: (value: T) => void = () => {};
+  const answer = new Promise<T>((resolve) => (settle = resolve));
+  const now = () => {
+    if (Atomics.compareExchange(claim, 0, 0, BEGUN_HERE) === 0) settle(here());
+  };
+  const asked = askHelper<T | "taken">({ ...job, claim });
+  if (!asked) now();
+  asked?.then((value) => {
+    if (value !== null && value !== "taken") settle(value);
+    // It stopped: the job is done here, unless this thread has done it already.
+    const doneHere = value !== null || Atomics.exchange(claim, 0, BEGUN_HERE) === BEGUN_HERE;
+    if (!doneHere) settle(here());
+  });
+  return { answer, now };
+}
+
 /** Whether other threads can read `array`'s memory. */
 const isShared = (array: Float32Array) => array.buffer instanceof SharedArrayBuffer;
 
@@ -3086,8 +3169,8 @@ function serveHelper(): void {
       port.postMessage({ id: job.id, done: true });
       return;
     }
-    if (job.kind === "scatter") {
-      scatterBlocks(job.blocks, job.firstRows, job.place, job.X, job.y, job.width);
+    if (job.kind === "scatter" || job.kind === "medians" || job.kind === "standardize") {
+      takePieces(job as unknown as SharedJob, job.counter, job.done);
       port.postMessage({ id: job.id, value: true });
       return;
     }
@@ -3096,24 +3179,13 @@ function serveHelper(): void {
       port.postMessage({ id: job.id, value: true });
       return;
     }
-    if (job.kind === "standardize") {
-      standardize(job.X, job.scaler);
-      port.postMessage({ id: job.id, value: true });
-      return;
-    }
     if (job.kind === "meansAndStds") {
       port.postMessage({ id: job.id, value: columnMeansAndStds(job.X, job.d) });
       return;
     }
-    if (job.kind === "medians") {
-      port.postMessage({ id: job.id, value: columnMedians(job.rows, job.width, job.columns) });
-      return;
-    }
     if (job.kind === "npy") {
-      const at = firstNonFinite(job.array);
-      const hash = createHash("sha256").update(job.header);
-      const value = { at, sha256: at >= 0 ? "" : hash.update(npyData(job.array)).digest("hex") };
-      port.postMessage({ id: job.id, value });
+      const taken = Atomics.compareExchange(job.claim, 0, 0, BEGUN_BY_HELPER) !== 0;
+      port.postMessage({ id: job.id, value: taken ? "taken" : npyVerdict(job.header, job.array) });
       return;
     }
     const hash = createHash("sha256");
