@@ -311,7 +311,7 @@ export async function transform(
   await scalerTransform(xTrain, scaler); // standardize() below, a big X on both threads
   await scalerTransform(xVal, scaler);
   const arrays = { xTrain, xVal, yTrain, yVal, nFeatures: d };
-  const check = meansAndStds(xTrain, d); // printed below: 0 and 1 (big X: on the helper, meanwhile)
+  const check = meansAndStds(xTrain, d); // printed below: 0 and 1 (the helper's, if free first)
 
   // numpy: np.save("X_train.npy", X_train), and so on (`columns`: for an error's message)
   out.writeArray(paths.xTrain, xTrain, [nTrain, d], columns);
@@ -325,7 +325,7 @@ export async function transform(
   out.write(paths.encoder, json({ ...encoder, drop: "first", handle_unknown: "ignore" }));
   // python: json.dump(FEATURES, f, indent=2), here X's d column names, one-hot ones included
   out.write(paths.featureColumns, JSON.stringify(columns, null, 2));
-  printTransform(columns, scaler, arrays, await check);
+  printTransform(columns, scaler, arrays, await check.take());
   return arrays;
 }
 
@@ -1506,11 +1506,11 @@ export async function scalerTransform(X: Float32Array, scaler: StandardScaler): 
   if (torn.length > 0) throw new EtlError("the helper thread stopped while scaling X; run again");
 }
 
-/** columnMeansAndStds(X, d): on the helper thread for a big X. */
-export async function meansAndStds(X: Float32Array, d: number): Promise<MeansAndStds> {
-  const big = X.length / d >= HELPER_ROWS && isShared(X);
-  const theirs = big ? askHelper<MeansAndStds>({ kind: "meansAndStds", X, d }) : null;
-  return (await theirs) ?? columnMeansAndStds(X, d);
+/** columnMeansAndStds(X, d), by whichever thread is free first for a big X (firstFree). */
+export function meansAndStds(X: Float32Array, d: number): Job<MeansAndStds> {
+  const here = () => columnMeansAndStds(X, d);
+  if (X.length / d < HELPER_ROWS || !isShared(X)) return doneAlready(here());
+  return firstFree({ kind: "meansAndStds", X, d }, here);
 }
 
 // ### pandas' own reading, replayed: dtypes and numbers
@@ -2582,7 +2582,7 @@ export class StagedFile {
   bytes = 0;
   shape?: number[]; // a .npy array's shape
   sha256?: Promise<string>; // once the file is complete
-  hashHere?: () => void; // hashes it on this thread, unless the helper has begun to
+  hashHere?: () => unknown; // hashes it on this thread, unless the helper has begun to
 
   constructor(readonly temp: string, readonly final: string, hashWhileWriting: boolean) {
     this.fd = fs.openSync(temp, "w");
@@ -2672,7 +2672,7 @@ export class Staging {
       if (at >= 0) throw nonFiniteError(final, array[at], at, shape, columns);
       return sha256;
     }));
-    file.hashHere = checked.now;
+    file.hashHere = checked.take;
   }
 
   /** A temporary file in `dir` that is no artifact, removed by discard() and by the next run. */
@@ -3107,13 +3107,19 @@ function npyVerdict(header: Uint8Array, array: Float32Array): Verdict {
 const BEGUN_HERE = 1;
 const BEGUN_BY_HELPER = 2;
 
+/** A job's answer, and take(): this thread is free, and does the job unless it is begun. */
+type Job<T> = { answer: Promise<T>; take: () => Promise<T> };
+
+const doneAlready = <T>(value: T): Job<T> =>
+  ({ answer: Promise.resolve(value), take: () => Promise.resolve(value) });
+
 /**
  * A job for whichever thread is free first. The helper is asked at once; this thread calls
- * now() once it has nothing else to do, which does the job here unless the helper has begun it.
+ * take() once it has nothing else to do, which does the job here unless the helper has begun it.
  * A flag both threads set with compareExchange says who has; the helper answers "taken" when
  * this thread had. Where the helper stops, or never started, the job is done here.
  */
-function firstFree<T>(job: object, here: () => T): { answer: Promise<T>; now: () => void } {
+function firstFree<T>(job: object, here: () => T): Job<T> {
   const claim = new Int32Array(new SharedArrayBuffer(4)); // 0, BEGUN_HERE or BEGUN_BY_HELPER
   let settle: (value: T) => void = () => {};
   const answer = new Promise<T>((resolve) => (settle = resolve));
@@ -3128,7 +3134,7 @@ function firstFree<T>(job: object, here: () => T): { answer: Promise<T>; now: ()
     const doneHere = value !== null || Atomics.exchange(claim, 0, BEGUN_HERE) === BEGUN_HERE;
     if (!doneHere) settle(here());
   });
-  return { answer, now };
+  return { answer, take: () => (now(), answer) };
 }
 
 /** Whether other threads can read `array`'s memory. */
@@ -3180,7 +3186,8 @@ function serveHelper(): void {
       return;
     }
     if (job.kind === "meansAndStds") {
-      port.postMessage({ id: job.id, value: columnMeansAndStds(job.X, job.d) });
+      const taken = Atomics.compareExchange(job.claim, 0, 0, BEGUN_BY_HELPER) !== 0;
+      port.postMessage({ id: job.id, value: taken ? "taken" : columnMeansAndStds(job.X, job.d) });
       return;
     }
     if (job.kind === "npy") {
