@@ -1492,8 +1492,8 @@ const shared = (length: number, what = "an array") => float32Array(length, what,
 //     printTransform(columns, scaler, arrays, columnMeansAndStds(xTrain, d));
 //
 // Each value is scaled on its own, so a big X's rows can be shared out with the same bytes: both
-// threads run standardize() on pieces of PIECE_ROWS rows. The check is the helper's, run while
-// this thread writes the arrays.
+// threads run standardize() on pieces of PIECE_ROWS rows. The check goes to whichever thread is
+// free first: mostly the helper, while this thread writes the arrays.
 
 /** scaler.transform(X), in place, by standardize(): a big X on both threads. */
 export async function scalerTransform(X: Float32Array, scaler: StandardScaler): Promise<void> {
@@ -2945,12 +2945,13 @@ export function systemErrorLine(err: NodeJS.ErrnoException): string {
 // At millions of rows, reading the CSV is most of a run, and one of the machine's two cores
 // would sit idle. The helper thread is a worker that runs this same file (tsx's loader is
 // registered in it first: a worker does not inherit it). It takes blocks of the CSV from the
-// counter it shares with the main thread and sends each back parsed; then it takes the share of
-// Transform's work that can run beside the main thread's: the permutation's draws, half of the
-// rows to gather, half of the medians, half of the scaling and the printed check, the check and
-// hash of big arrays, and the sha256 of big files for the manifest. Where it cannot start, or
-// stops, the main thread does all of it: the simple versions (`parseBlock()` for every block in
-// turn, `permutation()`, `columnMedians()`, `standardize()`) give the same bytes.
+// counter it shares with the main thread and sends each back parsed; then it takes its share of
+// Transform's work: the permutation's draws; the rows to gather, the medians and the scaling,
+// in pieces both threads take from a counter as they took the blocks (`onBothThreads()`); the
+// printed check and the check and hash of big arrays, when it is free first (`firstFree()`); and
+// the sha256 of big files for the manifest. Where it cannot start, or stops, the main thread does
+// all of it: the simple versions (`parseBlock()` for every block in turn, `permutation()`,
+// `columnMedians()`, `standardize()`) give the same bytes.
 
 type HelperMessage = {
   id: number; value?: unknown; index?: number; block?: BlockResult; done?: boolean; error?: object;
@@ -3185,14 +3186,11 @@ function serveHelper(): void {
       port.postMessage({ id: job.id, value: true });
       return;
     }
-    if (job.kind === "meansAndStds") {
+    if (job.kind === "meansAndStds" || job.kind === "npy") { // firstFree(): unless it is begun
       const taken = Atomics.compareExchange(job.claim, 0, 0, BEGUN_BY_HELPER) !== 0;
-      port.postMessage({ id: job.id, value: taken ? "taken" : columnMeansAndStds(job.X, job.d) });
-      return;
-    }
-    if (job.kind === "npy") {
-      const taken = Atomics.compareExchange(job.claim, 0, 0, BEGUN_BY_HELPER) !== 0;
-      port.postMessage({ id: job.id, value: taken ? "taken" : npyVerdict(job.header, job.array) });
+      const answer = () =>
+        job.kind === "npy" ? npyVerdict(job.header, job.array) : columnMeansAndStds(job.X, job.d);
+      port.postMessage({ id: job.id, value: taken ? "taken" : answer() });
       return;
     }
     const hash = createHash("sha256");
