@@ -34,10 +34,10 @@
 //
 // **Contents.** Part I, the pipeline: `PATHS` and `CONFIG`; `runPipeline()`, the whole run in a
 // few calls; Step 1, Extract; Step 2, Transform; Step 3, Load; Step 4, Apply. Part II, how it is
-// made exact, fast and safe: exact replays of NumPy; reading a big CSV fast (the gather and the
-// scaling on both threads, pandas' own number parsing); what the errors say; finding the line of
-// an error; files that are never torn; when the system says no; the helper thread; the manifest;
-// printing; the command line and `main()`. Part II can be skipped on a first reading.
+// made exact, fast and safe: exact replays of NumPy; reading a big CSV fast (the split's rows
+// and the scaling on both threads, pandas' own number parsing); what the errors say; finding the
+// line of an error; files that are never torn; when the system says no; the helper thread; the
+// manifest; printing; the command line and `main()`. Part II can be skipped on a first reading.
 
 import { isUtf8 } from "node:buffer";
 import { createHash, type Hash } from "node:crypto";
@@ -311,7 +311,7 @@ export async function transform(
   await scalerTransform(xTrain, scaler); // standardize() below, a big X on both threads
   await scalerTransform(xVal, scaler);
   const arrays = { xTrain, xVal, yTrain, yVal, nFeatures: d };
-  const check = meansAndStds(xTrain, d); // printed below: 0 and 1 (the helper's, if free first)
+  const check = meansAndStds(xTrain, d); // 0 and 1? The helper's; finish() below: or this one's
 
   // numpy: np.save("X_train.npy", X_train), and so on (`columns`: for an error's message)
   out.writeArray(paths.xTrain, xTrain, [nTrain, d], columns);
@@ -325,7 +325,7 @@ export async function transform(
   out.write(paths.encoder, json({ ...encoder, drop: "first", handle_unknown: "ignore" }));
   // python: json.dump(FEATURES, f, indent=2), here X's d column names, one-hot ones included
   out.write(paths.featureColumns, JSON.stringify(columns, null, 2));
-  printTransform(columns, scaler, arrays, await check.take());
+  printTransform(columns, scaler, arrays, await check.finish());
   return arrays;
 }
 
@@ -1507,7 +1507,7 @@ export async function scalerTransform(X: Float32Array, scaler: StandardScaler): 
 }
 
 /** columnMeansAndStds(X, d), by whichever thread is free first for a big X (firstFree). */
-export function meansAndStds(X: Float32Array, d: number): Job<MeansAndStds> {
+export function meansAndStds(X: Float32Array, d: number): FirstFree<MeansAndStds> {
   const here = () => columnMeansAndStds(X, d);
   if (X.length / d < HELPER_ROWS || !isShared(X)) return doneAlready(here());
   return firstFree({ kind: "meansAndStds", X, d }, here);
@@ -2657,7 +2657,7 @@ export class Staging {
    */
   writeArray(final: string, array: Float32Array, shape: number[], columns?: string[]): void {
     const [header, data] = npyBytes(array, shape);
-    if (array.length < HELPER_ROWS || !isShared(array)) {
+    if (shape[0] < HELPER_ROWS || !isShared(array)) {
       const at = firstNonFinite(array);
       if (at >= 0) throw nonFiniteError(final, array[at], at, shape, columns);
       this.write(final, header, data).shape = shape;
@@ -2672,7 +2672,7 @@ export class Staging {
       if (at >= 0) throw nonFiniteError(final, array[at], at, shape, columns);
       return sha256;
     }));
-    file.hashHere = checked.take;
+    file.hashHere = checked.finish;
   }
 
   /** A temporary file in `dir` that is no artifact, removed by discard() and by the next run. */
@@ -2946,12 +2946,14 @@ export function systemErrorLine(err: NodeJS.ErrnoException): string {
 // would sit idle. The helper thread is a worker that runs this same file (tsx's loader is
 // registered in it first: a worker does not inherit it). It takes blocks of the CSV from the
 // counter it shares with the main thread and sends each back parsed; then it takes its share of
-// Transform's work: the permutation's draws; the rows to gather, the medians and the scaling,
-// in pieces both threads take from a counter as they took the blocks (`onBothThreads()`); the
-// printed check and the check and hash of big arrays, when it is free first (`firstFree()`); and
-// the sha256 of big files for the manifest. Where it cannot start, or stops, the main thread does
-// all of it: the simple versions (`parseBlock()` for every block in turn, `permutation()`,
-// `columnMedians()`, `standardize()`) give the same bytes.
+// Transform's work: the permutation's draws; the rows to scatter into X and y, the medians and
+// the scaling, in pieces both threads take from a counter as they took the blocks
+// (`onBothThreads()`); the printed check and the check and hash of big arrays, when it is free
+// first (`firstFree()`); and the sha256 of big files for the manifest. Extract starts it for a
+// CSV of 4 MB or more, else the first job does. Where it cannot start, or stops, the main thread
+// does the rest: the simple versions (`parseBlock()` for every block in turn, `permutation()`,
+// `columnMedians()`, `standardize()`) give the same bytes. One thing cannot be redone: a piece
+// of X it was scaling may be half scaled, and then the run fails, and nothing is written.
 
 type HelperMessage = {
   id: number; value?: unknown; index?: number; block?: BlockResult; done?: boolean; error?: object;
@@ -2985,10 +2987,12 @@ function startHelper(nurseryMb = 8): typeof helperThread {
     const worker = new Worker(boot, { eval: true, workerData, resourceLimits });
     const waiting = new Map<number, (m: HelperMessage) => void>();
     worker.on("message", (message: HelperMessage) => waiting.get(message.id)?.(message));
-    worker.on("error", (err) => {
-      helperThread = null; // it stopped: whatever it owed, the main thread does
-      for (const answer of waiting.values()) answer({ id: -1, error: { message: err.message } });
-    });
+    const stopped = (message: string) => {
+      helperThread = null; // whatever it owed, the main thread does
+      for (const answer of waiting.values()) answer({ id: -1, error: { message } });
+    };
+    worker.on("error", (err) => stopped(err.message));
+    worker.on("exit", () => stopped("the helper thread ended")); // with no error: still owing
     worker.unref();
     return { worker, next: 0, waiting };
   } catch {
@@ -3067,8 +3071,8 @@ function doPiece(job: SharedJob, p: number): void {
   } else if (job.kind === "medians") {
     job.medians[p] = columnMedians(job.rows, job.width, [job.columns[p]])[0];
   } else {
-    const rows = PIECE_ROWS * job.d;
-    standardize(job.X.subarray(p * rows, (p + 1) * rows), job.scaler);
+    const size = PIECE_ROWS * job.d; // values in a piece
+    standardize(job.X.subarray(p * size, (p + 1) * size), job.scaler);
   }
 }
 
@@ -3083,16 +3087,19 @@ function takePieces(job: SharedJob, counter: Int32Array, done: Uint8Array): void
 /**
  * Does the `count` pieces of `job` on both threads, each taking the next piece from a counter
  * they share, as they take the CSV's blocks: a thread slowed by other work (the helper hashing a
- * file, say) takes fewer, and neither waits for a fixed half. Returns the pieces the helper took
- * and did not finish, if it stopped part-way; without a helper, this thread does them all.
+ * file, say) takes fewer pieces, so that both finish together. Returns the pieces the helper took
+ * and did not finish, if it stopped part-way (the caller redoes them, or fails); without a
+ * helper, this thread does them all.
  */
 async function onBothThreads(job: SharedJob, count: number): Promise<number[]> {
   const counter = new Int32Array(new SharedArrayBuffer(4));
   const done = new Uint8Array(new SharedArrayBuffer(count)); // done[p]: piece p is finished
   const helped = askHelper<true>({ ...job, counter, done });
   takePieces(job, counter, done);
-  if (!helped || (await helped)) return [];
-  return [...done.keys()].filter((p) => Atomics.load(done, p) === 0);
+  const unfinished = () => [...done.keys()].filter((p) => Atomics.load(done, p) === 0);
+  // All done: nothing to wait for, even from a helper still starting up.
+  if (!helped || unfinished().length === 0 || (await helped)) return [];
+  return unfinished();
 }
 
 /** An .npy file's check and hash: the first non-finite value (-1: none) and the sha256. */
@@ -3108,19 +3115,22 @@ function npyVerdict(header: Uint8Array, array: Float32Array): Verdict {
 const BEGUN_HERE = 1;
 const BEGUN_BY_HELPER = 2;
 
-/** A job's answer, and take(): this thread is free, and does the job unless it is begun. */
-type Job<T> = { answer: Promise<T>; take: () => Promise<T> };
+/**
+ * A job for whichever thread is free first: its answer, and finish(), which this thread calls
+ * once it is free: it does the job here unless the helper has begun it, and resolves to the answer.
+ */
+type FirstFree<T> = { answer: Promise<T>; finish: () => Promise<T> };
 
-const doneAlready = <T>(value: T): Job<T> =>
-  ({ answer: Promise.resolve(value), take: () => Promise.resolve(value) });
+const doneAlready = <T>(value: T): FirstFree<T> =>
+  ({ answer: Promise.resolve(value), finish: () => Promise.resolve(value) });
 
 /**
- * A job for whichever thread is free first. The helper is asked at once; this thread calls
- * take() once it has nothing else to do, which does the job here unless the helper has begun it.
- * A flag both threads set with compareExchange says who has; the helper answers "taken" when
- * this thread had. Where the helper stops, or never started, the job is done here.
+ * Offers `job` to the helper at once, for whichever thread is free first: the work ends sooner
+ * than where either thread does it whatever else it has to do. A flag both threads set with
+ * compareExchange says who has begun it; the helper answers "taken" when this thread had. Where
+ * the helper stops, or never started, the job is done here.
  */
-function firstFree<T>(job: object, here: () => T): Job<T> {
+function firstFree<T>(job: object, here: () => T): FirstFree<T> {
   const claim = new Int32Array(new SharedArrayBuffer(4)); // 0, BEGUN_HERE or BEGUN_BY_HELPER
   let settle: (value: T) => void = () => {};
   const answer = new Promise<T>((resolve) => (settle = resolve));
@@ -3135,7 +3145,7 @@ function firstFree<T>(job: object, here: () => T): Job<T> {
     const doneHere = value !== null || Atomics.exchange(claim, 0, BEGUN_HERE) === BEGUN_HERE;
     if (!doneHere) settle(here());
   });
-  return { answer, take: () => (now(), answer) };
+  return { answer, finish: () => (now(), answer) };
 }
 
 /** Whether other threads can read `array`'s memory. */

@@ -86,9 +86,9 @@ describe("a big X on both threads", () => {
     assert.deepEqual(Buffer.from(shared.buffer), Buffer.from(alone.buffer));
   });
   test("meansAndStds: the same figures from the helper thread as from this one", async () => {
-    const alone = await meansAndStds(Float32Array.from(big), d).take(); // not shared: here
+    const alone = await meansAndStds(Float32Array.from(big), d).finish(); // not shared: here
     assert.deepEqual(await meansAndStds(big, d).answer, alone); // left to the helper
-    assert.deepEqual(await meansAndStds(big, d).take(), alone); // taken here before it begins
+    assert.deepEqual(await meansAndStds(big, d).finish(), alone); // here, before the helper begins
     assert.ok(Math.abs(alone.mean[1] - scaler.mean_[1]) < 1e-9 * Math.abs(scaler.mean_[1]));
   });
 });
