@@ -1761,8 +1761,18 @@ const HEAD_ROWS = 3; // rows printed, as df.head(3)
 const MAX_PLAIN_BYTES = 17; // "-", 15 digits, "."
 
 /**
+ * What scanPlainNumber() read besides the value: PLAIN_POINT if the number has a ".", plus
+ * PLAIN_MINUS if it has a "-". A second return value, kept here rather than in an object made
+ * for each of millions of cells.
+ */
+let plainShape = 0;
+const PLAIN_POINT = 1;
+const PLAIN_MINUS = 2;
+
+/**
  * Reads a cell that is a plain decimal (-?digits[.digits], at most 15 digits, valid JSON) and
- * copies its characters to `out`; NaN, and nothing copied, for anything else. Such a number is
+ * copies its characters to `out`, its shape to `plainShape`; NaN, and nothing copied, for
+ * anything else. Such a number is
  * m / 10^k with m < 2^53 and k <= 15, both exact doubles, and IEEE division rounds the quotient
  * correctly: the result is exactly Number(cell), and what pandas reads (pandasFloat above does
  * the same single division). The simple version: `readCell(cell).float`.
@@ -1795,6 +1805,7 @@ function scanPlainNumber(cell: string, bytes: Uint8Array, pos: number): number {
     bytes[pos++] = c;
   }
   if (decimals === 0) return NaN; // "5." is not JSON
+  plainShape = (decimals > 0 ? PLAIN_POINT : 0) | (negative ? PLAIN_MINUS : 0);
   const value = decimals > 0 ? mantissa / POWERS_OF_TEN[decimals] : mantissa;
   return negative ? -value : value;
 }
@@ -1918,6 +1929,10 @@ class BlockParser {
   private readonly distinctBound: number;
   private readonly plain: Uint8Array; //   per column: its cells may be written as plain numbers
   private readonly settled: Uint8Array; // per column: a plain number tells nothing new
+  // Per column: the shapes of plain number (bit 1 << plainShape) that tell it nothing new,
+  // though it is not settled: a column of integers learns only from a "." or a first "-". (A
+  // cell of another kind in between changes nothing here: the tries only move on from "all".)
+  private readonly quiet: Uint8Array;
 
   constructor(
     private readonly spec: BlockSpec, private readonly out: ByteWriter,
@@ -1929,6 +1944,7 @@ class BlockParser {
     this.plain = Uint8Array.from(columns, (_, j) =>
       asNumber(j) && !(slot[j] >= 0 && categorical.includes(kept[slot[j]])) ? 1 : 0);
     this.settled = new Uint8Array(columns.length);
+    this.quiet = new Uint8Array(columns.length);
     this.width = kept.length;
     this.cells = columns.map(noCells);
     this.wrote = new Int32Array(columns.length);
@@ -1955,7 +1971,7 @@ class BlockParser {
     // function it makes, and a closure per row costs a tenth of the parsing.)
     out.reserve(cells.length * (MAX_PLAIN_BYTES + 1) + 4);
     let bytes = out.bytes;
-    const { values, slot, categorical, plain, settled } = this;
+    const { values, slot, categorical, plain, settled, quiet } = this;
     const base = this.nRows * this.width;
     bytes[out.pos++] = 44; // ,  (the table's first row goes without it)
     bytes[out.pos++] = 10; // \n
@@ -1967,7 +1983,7 @@ class BlockParser {
       let value = plain[j] ? scanPlainNumber(cell, bytes, out.pos) : NaN;
       if (value === value) {
         out.pos += cell.length;
-        if (!settled[j]) this.seePlainNumber(j, cell);
+        if (!settled[j] && !(quiet[j] & (1 << plainShape))) this.seePlainNumber(j, cell);
       } else {
         value = this.writeOtherCell(j, cell); // all but plain numbers: the slow path, readCell
         out.reserve((cells.length - j) * (MAX_PLAIN_BYTES + 1) + 4); // for the rest of the row
@@ -2010,6 +2026,9 @@ class BlockParser {
       if (negative) column.negative = true; // the uint64 try notes a minus and reads on
       else if (!integer) column.uint = "failed";
     }
+    // Still integers: a next one like these tells nothing new (a minus, once one was seen).
+    const same = (1 << 0) | (column.negative ? 1 << PLAIN_MINUS : 0); // "123", and "-123"
+    if (column.int === "all" && column.uint === "all") this.quiet[j] = same;
   }
 
   /**

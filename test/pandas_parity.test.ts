@@ -71,6 +71,25 @@ describe("pandas reads the raw JSON back as the frame read_csv makes of the CSV"
       [i % 5, i, cell(i, i % 2 === 1), cell(i, i === 0), cell(i, i === 11)].join(","));
     parity("booleans.csv", ["x,t,first_number,first_boolean,last_boolean", ...rows].join("\n") + "\n");
   });
+  // A column of plain integers, read fast until a cell of another shape comes: each column here
+  // has hundreds of integers, then one cell that changes what pandas makes of it, then more.
+  test("integers, then a minus, a point, a boolean or a big integer: the column's dtype as pandas'", () => {
+    const changes = ["-3", "2.5", "-0.0", "True", "9223372036854775808", "-7", "x", "", "1e3", "-3"];
+    const later: Record<number, string> = { 3: "4", 5: "2.5", 9: "9223372036854775808" };
+    const column = (c: number, i: number) =>
+      i === 300 ? changes[c] : i === 450 && later[c] ? later[c] : String((i * (c + 3)) % 1000);
+    const rows = Array.from({ length: 600 }, (_, i) => [i % 5, i, ...changes.map((_, c) => column(c, i))].join(","));
+    const content = [["x", "t", ...changes.map((_, c) => `c${c}`)].join(","), ...rows].join("\n") + "\n";
+    parity("shapes.csv", content);
+    const dir = tempProject();
+    fs.writeFileSync(path.join(dir, "shapes.csv"), content);
+    const run = runEtl(dir, ["extract", "--csv", "shapes.csv", "--features", "x", "--target", "t"]);
+    const ours = /dtypes: (.*)/.exec(run.stdout)![1].replace(/object/g, "O");
+    const script = "import pandas as pd, sys; d = pd.read_csv(sys.argv[1]).dtypes; print(', '.join(f'{k} {v.str[1:] if v.kind != \"O\" else \"O\"}' for k, v in d.items()))";
+    const theirs = spawnSync(python!, ["-c", script, path.join(dir, "shapes.csv")], { encoding: "utf8" });
+    assert.equal(theirs.status, 0, theirs.stderr);
+    assert.equal(ours, theirs.stdout.trim().replace(/ i8/g, " int64").replace(/ u8/g, " uint64").replace(/ f8/g, " float64"));
+  });
   test("a CSV of several 1 MB blocks, read on two threads: dtypes settled in a later block", () => {
     const n = 90_000; // about 4 MB: four blocks, the helper thread reading some of them
     const rows = Array.from({ length: n }, (_, i) => {
