@@ -1460,7 +1460,7 @@ async function scatterRows(
   const { blocks } = table;
   const job: SharedJob = { kind: "scatter", blocks, firstRows, place, X, y, width };
   // Shared out when the blocks are in memory the helper can read.
-  const inShared = blocks.every((b) => b.buffer instanceof SharedArrayBuffer);
+  const inShared = blocks.every(isShared);
   if (n < HELPER_ROWS || !inShared) scatterBlocks(blocks, firstRows, place, X, y, width);
   else for (const b of await onBothThreads(job, blocks.length)) doPiece(job, b); // it stopped
   return { X, y };
@@ -1772,10 +1772,10 @@ const PLAIN_MINUS = 2;
 /**
  * Reads a cell that is a plain decimal (-?digits[.digits], at most 15 digits, valid JSON) and
  * copies its characters to `out`, its shape to `plainShape`; NaN, and nothing copied, for
- * anything else. Such a number is
- * m / 10^k with m < 2^53 and k <= 15, both exact doubles, and IEEE division rounds the quotient
- * correctly: the result is exactly Number(cell), and what pandas reads (pandasFloat above does
- * the same single division). The simple version: `readCell(cell).float`.
+ * anything else. Such a number is m / 10^k with m < 2^53 and k <= 15, both exact doubles, and
+ * IEEE division rounds the quotient correctly: the result is exactly Number(cell), and what
+ * pandas reads (pandasFloat above does the same single division). The simple version:
+ * `readCell(cell).float`.
  */
 function scanPlainNumber(cell: string, bytes: Uint8Array, pos: number): number {
   let i = 0;
@@ -1983,7 +1983,7 @@ class BlockParser {
       let value = plain[j] ? scanPlainNumber(cell, bytes, out.pos) : NaN;
       if (value === value) {
         out.pos += cell.length;
-        if (!settled[j] && !(quiet[j] & (1 << plainShape))) this.seePlainNumber(j, cell);
+        if (!settled[j] && !(quiet[j] & (1 << plainShape))) this.seePlainNumber(j, plainShape);
       } else {
         value = this.writeOtherCell(j, cell); // all but plain numbers: the slow path, readCell
         out.reserve((cells.length - j) * (MAX_PLAIN_BYTES + 1) + 4); // for the rest of the row
@@ -2005,10 +2005,11 @@ class BlockParser {
   }
 
   /**
-   * A plain decimal, seen by the column's tries: seeCell() without making a Cell for each of a
-   * million cells. Once the int64 and uint64 tries are over, the next one tells nothing new.
+   * A plain decimal of `shape` (plainShape: its text need not be read again), seen by the
+   * column's tries: seeCell() without making a Cell for each of a million cells. Once the int64
+   * and uint64 tries are over, the next one tells nothing new.
    */
-  private seePlainNumber(j: number, cell: string): void {
+  private seePlainNumber(j: number, shape: number): void {
     const column = this.cells[j];
     const k = this.slot[j];
     if (k >= 0 && this.firstNumber[k] < 0) this.firstNumber[k] = this.nRows + 1;
@@ -2019,8 +2020,8 @@ class BlockParser {
       this.settled[j] = 1;
       return;
     }
-    const integer = cell.indexOf(".") < 0;
-    const negative = cell.charCodeAt(0) === 45;
+    const integer = (shape & PLAIN_POINT) === 0;
+    const negative = (shape & PLAIN_MINUS) !== 0;
     if (!integer && column.int === "all") column.int = "failed";
     if (column.uint === "all") {
       if (negative) column.negative = true; // the uint64 try notes a minus and reads on
