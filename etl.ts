@@ -311,7 +311,7 @@ export async function transform(
   await scalerTransform(xTrain, scaler); // standardize() below, a big X on both threads
   await scalerTransform(xVal, scaler);
   const arrays = { xTrain, xVal, yTrain, yVal, nFeatures: d };
-  const check = meansAndStds(xTrain, d); // 0 and 1? The helper checks, or finish() below does
+  const check = meansAndStds(xTrain, d); // printed below: 0 and 1? Made while arrays are written
 
   // numpy: np.save("X_train.npy", X_train), and so on (`columns`: for an error's message)
   out.writeArray(paths.xTrain, xTrain, [nTrain, d], columns);
