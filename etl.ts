@@ -22,10 +22,9 @@
 // at most one float32 step away). A fourth step, `apply`, sends new rows through the fitted
 // transform, for inference.
 //
-// Left out on purpose: the model and its training loop, DataLoader worker processes, and
-// silent repairs. A blank feature is imputed from the train rows, as scikit-learn would do it,
-// but a cell that cannot be used (text among numbers, a blank target) stops the run, naming its
-// line.
+// Left out on purpose: the model and its training loop, DataLoader worker processes, and silent
+// repairs. A blank feature is imputed from the train rows, as scikit-learn would, but a cell that
+// cannot be used (text among numbers, a blank target) stops the run, naming its line.
 //
 //     npx tsx etl.ts                   # the three steps
 //     npx tsx etl.ts transform         # one step, on what the step before it left
@@ -42,19 +41,20 @@
 import { isUtf8 } from "node:buffer";
 import { createHash, type Hash } from "node:crypto";
 import fs from "node:fs";
-import { createRequire } from "node:module";
+import nodeModule, { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
+import { Worker, isMainThread, parentPort, threadId, workerData } from "node:worker_threads";
 import type * as MlMatrix from "ml-matrix";
 import type * as Papaparse from "papaparse";
 // papaparse and ml-matrix are CommonJS packages: require() loads them in a third of the time an
 // import takes, for which Node first scans all of their code for the names it exports.
-const require = createRequire(import.meta.url);
+const HERE: string = workerData?.etlFile ?? import.meta.url; // the helper is told it (Part II)
+const require = createRequire(HERE);
 const { WrapperMatrix1D } = require("ml-matrix") as typeof MlMatrix;
 const Papa = require("papaparse") as typeof Papaparse;
 
@@ -67,7 +67,7 @@ const Papa = require("papaparse") as typeof Papaparse;
 // dataset, say); every setting in `CONFIG` but `shuffleTrain` has a command-line flag.
 
 /** The project: where etl.ts is, its mock data beside it. */
-const PROJECT = path.dirname(fileURLToPath(import.meta.url));
+const PROJECT = path.dirname(fileURLToPath(HERE));
 
 /** Every input and artifact path: the artifacts under the output folder `out`. */
 export function pathsUnder(out: string) {
@@ -758,7 +758,9 @@ export async function randomPermutation(n: number, seed: number): Promise<Uint32
   const draws = n >= HELPER_ROWS ? new Uint32Array(new SharedArrayBuffer(4 * n)) : null;
   const drawn = new Int32Array(new SharedArrayBuffer(4)); // draws[i] is made for i >= drawn[0]
   drawn[0] = n;
-  const helping = draws ? askHelper({ kind: "draws", seed, draws, drawn }) : null;
+  // This thread waits for the draws without turning its event loop: the helper must run already.
+  const job = { kind: "draws", seed, draws, drawn };
+  const helping = draws && helperRunning() ? askHelper(job) : null;
   if (!draws || !helping) return permutation(n, new MT19937(seed));
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
@@ -1347,6 +1349,7 @@ async function readBlocks(
   const counter = new Int32Array(new SharedArrayBuffer(4)); // the next block to take
   const scratch = { values: new Float32Array(0) }; // this thread's memory for a block's values
   const took = (i: number, block: BlockResult) => (results[i] = block);
+  if (blocks > 2) await helperMade(); // made now, it takes blocks from the first ones on
   const helped = blocks > 2 ? parseOnHelper(source, spec, bounds, counter, took) : null;
   const progress = new Progress("extract");
   let next = 0; //           the next block to assemble
@@ -2963,8 +2966,8 @@ export function systemErrorLine(err: NodeJS.ErrnoException): string {
 // ## The helper thread, on the other core
 //
 // At millions of rows, reading the CSV is most of a run, and one of the machine's two cores
-// would sit idle. The helper thread is a worker that runs this same file (tsx's loader is
-// registered in it first: a worker does not inherit it). It takes blocks of the CSV from the
+// would sit idle. The helper thread is a worker that runs this same file, as the JavaScript tsx
+// made of it (`compiledSource()`, below). It takes blocks of the CSV from the
 // counter it shares with the main thread and sends each back parsed; then it takes its share of
 // Transform's work: the permutation's draws; the rows to scatter into X and y, the medians and
 // the scaling, in pieces both threads take from a counter as they took the blocks
@@ -2980,7 +2983,13 @@ type HelperMessage = {
 };
 
 /** The helper thread, started on first use; null where it cannot start. */
-type Helper = { worker: Worker; next: number; waiting: Map<number, (m: HelperMessage) => void> };
+type Helper = {
+  worker: Worker | null; // null until this file's JavaScript is at hand (compiledSource())
+  queued: object[]; //     the jobs sent until then
+  made: Promise<void>; //  settles once the worker is made, or cannot be
+  next: number; //         the next job's id
+  waiting: Map<number, (m: HelperMessage) => void>; // the jobs not answered yet, by id
+};
 let helperThread: Helper | null | undefined;
 
 /**
@@ -2997,59 +3006,129 @@ function startHelperFor(bytes: number): void {
 /** A file smaller than this is hashed here: the helper thread is not worth the trip. */
 const HELPER_BYTES = 1 << 22;
 
-function startHelper(nurseryMb = 8): typeof helperThread {
-  try {
-    const api = import.meta.resolve("tsx/esm/api");
-    const boot = `import(${JSON.stringify(api)}).then(({ register }) => { register(); ` +
-      `return import(${JSON.stringify(import.meta.url)}); });`;
+/** The id of the answer a stopped helper gives each job it owed. */
+const STOPPED = -1;
+
+/**
+ * The helper: a worker that runs this file's JavaScript (from a data: URL) without tsx and
+ * without this process's flags, which would load tsx into it for nothing.
+ */
+function startHelper(nurseryMb = 8): Helper {
+  const stopped = (message: string) => {
+    if (helperThread === helper) helperThread = null; // whatever it owed, the main thread does
+    for (const answer of helper.waiting.values()) answer({ id: STOPPED, error: { message } });
+  };
+  const start = (source: string) => {
+    if (helperThread !== helper) return stopped("the helper thread was stopped"); // before this
+    const code = new URL(`data:text/javascript;base64,${Buffer.from(source).toString("base64")}`);
+    const workerData = { etlHelper: true, etlFile: import.meta.url };
     const resourceLimits = { maxYoungGenerationSizeMb: nurseryMb };
-    const workerData = { etlHelper: true };
-    const worker = new Worker(boot, { eval: true, workerData, resourceLimits });
-    const waiting = new Map<number, (m: HelperMessage) => void>();
-    worker.on("message", (message: HelperMessage) => waiting.get(message.id)?.(message));
-    const stopped = (message: string) => {
-      helperThread = null; // whatever it owed, the main thread does
-      for (const answer of waiting.values()) answer({ id: -1, error: { message } });
-    };
+    const worker = new Worker(code, { workerData, resourceLimits, execArgv: [] });
+    worker.on("message", (message: HelperMessage) => helper.waiting.get(message.id)?.(message));
     worker.on("error", (err) => stopped(err.message));
     worker.on("exit", () => stopped("the helper thread ended")); // with no error: still owing
-    worker.unref();
-    return { worker, next: 0, waiting };
-  } catch {
-    return null;
-  }
+    for (const job of helper.queued.splice(0)) worker.postMessage(job);
+    if (helper.waiting.size === 0) worker.unref(); // idle: let the process end
+    helper.worker = worker;
+  };
+  const made = compiledSource().then(start).catch((err: Error) => stopped(err.message));
+  const helper: Helper = { worker: null, queued: [], made, next: 0, waiting: new Map() };
+  return helper;
 }
 
-/** Stops the helper thread, if it started. */
-async function stopHelper(): Promise<void> {
-  await helperThread?.worker.terminate();
-  helperThread = null;
+/** Whether the helper's worker runs: a job sent now is taken while this thread waits. */
+const helperRunning = () => !!helperThread?.worker;
+
+/**
+ * Settles once the helper's worker is made (at once without a helper). Making it takes a few
+ * turns of this thread's event loop: a thread busy parsing would put it off for 0.1 s.
+ */
+const helperMade = () => helperThread?.made ?? Promise.resolve();
+
+// In a thread of its own, tsx's start costs about 0.15 s: it loads esbuild and starts a loader
+// thread of its own, a sixth of a 1M-row run. The simple version runs this file through it:
+//
+//     const api = import.meta.resolve("tsx/esm/api");
+//     const boot = `import("${api}").then(({ register }) => { register(); ` +
+//       `return import("${import.meta.url}"); });`;
+//     new Worker(boot, { eval: true, workerData });
+//
+// Instead, the main thread asks Node's loader for what tsx made of this file: a loader hook of
+// its own, a module given as a data: URL, passes the source of `etl.ts?etl-source` back on a
+// port, and hands Node an empty module in its place, so that the file is not run twice.
+
+const SOURCE_HOOK = `let port;
+export function initialize(data) { port = data.port; }
+export async function load(url, context, nextLoad) {
+  if (!url.endsWith("?etl-source")) return nextLoad(url, context);
+  const { source } = await nextLoad(url.slice(0, -"?etl-source".length), context);
+  port.postMessage(typeof source === "string" ? source : new TextDecoder().decode(source));
+  return { format: "module", source: "", shortCircuit: true };
+}`;
+let javaScript: Promise<string> | undefined;
+
+/** This file as JavaScript, as the loaders (tsx's) gave it to Node: asked for once. */
+function compiledSource(): Promise<string> {
+  javaScript ??= (async () => {
+    const { port1, port2 } = new MessageChannel();
+    const source = new Promise<string>((resolve) => (port1.onmessage = (m) => resolve(m.data)));
+    const hook = `data:text/javascript,${encodeURIComponent(SOURCE_HOOK)}`;
+    try {
+      // Node 20.6 on; before it, no helper
+      nodeModule.register(hook, { data: { port: port2 }, transferList: [port2] });
+      await import(`${import.meta.url}?etl-source`); // the hook sends the source as it loads
+      return await source;
+    } finally {
+      port1.close();
+    }
+  })();
+  return javaScript;
+}
+
+/**
+ * Stops the helper thread, if it started; what it owed, the main thread does. The next job
+ * starts another.
+ */
+export async function stopHelper(): Promise<void> {
+  const worker = helperThread?.worker;
+  helperThread = undefined;
+  await worker?.terminate(); // its exit answers every job it owed; an unmade one answers as made
 }
 
 /** Sends `job` to the helper; `onMessage` gets its answers until it returns true (the last). */
 function onHelper(job: object, onMessage: (m: HelperMessage) => boolean): boolean {
   if (helperThread === undefined) helperThread = startHelper();
   if (!helperThread) return false;
-  const { worker, waiting } = helperThread;
-  const id = helperThread.next++;
-  worker.ref(); // answers are owed: keep the process alive for them
-  waiting.set(id, (message) => {
+  const helper = helperThread;
+  const id = helper.next++;
+  helper.waiting.set(id, (message) => {
     if (!onMessage(message)) return;
-    waiting.delete(id);
-    if (waiting.size === 0) worker.unref(); // idle: let the process end
+    helper.waiting.delete(id);
+    if (helper.waiting.size === 0) helper.worker?.unref(); // idle: let the process end
   });
-  worker.postMessage({ id, ...job });
+  const message = { id, ...job };
+  if (!helper.worker) {
+    helper.queued.push(message); // sent when it starts
+    return true;
+  }
+  helper.worker.ref(); // answers are owed: keep the process alive for them
+  helper.worker.postMessage(message);
   return true;
 }
+
+/** The helper thread's id, or null where there is none: so that a test can see it start. */
+export const helperThreadId = () =>
+  askHelper<number>({ kind: "threadId" }) ?? Promise.resolve(null);
 
 /** The file's sha256, hex: at once for a small file, else on the helper thread. */
 export function sha256File(file: string): Promise<string> {
   const here = () => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
   if (fs.statSync(file).size < HELPER_BYTES) return Promise.resolve(here());
   return new Promise((resolve, reject) => {
-    const sent = onHelper({ kind: "sha256", file }, ({ value, error }) => {
+    const sent = onHelper({ kind: "sha256", file }, ({ id, value, error }) => {
+      if (id === STOPPED) resolve(Promise.resolve().then(here)); // it stopped first: hashed here
       // A system error is still one: its code, syscall and path come along.
-      if (error) reject(Object.assign(new Error((error as Error).message), error));
+      else if (error) reject(Object.assign(new Error((error as Error).message), error));
       else resolve(value as string);
       return true;
     });
@@ -3209,6 +3288,10 @@ function serveHelper(): void {
     if (job.kind === "scatter" || job.kind === "medians" || job.kind === "standardize") {
       takePieces(job as unknown as SharedJob, job.counter, job.done);
       port.postMessage({ id: job.id, value: true });
+      return;
+    }
+    if (job.kind === "threadId") {
+      port.postMessage({ id: job.id, value: threadId });
       return;
     }
     if (job.kind === "draws") {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, test } from "node:test";
 import {
-  EtlError, MT19937, epochOrder, permutation, randomPermutation, trainTestSplit,
+  EtlError, MT19937, epochOrder, helperThreadId, permutation, randomPermutation, trainTestSplit,
 } from "../etl.ts";
 import { readFixture } from "./helpers.ts";
 
@@ -38,6 +38,7 @@ describe("permutation matches RandomState(seed).permutation(n)", () => {
       assert.equal(createHash("sha256").update(order).digest("hex"), sha256_u32le);
     });
     test(`n=${n} seed=${seed}, its draws made on the helper thread (randomPermutation)`, async () => {
+      assert.equal(typeof (await helperThreadId()), "number", "the helper thread runs");
       const order = await randomPermutation(n, seed);
       assert.equal(createHash("sha256").update(order).digest("hex"), sha256_u32le);
     });
