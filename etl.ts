@@ -52,8 +52,9 @@ import { Worker, isMainThread, parentPort, threadId, workerData } from "node:wor
 import type * as MlMatrix from "ml-matrix";
 import type * as Papaparse from "papaparse";
 // papaparse and ml-matrix are CommonJS packages: require() loads them in a third of the time an
-// import takes, for which Node first scans all of their code for the names it exports.
-const HERE: string = workerData?.etlFile ?? import.meta.url; // the helper is told it (Part II)
+// import takes, for which Node first scans all of their code for the names it exports. `HERE` is
+// this file's URL, even in the helper thread, which runs it from a data: URL (Part II).
+const HERE: string = workerData?.etlFile ?? import.meta.url;
 const require = createRequire(HERE);
 const { WrapperMatrix1D } = require("ml-matrix") as typeof MlMatrix;
 const Papa = require("papaparse") as typeof Papaparse;
@@ -118,12 +119,11 @@ export type Config = typeof CONFIG;
 
 // ## The whole run
 //
-// Each step is one call, and each hands the next what it made: the table, then the arrays. A
-// step run alone (`npx tsx etl.ts transform`) reads what the step before it left on disk.
-// Nothing is written in place: `out`, a `Staging` (Part II), gives every file a temporary name
-// and keeps what the manifest will say of the input; `out.commit()` renames them all, the
-// manifest with them, only once every step has succeeded. A failed run leaves the last good
-// artifacts as they were.
+// Each step is one call, and each hands the next what it made: the table, then the arrays. A step
+// run alone (`npx tsx etl.ts transform`) reads what the step before it left on disk. Nothing is
+// written in place: `out`, a `Staging` (Part II), gives every file a temporary name and keeps what
+// the manifest will say of the input; `out.commit()` renames them all, the manifest with them, only
+// once every step has succeeded. A failed run leaves the last good artifacts as they were.
 
 /** Runs `step` (or all three steps) with `config`, writing under `paths`. */
 export async function runPipeline(
@@ -758,9 +758,9 @@ export async function randomPermutation(n: number, seed: number): Promise<Uint32
   const draws = n >= HELPER_ROWS ? new Uint32Array(new SharedArrayBuffer(4 * n)) : null;
   const drawn = new Int32Array(new SharedArrayBuffer(4)); // draws[i] is made for i >= drawn[0]
   drawn[0] = n;
-  // This thread waits for the draws without turning its event loop: the helper must run already.
+  // This thread waits for the draws without turning its event loop: the helper must be alive.
   const job = { kind: "draws", seed, draws, drawn };
-  const helping = draws && helperRunning() ? askHelper(job) : null;
+  const helping = draws && helperAlive() ? askHelper(job) : null;
   if (!draws || !helping) return permutation(n, new MT19937(seed));
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
@@ -1349,7 +1349,7 @@ async function readBlocks(
   const counter = new Int32Array(new SharedArrayBuffer(4)); // the next block to take
   const scratch = { values: new Float32Array(0) }; // this thread's memory for a block's values
   const took = (i: number, block: BlockResult) => (results[i] = block);
-  if (blocks > 2) await helperMade(); // made now, it takes blocks from the first ones on
+  if (blocks > 2) await helperWorkerMade(); // made now, it takes blocks from the first ones on
   const helped = blocks > 2 ? parseOnHelper(source, spec, bounds, counter, took) : null;
   const progress = new Progress("extract");
   let next = 0; //           the next block to assemble
@@ -2965,18 +2965,18 @@ export function systemErrorLine(err: NodeJS.ErrnoException): string {
 
 // ## The helper thread, on the other core
 //
-// At millions of rows, reading the CSV is most of a run, and one of the machine's two cores
-// would sit idle. The helper thread is a worker that runs this same file, as the JavaScript tsx
-// made of it (`compiledSource()`, below). It takes blocks of the CSV from the
-// counter it shares with the main thread and sends each back parsed; then it takes its share of
-// Transform's work: the permutation's draws; the rows to scatter into X and y, the medians and
-// the scaling, in pieces both threads take from a counter as they took the blocks
-// (`onBothThreads()`); the printed check and the check and hash of big arrays, when it is free
-// first (`firstFree()`); and the sha256 of big files for the manifest. Extract starts it for a
-// CSV of 4 MB or more, else the first job does. Where it cannot start, or stops, the main thread
-// does the rest: the simple versions (`parseBlock()` for every block in turn, `permutation()`,
-// `columnMedians()`, `standardize()`) give the same bytes. One thing cannot be redone: a piece
-// of X it was scaling may be half scaled, and then the run fails, and nothing is written.
+// At millions of rows, reading the CSV is most of a run, and one of the machine's two cores would
+// sit idle. The helper thread is a worker that runs this same file, as the JavaScript tsx made of
+// it (`compiledSource()`, below). It takes blocks of the CSV from the counter it shares with the
+// main thread and sends each back parsed; then it takes its share of Transform's work: the
+// permutation's draws; the rows to scatter into X and y, the medians and the scaling, in pieces
+// both threads take from a counter as they took the blocks (`onBothThreads()`); the printed check
+// and the check and hash of big arrays, when it is free first (`firstFree()`); and the sha256 of
+// big files for the manifest. Extract starts it for a CSV of 4 MB or more, else the first job does.
+// Where it cannot start, or stops, the main thread does the rest: the simple versions
+// (`parseBlock()` for every block in turn, `permutation()`, `columnMedians()`, `standardize()`,
+// `sha256File()`'s own hash) give the same bytes. One thing cannot be redone: a piece of X it was
+// scaling may be half scaled, and then the run fails, and nothing is written.
 
 type HelperMessage = {
   id: number; value?: unknown; index?: number; block?: BlockResult; done?: boolean; error?: object;
@@ -2984,10 +2984,11 @@ type HelperMessage = {
 
 /** The helper thread, started on first use; null where it cannot start. */
 type Helper = {
-  worker: Worker | null; // null until this file's JavaScript is at hand (compiledSource())
-  queued: object[]; //     the jobs sent until then
-  made: Promise<void>; //  settles once the worker is made, or cannot be
-  next: number; //         the next job's id
+  worker: Worker | null; //   null until this file's JavaScript is at hand (compiledSource())
+  unsent: object[]; //        the jobs sent before then, posted once the worker is made
+  workerMade: Promise<void>; // settles once the worker is made, or once it cannot be
+  alive: boolean; //          true once it has answered a job: its code runs
+  next: number; //            the next job's id
   waiting: Map<number, (m: HelperMessage) => void>; // the jobs not answered yet, by id
 };
 let helperThread: Helper | null | undefined;
@@ -3006,44 +3007,57 @@ function startHelperFor(bytes: number): void {
 /** A file smaller than this is hashed here: the helper thread is not worth the trip. */
 const HELPER_BYTES = 1 << 22;
 
-/** The id of the answer a stopped helper gives each job it owed. */
-const STOPPED = -1;
+/** The id of the answer a stopped helper gives each job it still owed. */
+const STOPPED_ID = -1;
 
-/**
- * The helper: a worker that runs this file's JavaScript (from a data: URL) without tsx and
- * without this process's flags, which would load tsx into it for nothing.
- */
+/** A helper whose worker comes once compiledSource() has this file's JavaScript. */
 function startHelper(nurseryMb = 8): Helper {
-  const stopped = (message: string) => {
-    if (helperThread === helper) helperThread = null; // whatever it owed, the main thread does
-    for (const answer of helper.waiting.values()) answer({ id: STOPPED, error: { message } });
+  const helper: Helper = {
+    worker: null, unsent: [], workerMade: Promise.resolve(), alive: false, next: 0,
+    waiting: new Map(),
   };
-  const start = (source: string) => {
-    if (helperThread !== helper) return stopped("the helper thread was stopped"); // before this
-    const code = new URL(`data:text/javascript;base64,${Buffer.from(source).toString("base64")}`);
-    const workerData = { etlHelper: true, etlFile: import.meta.url };
-    const resourceLimits = { maxYoungGenerationSizeMb: nurseryMb };
-    const worker = new Worker(code, { workerData, resourceLimits, execArgv: [] });
-    worker.on("message", (message: HelperMessage) => helper.waiting.get(message.id)?.(message));
-    worker.on("error", (err) => stopped(err.message));
-    worker.on("exit", () => stopped("the helper thread ended")); // with no error: still owing
-    for (const job of helper.queued.splice(0)) worker.postMessage(job);
-    if (helper.waiting.size === 0) worker.unref(); // idle: let the process end
-    helper.worker = worker;
-  };
-  const made = compiledSource().then(start).catch((err: Error) => stopped(err.message));
-  const helper: Helper = { worker: null, queued: [], made, next: 0, waiting: new Map() };
+  helper.workerMade = compiledSource()
+    .then((javaScript) => makeWorker(helper, javaScript, nurseryMb))
+    .catch((err: Error) => helperStopped(helper, err.message));
   return helper;
 }
 
-/** Whether the helper's worker runs: a job sent now is taken while this thread waits. */
-const helperRunning = () => !!helperThread?.worker;
+/**
+ * The helper's worker: this file's JavaScript, from a data: URL, with none of this process's
+ * flags (tsx's --import among them would load tsx into it for nothing).
+ */
+function makeWorker(helper: Helper, javaScript: string, nurseryMb: number): void {
+  if (helperThread !== helper) return helperStopped(helper, "the helper thread was stopped");
+  const base64 = Buffer.from(javaScript).toString("base64");
+  const url = new URL(`data:text/javascript;base64,${base64}`);
+  const workerData = { etlHelper: true, etlFile: import.meta.url }; // the file's URL: HERE
+  const resourceLimits = { maxYoungGenerationSizeMb: nurseryMb };
+  const worker = new Worker(url, { workerData, resourceLimits, execArgv: [] });
+  worker.on("message", (message: HelperMessage) => {
+    helper.alive = true;
+    helper.waiting.get(message.id)?.(message);
+  });
+  worker.on("error", (err) => helperStopped(helper, err.message));
+  worker.on("exit", () => helperStopped(helper, "the helper thread ended")); // still owing
+  for (const job of helper.unsent.splice(0)) worker.postMessage(job);
+  if (helper.waiting.size === 0) worker.unref(); // idle: let the process end
+  helper.worker = worker;
+}
+
+/** The helper stopped, or never started: every job it owed is answered STOPPED_ID. */
+function helperStopped(helper: Helper, message: string): void {
+  if (helperThread === helper) helperThread = null; // whatever it owed, the main thread does
+  for (const answer of helper.waiting.values()) answer({ id: STOPPED_ID, error: { message } });
+}
+
+/** Whether the helper has answered a job: one sent now is taken while this thread waits. */
+const helperAlive = () => helperThread?.alive === true;
 
 /**
  * Settles once the helper's worker is made (at once without a helper). Making it takes a few
  * turns of this thread's event loop: a thread busy parsing would put it off for 0.1 s.
  */
-const helperMade = () => helperThread?.made ?? Promise.resolve();
+const helperWorkerMade = () => helperThread?.workerMade ?? Promise.resolve();
 
 // In a thread of its own, tsx's start costs about 0.15 s: it loads esbuild and starts a loader
 // thread of its own, a sixth of a 1M-row run. The simple version runs this file through it:
@@ -3053,36 +3067,49 @@ const helperMade = () => helperThread?.made ?? Promise.resolve();
 //       `return import("${import.meta.url}"); });`;
 //     new Worker(boot, { eval: true, workerData });
 //
-// Instead, the main thread asks Node's loader for what tsx made of this file: a loader hook of
-// its own, a module given as a data: URL, passes the source of `etl.ts?etl-source` back on a
-// port, and hands Node an empty module in its place, so that the file is not run twice.
+// Instead, the main thread asks Node's loaders for what tsx made of this file. The file is
+// loaded already, and Node loads a URL once: so it asks for a new one, `etl.ts?etl-source`.
+// A loader hook of its own (a module given as a data: URL) catches that URL, gets the file's
+// source from the loaders after it (tsx's), passes it back on a port, and hands Node an empty
+// module in its place, so that the file does not run a second time. The worker then runs the
+// source from a data: URL, where import.meta.url is no file: `HERE` is the file's URL there.
 
 const SOURCE_HOOK = `let port;
 export function initialize(data) { port = data.port; }
 export async function load(url, context, nextLoad) {
   if (!url.endsWith("?etl-source")) return nextLoad(url, context);
-  const { source } = await nextLoad(url.slice(0, -"?etl-source".length), context);
-  port.postMessage(typeof source === "string" ? source : new TextDecoder().decode(source));
+  const { format, source } = await nextLoad(url.slice(0, -"?etl-source".length), context);
+  const text = typeof source === "string" ? source : new TextDecoder().decode(source ?? []);
+  port.postMessage({ format, text });
   return { format: "module", source: "", shortCircuit: true };
 }`;
-let javaScript: Promise<string> | undefined;
 
-/** This file as JavaScript, as the loaders (tsx's) gave it to Node: asked for once. */
+/** compiledSource()'s answer, asked for once: after a failure, there is no helper. */
+let compiled: Promise<string> | undefined;
+
+/** This file as JavaScript, as the loaders (tsx's) handed it to Node. */
 function compiledSource(): Promise<string> {
-  javaScript ??= (async () => {
+  compiled ??= (async () => {
     const { port1, port2 } = new MessageChannel();
-    const source = new Promise<string>((resolve) => (port1.onmessage = (m) => resolve(m.data)));
-    const hook = `data:text/javascript,${encodeURIComponent(SOURCE_HOOK)}`;
+    const sent = new Promise<{ format: string; text: string }>(
+      (resolve) => (port1.onmessage = (m) => resolve(m.data)),
+    );
+    const hookUrl = `data:text/javascript,${encodeURIComponent(SOURCE_HOOK)}`;
     try {
       // Node 20.6 on; before it, no helper
-      nodeModule.register(hook, { data: { port: port2 }, transferList: [port2] });
-      await import(`${import.meta.url}?etl-source`); // the hook sends the source as it loads
-      return await source;
+      nodeModule.register(hookUrl, { data: { port: port2 }, transferList: [port2] });
+      const loaded = await import(`${import.meta.url}?etl-source`);
+      // Some other loader ran the file itself (and sent nothing): no helper.
+      if ("runPipeline" in loaded) throw new Error("the file's source could not be had");
+      const { format, text } = await sent; // sent by the hook as it loaded
+      // Node's own TypeScript support (22.6 on) hands over TypeScript: no helper.
+      if (format !== "module") throw new Error(`the file's source is ${format}`);
+      return text;
     } finally {
       port1.close();
     }
   })();
-  return javaScript;
+  return compiled;
 }
 
 /**
@@ -3091,8 +3118,8 @@ function compiledSource(): Promise<string> {
  */
 export async function stopHelper(): Promise<void> {
   const worker = helperThread?.worker;
-  helperThread = undefined;
-  await worker?.terminate(); // its exit answers every job it owed; an unmade one answers as made
+  helperThread = undefined; // a worker still to be made is not made (makeWorker)
+  await worker?.terminate(); // its exit answers every job it owed (helperStopped)
 }
 
 /** Sends `job` to the helper; `onMessage` gets its answers until it returns true (the last). */
@@ -3108,7 +3135,7 @@ function onHelper(job: object, onMessage: (m: HelperMessage) => boolean): boolea
   });
   const message = { id, ...job };
   if (!helper.worker) {
-    helper.queued.push(message); // sent when it starts
+    helper.unsent.push(message);
     return true;
   }
   helper.worker.ref(); // answers are owed: keep the process alive for them
@@ -3126,7 +3153,7 @@ export function sha256File(file: string): Promise<string> {
   if (fs.statSync(file).size < HELPER_BYTES) return Promise.resolve(here());
   return new Promise((resolve, reject) => {
     const sent = onHelper({ kind: "sha256", file }, ({ id, value, error }) => {
-      if (id === STOPPED) resolve(Promise.resolve().then(here)); // it stopped first: hashed here
+      if (id === STOPPED_ID) resolve(Promise.resolve().then(here)); // it stopped: hashed here
       // A system error is still one: its code, syscall and path come along.
       else if (error) reject(Object.assign(new Error((error as Error).message), error));
       else resolve(value as string);
@@ -3935,6 +3962,7 @@ export async function main(argv: string[], project: Paths = PATHS): Promise<numb
 
 /** Whether this file is the program being run, through a symbolic link (an npm bin) or not. */
 function isTheProgram(): boolean {
+  if (new URL(import.meta.url).search) return false; // etl.ts?etl-source: its source was asked for
   try {
     const me = fs.realpathSync(fileURLToPath(import.meta.url));
     return !!process.argv[1] && fs.realpathSync(process.argv[1]) === me;
