@@ -308,10 +308,10 @@ export async function transform(
   // sklearn: scaler = StandardScaler().fit(X_train)
   const scaler = fitStandardScaler(xTrain, d); //           mean_, var_, scale_: (d,) float64
   // sklearn: X_train = scaler.transform(X_train); X_val = scaler.transform(X_val)
-  await scalerTransform(xTrain, scaler); // standardize() below, a big X on both threads
+  // (standardize() below, a big X on both threads; after: X_train's means and stds, 0 and 1?)
+  const after = await scalerTransform(xTrain, scaler);
   await scalerTransform(xVal, scaler);
   const arrays = { xTrain, xVal, yTrain, yVal, nFeatures: d };
-  const check = meansAndStds(xTrain, d); // printed below: 0 and 1? Made while arrays are written
 
   // numpy: np.save("X_train.npy", X_train), and so on (`columns`: for an error's message)
   out.writeArray(paths.xTrain, xTrain, [nTrain, d], columns);
@@ -325,7 +325,7 @@ export async function transform(
   out.write(paths.encoder, json({ ...encoder, drop: "first", handle_unknown: "ignore" }));
   // python: json.dump(FEATURES, f, indent=2), here X's d column names, one-hot ones included
   out.write(paths.featureColumns, JSON.stringify(columns, null, 2));
-  printTransform(columns, scaler, arrays, await check.finish());
+  printTransform(columns, scaler, arrays, after);
   return arrays;
 }
 
@@ -1495,25 +1495,64 @@ const shared = (length: number, what = "an array") => float32Array(length, what,
 //     printTransform(columns, scaler, arrays, columnMeansAndStds(xTrain, d));
 //
 // Each value is scaled on its own, so a big X's rows can be shared out with the same bytes: both
-// threads run standardize() on pieces of PIECE_ROWS rows. The check goes to whichever thread is
-// free first: mostly the helper, while this thread writes the arrays.
+// threads run standardize() on pieces of PIECE_ROWS rows. The check is measured as each piece is
+// scaled, while its rows are in the cache, instead of in one more pass over X: each piece's
+// column sums, added up in piece order, whichever thread made them, so the same figures every
+// run.
 
-/** scaler.transform(X), in place, by standardize(): a big X on both threads. */
-export async function scalerTransform(X: Float32Array, scaler: StandardScaler): Promise<void> {
+/**
+ * scaler.transform(X), in place, by standardize(): a big X on both threads. Returns each
+ * column's mean and standard deviation after: the printed check, 0 and 1.
+ */
+export async function scalerTransform(
+  X: Float32Array, scaler: StandardScaler,
+): Promise<MeansAndStds> {
   const d = scaler.mean_.length;
   const n = X.length / d;
-  if (n < HELPER_ROWS || !isShared(X)) return standardize(X, scaler);
-  const job: SharedJob = { kind: "standardize", X, d, scaler };
-  // A piece the helper left half done cannot be done again: it holds scaled and unscaled rows.
-  const torn = await onBothThreads(job, Math.ceil(n / PIECE_ROWS));
-  if (torn.length > 0) throw new EtlError("the helper thread stopped while scaling X; run again");
+  const pieces = Math.ceil(n / PIECE_ROWS);
+  const sums = new Float64Array(new SharedArrayBuffer(8 * 2 * d * pieces)); // per piece, 2d
+  const job: SharedJob = { kind: "standardize", X, d, scaler, sums };
+  if (n < HELPER_ROWS || !isShared(X)) {
+    for (let p = 0; p < pieces; p++) doPiece(job, p);
+  } else {
+    // A piece the helper left half done cannot be done again: it holds scaled and unscaled rows.
+    const torn = await onBothThreads(job, pieces);
+    if (torn.length > 0) throw new EtlError("the helper thread stopped while scaling X; run again");
+  }
+  return meansAndStdsFromSums(sums, d, n);
 }
 
-/** columnMeansAndStds(X, d), by whichever thread is free first for a big X (firstFree). */
-export function meansAndStds(X: Float32Array, d: number): FirstFree<MeansAndStds> {
-  const here = () => columnMeansAndStds(X, d);
-  if (X.length / d < HELPER_ROWS || !isShared(X)) return doneAlready(here());
-  return firstFree({ kind: "meansAndStds", X, d }, here);
+/** Piece p of X: its rows scaled, then its column sums and sums of squares, into job.sums. */
+function standardizePiece(job: Extract<SharedJob, { kind: "standardize" }>, p: number): void {
+  const size = PIECE_ROWS * job.d; // values in a piece
+  const piece = job.X.subarray(p * size, (p + 1) * size);
+  standardize(piece, job.scaler);
+  const sums = job.sums.subarray(2 * job.d * p, 2 * job.d * (p + 1)); // sums, then squares
+  for (let j = 0; j < job.d; j++) {
+    let sum = 0;
+    let squares = 0;
+    for (let i = j; i < piece.length; i += job.d) {
+      sum += piece[i];
+      squares += piece[i] * piece[i];
+    }
+    sums[j] = sum;
+    sums[job.d + j] = squares;
+  }
+}
+
+/** The pieces' sums added up in piece order: each column's mean and std, as columnMeansAndStds. */
+function meansAndStdsFromSums(sums: Float64Array, d: number, n: number): MeansAndStds {
+  const sum = new Float64Array(d);
+  const squares = new Float64Array(d);
+  for (let at = 0; at < sums.length; at += 2 * d) {
+    for (let j = 0; j < d; j++) {
+      sum[j] += sums[at + j];
+      squares[j] += sums[at + d + j];
+    }
+  }
+  const mean = [...sum].map((s) => s / n);
+  const std = mean.map((m, j) => Math.sqrt(Math.max(squares[j] / n - m ** 2, 0))); // E[x²]-E[x]²
+  return { mean, std };
 }
 
 // ### pandas' own reading, replayed: dtypes and numbers
@@ -3185,7 +3224,7 @@ type SharedJob =
     X: Float32Array; y: Float32Array; width: number;
   }
   | { kind: "medians"; rows: Float32Array; width: number; columns: number[]; medians: Float64Array }
-  | { kind: "standardize"; X: Float32Array; d: number; scaler: StandardScaler };
+  | { kind: "standardize"; X: Float32Array; d: number; scaler: StandardScaler; sums: Float64Array };
 
 /** Rows in a piece of X to scale. */
 const PIECE_ROWS = 1 << 16;
@@ -3197,8 +3236,7 @@ function doPiece(job: SharedJob, p: number): void {
   } else if (job.kind === "medians") {
     job.medians[p] = columnMedians(job.rows, job.width, [job.columns[p]])[0];
   } else {
-    const size = PIECE_ROWS * job.d; // values in a piece
-    standardize(job.X.subarray(p * size, (p + 1) * size), job.scaler);
+    standardizePiece(job, p);
   }
 }
 
@@ -3326,11 +3364,9 @@ function serveHelper(): void {
       port.postMessage({ id: job.id, value: true });
       return;
     }
-    if (job.kind === "meansAndStds" || job.kind === "npy") { // firstFree(): unless it is begun
+    if (job.kind === "npy") { // firstFree(): unless it is begun
       const taken = Atomics.compareExchange(job.claim, 0, 0, BEGUN_BY_HELPER) !== 0;
-      const answer = () =>
-        job.kind === "npy" ? npyVerdict(job.header, job.array) : columnMeansAndStds(job.X, job.d);
-      port.postMessage({ id: job.id, value: taken ? "taken" : answer() });
+      port.postMessage({ id: job.id, value: taken ? "taken" : npyVerdict(job.header, job.array) });
       return;
     }
     const hash = createHash("sha256");
@@ -3623,7 +3659,7 @@ function printTransform(
 type MeansAndStds = { mean: number[]; std: number[] };
 
 /** Each column's mean and standard deviation, for X: (n, d) float32: after scaling, 0 and 1. */
-function columnMeansAndStds(X: Float32Array, d: number): MeansAndStds {
+export function columnMeansAndStds(X: Float32Array, d: number): MeansAndStds {
   const n = X.length / d;
   const mean: number[] = [];
   const std: number[] = [];
