@@ -308,7 +308,7 @@ export async function transform(
   // sklearn: scaler = StandardScaler().fit(X_train)
   const scaler = fitStandardScaler(xTrain, d); //           mean_, var_, scale_: (d,) float64
   // sklearn: X_train = scaler.transform(X_train); X_val = scaler.transform(X_val)
-  // (standardize() below, a big X on both threads; after: X_train's means and stds, 0 and 1?)
+  // standardize() below, on both threads for a big X; after: X_train's means and stds, 0 and 1?
   const after = await scalerTransform(xTrain, scaler);
   await scalerTransform(xVal, scaler);
   const arrays = { xTrain, xVal, yTrain, yVal, nFeatures: d };
@@ -3008,14 +3008,14 @@ export function systemErrorLine(err: NodeJS.ErrnoException): string {
 // sit idle. The helper thread is a worker that runs this same file, as the JavaScript tsx made of
 // it (`compiledSource()`, below). It takes blocks of the CSV from the counter it shares with the
 // main thread and sends each back parsed; then it takes its share of Transform's work: the
-// permutation's draws; the rows to scatter into X and y, the medians and the scaling, in pieces
-// both threads take from a counter as they took the blocks (`onBothThreads()`); the printed check
-// and the check and hash of big arrays, when it is free first (`firstFree()`); and the sha256 of
-// big files for the manifest. Extract starts it for a CSV of 4 MB or more, else the first job does.
-// Where it cannot start, or stops, the main thread does the rest: the simple versions
-// (`parseBlock()` for every block in turn, `permutation()`, `columnMedians()`, `standardize()`,
-// `sha256File()`'s own hash) give the same bytes. One thing cannot be redone: a piece of X it was
-// scaling may be half scaled, and then the run fails, and nothing is written.
+// permutation's draws; the rows to scatter into X and y, the medians and the scaling (the printed
+// check with it), in pieces both threads take from a counter as they took the blocks
+// (`onBothThreads()`); the check and hash of big arrays, when it is free first (`firstFree()`); and
+// the sha256 of big files for the manifest. Extract starts it for a CSV of 4 MB or more, else the
+// first job does. Where it cannot start, or stops, the main thread does the rest: the simple
+// versions (`parseBlock()` for every block in turn, `permutation()`, `columnMedians()`,
+// `standardize()`, `sha256File()`'s own hash) give the same bytes. One thing cannot be redone: a
+// piece of X it was scaling may be half scaled, and then the run fails, and nothing is written.
 
 type HelperMessage = {
   id: number; value?: unknown; index?: number; block?: BlockResult; done?: boolean; error?: object;
@@ -3284,9 +3284,6 @@ const BEGUN_BY_HELPER = 2;
  * once it is free: it does the job here unless the helper has begun it, and resolves to the answer.
  */
 type FirstFree<T> = { answer: Promise<T>; finish: () => Promise<T> };
-
-const doneAlready = <T>(value: T): FirstFree<T> =>
-  ({ answer: Promise.resolve(value), finish: () => Promise.resolve(value) });
 
 /**
  * Offers `job` to the helper at once, for whichever thread is free first: the work ends sooner
