@@ -3034,13 +3034,14 @@ let helperThread: Helper | null | undefined;
 
 /**
  * Starts the helper thread for a CSV of `bytes`, unless it runs (or could not start) already.
- * Its nursery (V8's young generation, where papaparse's short-lived rows die) is kept small for
- * a small file, where memory is the tighter target (300 MB at 1M rows), and made bigger from
- * 100 MB on, where collecting it cost a tenth of the helper's time: at 10M rows 7.46 -> 7.13 s.
+ * Its nursery (V8's young generation, where papaparse's short-lived rows die) is kept smaller
+ * for a smaller file, where memory is the tighter target (300 MB at 1M rows: 16 MB peaks at
+ * about 275 MB, 32 MB went over), and made bigger from 100 MB on, where collecting it cost a
+ * tenth of the helper's time: at 10M rows 7.46 -> 7.13 s.
  */
 function startHelperFor(bytes: number): void {
   if (bytes < HELPER_BYTES || helperThread !== undefined) return; // small: not worth its start
-  helperThread = startHelper(bytes >= 100e6 ? 32 : 8);
+  helperThread = startHelper(bytes >= 100e6 ? 32 : 16);
 }
 
 /** A file smaller than this is hashed here: the helper thread is not worth the trip. */
@@ -3050,7 +3051,7 @@ const HELPER_BYTES = 1 << 22;
 const STOPPED_ID = -1;
 
 /** A helper whose worker comes once compiledSource() has this file's JavaScript. */
-function startHelper(nurseryMb = 8): Helper {
+function startHelper(nurseryMb = 16): Helper {
   const helper: Helper = {
     worker: null, unsent: [], workerMade: Promise.resolve(), alive: false, next: 0,
     waiting: new Map(),
