@@ -308,7 +308,7 @@ export async function transform(
   // sklearn: scaler = StandardScaler().fit(X_train)
   const scaler = fitStandardScaler(xTrain, d); //           mean_, var_, scale_: (d,) float64
   // sklearn: X_train = scaler.transform(X_train); X_val = scaler.transform(X_val)
-  // standardize() below, on both threads for a big X; after: X_train's means and stds, 0 and 1?
+  // In place (standardize(), below); after: X_train's column means and stds, printed: 0 and 1
   const after = await scalerTransform(xTrain, scaler);
   await scalerTransform(xVal, scaler);
   const arrays = { xTrain, xVal, yTrain, yVal, nFeatures: d };
