@@ -1527,20 +1527,32 @@ function standardizePiece(job: Extract<SharedJob, { kind: "standardize" }>, p: n
   const size = PIECE_ROWS * job.d; // values in a piece
   const piece = job.X.subarray(p * size, (p + 1) * size);
   standardize(piece, job.scaler);
-  const sums = job.sums.subarray(2 * job.d * p, 2 * job.d * (p + 1)); // sums, then squares
-  for (let j = 0; j < job.d; j++) {
-    let sum = 0;
-    let squares = 0;
-    for (let i = j; i < piece.length; i += job.d) {
-      sum += piece[i];
-      squares += piece[i] * piece[i];
-    }
-    sums[j] = sum;
-    sums[job.d + j] = squares;
-  }
+  job.sums.set(columnSums(piece, job.d), 2 * job.d * p);
 }
 
-/** The pieces' sums added up in piece order: each column's mean and std, as columnMeansAndStds. */
+/** Each column's sum, then each column's sum of squares, for X: (n, d) float32: (2d,) float64. */
+function columnSums(X: Float32Array, d: number): Float64Array {
+  const sums = new Float64Array(2 * d);
+  for (let j = 0; j < d; j++) {
+    let sum = 0;
+    let squares = 0;
+    for (let i = j; i < X.length; i += d) {
+      sum += X[i];
+      squares += X[i] * X[i];
+    }
+    sums[j] = sum;
+    sums[d + j] = squares;
+  }
+  return sums;
+}
+
+type MeansAndStds = { mean: number[]; std: number[] };
+
+/** Each column's mean and standard deviation, for X: (n, d) float32: in one pass over X. */
+export const columnMeansAndStds = (X: Float32Array, d: number): MeansAndStds =>
+  meansAndStdsFromSums(columnSums(X, d), d, X.length / d);
+
+/** Column sums, a piece's 2d after another's, added in piece order: each column's mean, std. */
 function meansAndStdsFromSums(sums: Float64Array, d: number, n: number): MeansAndStds {
   const sum = new Float64Array(d);
   const squares = new Float64Array(d);
@@ -1551,7 +1563,8 @@ function meansAndStdsFromSums(sums: Float64Array, d: number, n: number): MeansAn
     }
   }
   const mean = [...sum].map((s) => s / n);
-  const std = mean.map((m, j) => Math.sqrt(Math.max(squares[j] / n - m ** 2, 0))); // E[x²]-E[x]²
+  // Variance as E[x²] - E[x]², which rounding can take below 0.
+  const std = mean.map((m, j) => Math.sqrt(Math.max(squares[j] / n - m ** 2, 0)));
   return { mean, std };
 }
 
@@ -3653,26 +3666,6 @@ function printTransform(
   ]);
   const header = ["feature", "mean_", "scale_", "train mean after", "train std after"];
   console.log(formatTable(header, rows));
-}
-
-type MeansAndStds = { mean: number[]; std: number[] };
-
-/** Each column's mean and standard deviation, for X: (n, d) float32: after scaling, 0 and 1. */
-export function columnMeansAndStds(X: Float32Array, d: number): MeansAndStds {
-  const n = X.length / d;
-  const mean: number[] = [];
-  const std: number[] = [];
-  for (let j = 0; j < d; j++) {
-    let sum = 0;
-    let squares = 0;
-    for (let i = j; i < X.length; i += d) {
-      sum += X[i];
-      squares += X[i] * X[i];
-    }
-    mean.push(sum / n);
-    std.push(Math.sqrt(Math.max(squares / n - (sum / n) ** 2, 0))); // E[x²] - E[x]²
-  }
-  return { mean, std };
 }
 
 type LoaderInfo = ReturnType<typeof loaderInfo>;
