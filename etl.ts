@@ -308,9 +308,8 @@ export async function transform(
   // sklearn: scaler = StandardScaler().fit(X_train)
   const scaler = fitStandardScaler(xTrain, d); //           mean_, var_, scale_: (d,) float64
   // sklearn: X_train = scaler.transform(X_train); X_val = scaler.transform(X_val)
-  // In place (standardize(), below); after: X_train's column means and stds, printed: 0 and 1
-  const after = await scalerTransform(xTrain, scaler);
-  await scalerTransform(xVal, scaler);
+  const after = await scalerTransform(xTrain, scaler); // X_train's column means, stds now: 0, 1?
+  await scalerTransform(xVal, scaler); //                 (both in place, by standardize() below)
   const arrays = { xTrain, xVal, yTrain, yVal, nFeatures: d };
 
   // numpy: np.save("X_train.npy", X_train), and so on (`columns`: for an error's message)
