@@ -5,13 +5,11 @@
 // a CSV into standardized float32 train and validation arrays and cuts those into mini-batches,
 // leaving after every step an artifact that NumPy or pandas can open:
 //
-// 1. **Extract** reads `data/ccr_mock.csv` and writes the table as pandas "split" JSON,
-//    `data/ccr_raw.json`.
+// 1. **Extract** reads `data/ccr_mock.csv`, writes the table as pandas JSON, `data/ccr_raw.json`.
 // 2. **Transform** writes `X_train.npy`, `X_val.npy`, `y_train.npy`, `y_val.npy`, the fitted
-//    `scaler.json`, `imputer.json`, `encoder.json` and `feature_columns.json`, in
+//    `scaler.json`, `imputer.json`, `encoder.json`, `feature_columns.json`, in
 //    `artifacts/transform_artifacts/`.
-// 3. **Load** writes each loader's metadata, `{train,val}_loader_info.json`, in
-//    `artifacts/loader_artifacts/`.
+// 3. **Load** writes `{train,val}_loader_info.json` in `artifacts/loader_artifacts/`.
 //
 // Last comes `artifacts/manifest.json`, which pins the input and every artifact by sha256.
 //
@@ -31,17 +29,15 @@
 //     npx tsx etl.ts apply --csv F     # new rows through the fitted transform
 //     npx tsx etl.ts --help            # the flags
 //
-// **Contents.** Part I, the pipeline: `PATHS` and `CONFIG`; `runPipeline()`, the whole run in a
-// few calls; Step 1, Extract; Step 2, Transform; Step 3, Load; Step 4, Apply. Part II, how it is
-// made exact, fast and safe: exact replays of NumPy; reading a big CSV fast (the split's rows
-// and the scaling on both threads, pandas' own number parsing); what the errors say; finding the
-// line of an error; files that are never torn; when the system says no; the helper thread; the
-// manifest; printing; the command line and `main()`. Part II can be skipped on a first reading.
+// **Contents.** Part I, the pipeline: `PATHS`, `CONFIG`; `runPipeline()`; Steps 1 to 4. Part II,
+// how it is made exact, fast and safe: exact NumPy; reading a big CSV fast, as pandas reads it;
+// the errors and their lines; files that are never torn; when the system says no; the helper
+// thread; the manifest; printing; the command line and `main()`. Part II can be skipped on a
+// first reading.
 
 import { isUtf8 } from "node:buffer";
-import { createHash, type Hash } from "node:crypto";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
-import nodeModule, { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -49,26 +45,19 @@ import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker, isMainThread, parentPort, threadId, workerData } from "node:worker_threads";
-import type * as MlMatrix from "ml-matrix";
-import type * as Papaparse from "papaparse";
-// papaparse and ml-matrix are CommonJS packages: require() loads them in a third of the time an
-// import takes, for which Node first scans all of their code for the names it exports. `HERE` is
-// this file's URL, even in the helper thread, which runs it from a data: URL (Part II).
-const HERE: string = workerData?.etlFile ?? import.meta.url;
-const require = createRequire(HERE);
-const { WrapperMatrix1D } = require("ml-matrix") as typeof MlMatrix;
-const Papa = require("papaparse") as typeof Papaparse;
+import { WrapperMatrix1D } from "ml-matrix";
+import Papa from "papaparse";
 
 // # Part I: the pipeline
 //
 // ## PATHS and CONFIG
 //
 // Every file the pipeline touches, and every setting, each in one place. The artifacts go under
-// one output folder, the project itself unless `--out DIR` names another (one folder per
-// dataset, say); every setting in `CONFIG` but `shuffleTrain` has a command-line flag.
+// one output folder, the project's unless `--out DIR` names another; every setting in `CONFIG`
+// but `shuffleTrain` has a command-line flag.
 
 /** The project: where etl.ts is, its mock data beside it. */
-const PROJECT = path.dirname(fileURLToPath(HERE));
+const PROJECT = path.dirname(fileURLToPath(import.meta.url));
 
 /** Every input and artifact path: the artifacts under the output folder `out`. */
 export function pathsUnder(out: string) {
@@ -102,7 +91,8 @@ export const PATHS: Paths = pathsUnder(PROJECT);
 
 export const CONFIG = {
   csv: PATHS.csv, //                      input table (--csv)
-  features: [ //                          model inputs, in this order, or "all" columns (--features)
+  features: [ //                          model inputs, or "all" columns (--features); X keeps
+    //                                    the numeric ones in this order, then each text one-hot
     "gpa", "attendance_rate", "sat_math", "sat_ebrw",
     "cte_hours", "internship", "career_interest_clarity", "self_efficacy",
   ] as string[] | "all",
@@ -113,17 +103,16 @@ export const CONFIG = {
   testSize: 0.2, //                       fraction of rows held out for validation (--test-size)
   seed: 42, //                            seeds the split and the train shuffle (--seed)
   batchSize: 32, //                       rows per mini-batch (--batch-size)
-  shuffleTrain: true, //                  a new train order each epoch; validation's never changes
+  shuffleTrain: true, //                  the train loader shuffles (batches(), Step 3); val never
 };
 export type Config = typeof CONFIG;
 
 // ## The whole run
 //
-// Each step is one call, and each hands the next what it made: the table, then the arrays. A step
-// run alone (`npx tsx etl.ts transform`) reads what the step before it left on disk. Nothing is
-// written in place: `out`, a `Staging` (Part II), gives every file a temporary name and keeps what
-// the manifest will say of the input; `out.commit()` renames them all, the manifest with them, only
-// once every step has succeeded. A failed run leaves the last good artifacts as they were.
+// Each step is one call, and hands the next what it made: the table, then the arrays. A step run
+// alone (`npx tsx etl.ts transform`) reads what the step before it left on disk. Nothing is
+// written in place: `out`, a `Staging` (Part II), gives every file a temporary name, and
+// `out.commit()` renames them all, the manifest with them, only once every step has succeeded.
 
 /** Runs `step` (or all three steps) with `config`, writing under `paths`. */
 export async function runPipeline(
@@ -134,8 +123,8 @@ export async function runPipeline(
   let arrays: Arrays | undefined;
   if (runs("extract")) table = await extract(config, out, paths); // CSV -> table, ccr_raw.json
   if (runs("transform")) {
-    table ??= await readRawTable(config, paths); //                ccr_raw.json -> table
-    arrays = await transform(table, config, out, paths); //        table -> X, y, fitted state
+    table ??= await readRawTable(paths.raw, config); //            ccr_raw.json -> table
+    arrays = transform(table, config, out, paths); //              table -> X, y, fitted state
   }
   if (runs("load")) load(arrays ?? readArrays(paths.transformDir), config, out, paths);
   if (step === "apply") await apply(config, out, paths); //         new rows -> X_new.npy
@@ -147,19 +136,16 @@ export async function runPipeline(
 // ## Step 1: Extract
 //
 // *CSV -> the table, and data/ccr_raw.json.* The CSV goes through papaparse a chunk of rows at a
-// time, and each cell is read as pandas' `read_csv` reads it. Memory keeps only the columns the
-// later steps use, the features and the target, as float32; the raw artifact (pandas' "split"
-// JSON) is written as the rows go by, a line per row where `to_json` writes one line, which
-// reads back the same. The dtypes matter for that artifact: it must read back as the frame
-// `read_csv` makes, an integer column as int64 and a column of text as text. What a cell is,
-// to pandas 1.5's `read_csv` with its default options:
+// time, each cell read as pandas' `read_csv` reads it. Memory keeps the columns the later steps
+// use, the features and the target, as float32; the raw artifact (pandas' "split" JSON, a line
+// per row) is written as the rows go by, and must read back as the frame `read_csv` makes, an
+// integer column as int64 and text as text. What a cell is, to pandas 1.5's `read_csv`:
 //
-// - **missing**: empty, or exactly one of pandas' NA strings below (`NA`, `n/a`, `NaN`, ...);
+// - **missing**: empty, or exactly one of pandas' NA strings (`NA`, `n/a`, `NaN`, ...);
 // - an **integer**: digits with an optional sign, spaces around allowed (` 3`, `+7`, `007`);
 // - a **float**: a decimal number (`-2.5`, `.5`, `1e5`, ` 3.1 `) as pandas' own parser reads it
-//   (Part II replays it: past 15 digits it can differ from JavaScript's), or `inf`/`infinity`
-//   in any case, signed; a number beyond float64's range is no float, and pandas keeps it as
-//   text;
+//   (past 15 digits it can differ from JavaScript's), or `inf`/`infinity` in any case, signed;
+//   a number beyond float64's range is no float, and pandas keeps it as text;
 // - a **boolean**: `true` or `false`, in any case; anything else is **text**.
 //
 // A column's dtype comes from all its cells (`dtypeOf`, Part II), read_csv trying one dtype
@@ -171,41 +157,8 @@ export async function runPipeline(
 //
 // The kept columns have stricter rules, since a typo must not become a feature: the target is a
 // number in every row; a feature is all numbers (booleans are 1 and 0, blanks are imputed in
-// Step 2) or all text (one-hot encoded in Step 2, at most --max-categories distinct values);
-// and no number is beyond float32's range. A cell that breaks a rule stops the run, and the
-// error names its line (checkKeptColumns, Part II).
-
-// read_csv's default missing-value strings (pandas 1.5); an empty cell is missing too.
-const NA_STRINGS = new Set([
-  "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-  "<NA>", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null",
-]);
-const INFINITY = /^[+-]?inf(inity)?$/i;
-const BOOLEAN = /^(true|false)$/i;
-
-/** One cell as read_csv's converters see it. */
-export interface Cell {
-  missing: boolean;
-  int: "fits" | "overflows" | "no"; // as an int64: fits; an integer too big for it; no integer
-  uint: "fits" | "big" | "negative" | "overflows" | "no"; // the uint64 try, which notes a minus
-  float: number; //                    as a float64; NaN when it is none
-  bool: boolean;
-}
-
-/** One cell, as read_csv reads it. */
-export function readCell(text: string): Cell {
-  if (NA_STRINGS.has(text)) {
-    return { missing: true, int: "no", uint: "no", float: NaN, bool: false };
-  }
-  const infinity = INFINITY.test(text) ? (text[0] === "-" ? -Infinity : Infinity) : NaN;
-  return {
-    missing: false,
-    int: asInt64(text), //                                        Part II: str_to_int64
-    uint: asUint64(text), //                                      Part II: str_to_uint64
-    float: Number.isNaN(infinity) ? pandasFloat(text) : infinity, // Part II: precise_xstrtod
-    bool: BOOLEAN.test(text),
-  };
-}
+// Step 2) or all text (one-hot encoded, at most --max-categories distinct values); no number is
+// beyond float32's range. A cell that breaks a rule stops the run, naming its line.
 
 /**
  * The table as the later steps need it: every column's name, and the kept columns' cells.
@@ -226,9 +179,10 @@ export interface Table {
 export async function extract(config: Config, out: Staging, paths: Paths = PATHS): Promise<Table> {
   const file = config.csv;
   const keep = (header: string[]) => keptColumns(file, header, config);
+  const { target, maxCategories } = config;
   // pandas: df = pd.read_csv(RAW_CSV); df.to_json("ccr_raw.json", orient="split")
-  const rawJson = () => out.open(paths.raw);
-  const { table, dtypes, head, input } = await readCsv(file, config, out, keep, rawJson);
+  const reading = { target, maxCategories, json: paths.raw };
+  const { table, dtypes, head, input } = await readCsv(file, out, keep, reading);
   out.input = input; // the manifest pins the CSV by its size and sha256
   // pandas: print(df.shape); print(df.dtypes); print(df.head(3))
   printExtract(file, paths.raw, table, dtypes, head);
@@ -254,7 +208,7 @@ export function keptColumns(file: string, header: string[], config: Config): str
 // ## Step 2: Transform
 //
 // *The table -> X and y, split, imputed, encoded and scaled, saved as .npy.* The Python
-// original's transform, which this step follows line for line:
+// original's transform, which this step follows, with two fitters added for a CSV of your own:
 //
 //     X = df[FEATURES].to_numpy(dtype=np.float32)
 //     y = df[TARGET].to_numpy(dtype=np.float32)
@@ -264,37 +218,31 @@ export function keptColumns(file: string, header: string[], config: Config): str
 //     X_val = scaler.transform(X_val).astype(np.float32)
 //
 // The table is float32 already, what the model trains in. On a CSV of your own, blank numbers
-// are imputed and text columns one-hot encoded before scaling, as scikit-learn's `SimpleImputer`
-// and `OneHotEncoder` would do. What is fitted (imputer, encoder, scaler) is fitted on the train
-// rows only: statistics that had seen the validation rows would leak them into training, and the
-// validation score would promise more than the model can keep on new data.
+// are imputed and text columns one-hot encoded before scaling (scikit-learn's `SimpleImputer`
+// and `OneHotEncoder`). All three are fitted on the train rows only: statistics that had seen
+// the validation rows would leak them into training, and the validation score would promise
+// more than the model can keep on new data.
 
-/** The transformed arrays. X_*: (n, d) float32 row-major; y_*: (n,) float32. */
-export interface Arrays {
-  xTrain: Float32Array;
-  xVal: Float32Array;
-  yTrain: Float32Array;
-  yVal: Float32Array;
+/** The transformed arrays. X_*: (n, d) float32 row-major; y_*: (n,) float32; d: nFeatures. */
+export type Arrays = Record<"xTrain" | "xVal" | "yTrain" | "yVal", Float32Array> & {
   nFeatures: number;
-}
+};
 
 /** An object as a JSON file: indented by 2, a line break at the end. */
 const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n";
 
 /** Splits, imputes, encodes and scales the table; writes the arrays and the fitted state. */
-export async function transform(
-  table: Table, config: Config, out: Staging, paths: Paths = PATHS,
-): Promise<Arrays> {
+export function transform(table: Table, config: Config, out: Staging, paths = PATHS): Arrays {
   // sklearn: train_test_split(X, y, test_size=0.2, random_state=42)
-  const { order, train, test } = await trainTestSplit(table.nRows, config.testSize, config.seed);
+  const { order, train, test } = trainTestSplit(table.nRows, config.testSize, config.seed);
   const [nTrain, nVal] = [train.length, test.length];
   // numpy: X = df[FEATURES].to_numpy(np.float32)[order]; y = df[TARGET]...[order]
-  const { X: raw, y } = await rowsInOrder(table, order); // raw: (n, width), y: (n,) float32
+  const { X: raw, y } = rowsInOrder(table, order); //       raw: (n, width), y: (n,) float32
   // The validation rows come first in `order`: each split is a view of one array, not a copy.
   const width = table.kept.length - 1; //                  the raw feature columns
   const rawTrain = raw.subarray(nVal * width); //          (nTrain, width) float32
   // sklearn: SimpleImputer(strategy="median").fit(X_train_numeric)
-  const imputer = await fitImputer(table, rawTrain, config.impute);
+  const imputer = fitImputer(table, rawTrain, config.impute);
   // sklearn: OneHotEncoder(drop="first", handle_unknown="ignore").fit(X_train_text)
   const encoder = fitEncoder(table, rawTrain);
   const columns = encodedColumns(imputer, encoder); //     X's d column names
@@ -308,8 +256,9 @@ export async function transform(
   // sklearn: scaler = StandardScaler().fit(X_train)
   const scaler = fitStandardScaler(xTrain, d); //           mean_, var_, scale_: (d,) float64
   // sklearn: X_train = scaler.transform(X_train); X_val = scaler.transform(X_val)
-  const after = await scalerTransform(xTrain, scaler); // X_train's column means, stds now: 0, 1?
-  await scalerTransform(xVal, scaler); //                 (both in place, by standardize() below)
+  standardize(xTrain, scaler); //                          in place
+  standardize(xVal, scaler);
+  const after = columnMeansAndStds(xTrain, d); //          the printed check: 0 and 1
   const arrays = { xTrain, xVal, yTrain, yVal, nFeatures: d };
 
   // numpy: np.save("X_train.npy", X_train), and so on (`columns`: for an error's message)
@@ -334,21 +283,12 @@ export async function transform(
  * the train rows the rest, each in permutation order. The permutation is NumPy's own, replayed
  * bit for bit in Part II: same seed, same rows, as in Python.
  */
-export async function trainTestSplit(
-  n: number, testSize: number, seed: number,
-): Promise<{ order: Uint32Array; train: Uint32Array; test: Uint32Array }> {
+export function trainTestSplit(n: number, testSize: number, seed: number) {
   const nTest = Math.ceil(testSize * n);
   if (n - nTest < 1) throw tooFewRows(n, testSize, nTest);
-  const order = await randomPermutation(n, seed); // order: (n,) uint32
+  const order = permutation(n, new MT19937(seed)); // order: (n,) uint32
   return { order, test: order.subarray(0, nTest), train: order.subarray(nTest) };
 }
-
-/**
- * The table's rows in `order` (row i is table row order[i]), parted into X: (n, width) float32,
- * row-major, and y: (n,) float32. The main thread and a helper thread (Part II) write them,
- * each its share of the table's blocks.
- */
-export const rowsInOrder = (table: Table, order: Uint32Array) => scatterRows(table, order);
 
 // ### SimpleImputer and OneHotEncoder
 //
@@ -376,15 +316,15 @@ export interface Encoder {
  * mean) over its non-missing train values, in float64.
  *   rawTrain: (nTrain, width) float32, as rowsInOrder lays the features out; NaN is missing
  */
-export async function fitImputer(
+export function fitImputer(
   table: Table, rawTrain: Float32Array, strategy: Config["impute"],
-): Promise<Imputer> {
+): Imputer {
   const width = table.kept.length - 1;
   const numeric = table.kept.slice(0, -1).filter((_, k) => table.text[k] === null);
   const columns = numeric.map((name) => table.kept.indexOf(name));
   const statistics = strategy === "median"
-    ? await nanMedians(rawTrain, width, columns) // np.nanmedian(X_train, axis=0)
-    : columnMeans(rawTrain, width, columns); //     np.nanmean(X_train, axis=0)
+    ? columnMedians(rawTrain, width, columns) // np.nanmedian(X_train, axis=0)
+    : columnMeans(rawTrain, width, columns); //  np.nanmean(X_train, axis=0)
   const empty = statistics.findIndex((value) => Number.isNaN(value));
   if (empty >= 0) throw blankInEveryTrainRow(numeric[empty], "nothing to impute it from");
   return { strategy, feature_names_in_: numeric, statistics_: statistics };
@@ -438,7 +378,7 @@ export function encodeFeatures(
   if (table.missing > 0) fillMissing(raw, width, numeric, imputer.statistics_);
   if (encoder.feature_names_in_.length === 0) return raw; // all numeric, in order: nothing to move
   const d = encodedColumns(imputer, encoder).length;
-  const X = shared(n * d, `X (${n} rows x ${d} columns)`); // X: (n, d) float32, zeros
+  const X = float32Array(n * d, `X (${n} rows x ${d} columns)`); // X: (n, d) float32, zeros
   for (let c = 0; c < numeric.length; c++) {
     for (let i = 0; i < n; i++) X[i * d + c] = raw[i * width + numeric[c]];
   }
@@ -477,9 +417,8 @@ function fillMissing(raw: Float32Array, width: number, numeric: number[], statis
 // scikit-learn's `np.sum(X, axis=0, dtype=np.float64)` does on a C-ordered array, and its
 // variance is the biased one with scikit-learn's correction term, `(sum(c^2) - sum(c)^2 / n) /
 // n` for c = x - mean: the same operations in the same order, so mean_, var_ and scale_ agree
-// with scikit-learn to the bit.
-// One rule is scikit-learn's own and stays ours: a column that is constant up to rounding gets
-// scale 1, so that dividing by it changes nothing.
+// with scikit-learn to the bit. And as in scikit-learn, a column that is constant up to rounding
+// gets scale 1, so that dividing by it changes nothing.
 
 /** Learned state, named as scikit-learn names it. mean_, var_, scale_: (d,) float64. */
 export interface StandardScaler {
@@ -521,29 +460,28 @@ export function standardize(X: Float32Array, scaler: StandardScaler): void {
 //
 // *The arrays -> mini-batches, as a PyTorch `DataLoader(batch_size=32, drop_last=False)` cuts
 // them, and each loader's metadata as JSON.* A run writes only the metadata: `batches()` cuts
-// the batches when a training loop asks (the README has one). The train rows come in a new order
-// every epoch, the validation rows always in the split's order, so that an evaluation can be
-// repeated. In PyTorch, with the target as a column, as the original's loader info records it:
+// the batches when a training loop asks (the README has one). The sizes are PyTorch's; the train
+// order is not torch's generator but NumPy's (`epochOrder()`), so that Python can replay it: a new
+// order every epoch when asked with `shuffle: true`, as the train loader's metadata says, and the
+// validation rows always in the split's order, so that an evaluation can be repeated. In PyTorch,
+// with the target as a column, as the original's loader info records it:
 //
 //     train = TensorDataset(torch.from_numpy(X_train), torch.from_numpy(y_train).view(-1, 1))
 //     loader = DataLoader(train, batch_size=32, shuffle=True, num_workers=0)
 //     xb, yb = next(iter(loader))  # xb: (32, d), yb: (32, 1)
 
-/** How batches() cuts: `batchSize` rows at a time, the train rows shuffled for each epoch. */
-export interface BatchOptions {
-  batchSize: number;
-  shuffle: boolean; // false (validation, inference): the arrays' order, and batches are views
-  seed: number;
-  epoch: number; //    a new order every epoch
-}
+/**
+ * How batches() cuts: `batchSize` rows at a time; with `shuffle`, in epochOrder(n, seed, epoch),
+ * else (validation, inference) in the arrays' order, the batches views of them.
+ */
+export type BatchOptions = { batchSize: number; shuffle: boolean; seed: number; epoch: number };
 
-/** What batches() does when an option is left out: CONFIG's batch size and seed, no shuffle. */
+/** What batches() does when an option is left out: CONFIG's batch size, seed, no shuffle. */
 const BATCH_DEFAULTS = { batchSize: CONFIG.batchSize, shuffle: false, seed: CONFIG.seed, epoch: 0 };
 
 /**
- * The row order for one epoch, from NumPy's generator rather than torch's: MT19937 seeded with
- * [seed, epoch], a new order every epoch, the same on every run, and in Python
- * np.random.RandomState([seed, epoch]).permutation(n).
+ * The row order for one epoch, from NumPy's generator rather than torch's, the same on every run:
+ * np.random.RandomState([seed, epoch]).permutation(n); null for no shuffle.
  */
 export function epochOrder(n: number, options: Partial<BatchOptions> = {}): Uint32Array | null {
   const { shuffle, seed, epoch } = { ...BATCH_DEFAULTS, ...options };
@@ -585,14 +523,10 @@ export function loaderInfo(X: Float32Array, y: Float32Array, options: BatchOptio
   const n = y.length;
   const first = Math.min(options.batchSize, n); // rows in the first batch
   return {
-    batch_size: options.batchSize,
-    num_workers: 0,
-    shuffle_train: options.shuffle,
+    batch_size: options.batchSize, num_workers: 0, shuffle_train: options.shuffle,
     num_batches: Math.ceil(n / options.batchSize),
-    example_batch_X_shape: [first, X.length / n],
-    example_batch_y_shape: [first, 1],
-    num_samples: n,
-    drop_last: false,
+    example_batch_X_shape: [first, X.length / n], example_batch_y_shape: [first, 1],
+    num_samples: n, drop_last: false,
   };
 }
 
@@ -612,9 +546,8 @@ export function load(arrays: Arrays, config: Config, out: Staging, paths: Paths 
 // ## Step 4: Apply
 //
 // *New rows -> X_new.npy, through the fitted transform, exactly as the validation rows went.*
-// Only the fitted state is read (scaler.json, imputer.json, encoder.json): a blank is imputed
-// with the train rows' statistics, an unseen category is all zeros, and the columns may come in
-// any order.
+// Only the fitted state is read (scaler.json, imputer.json, encoder.json): a blank becomes the
+// train rows' statistic, an unseen category all zeros, and the columns may come in any order.
 
 /** Reads `config.csv` (new rows) and writes X_new.npy, and y_new.npy when the target is there. */
 export async function apply(config: Config, out: Staging, paths: Paths = PATHS): Promise<void> {
@@ -622,21 +555,20 @@ export async function apply(config: Config, out: Staging, paths: Paths = PATHS):
   const { scaler, imputer, encoder } = readFittedState(paths);
   const file = config.csv;
   const features = [...imputer.feature_names_in_, ...encoder.feature_names_in_];
-  const keep = (header: string[]) => {
-    const missing = features.filter((name) => !header.includes(name));
-    if (missing.length > 0) throw missingFeatures(file, missing, header);
-    return [...features, config.target]; // a target the file lacks is a column of zeros, unused
-  };
+  // Every fitted feature must be there; a target the file lacks is a column of zeros, unused.
+  const keep = (header: string[]) => [...featuresIn(file, header, features), config.target];
   // pandas: df = pd.read_csv(NEW_CSV); the text features are read as text, whatever they hold
-  const { table, input } = await readCsv(file, config, out, keep, null, encoder.feature_names_in_);
+  const { target, maxCategories } = config;
+  const reading = { target, maxCategories, categorical: encoder.feature_names_in_ };
+  const { table, input } = await readCsv(file, out, keep, reading);
   const textual = imputer.feature_names_in_.find((name) => table.text[table.kept.indexOf(name)]);
   if (textual) throw textWhereNumbersWere(file, textual);
   // The rows stay in file order; rowsInOrder only parts the features from the target.
   const identity = Uint32Array.from({ length: table.nRows }, (_, i) => i);
-  const { X: raw, y } = await rowsInOrder(table, identity); // raw: (n, width), y: (n,)
-  const X = encodeFeatures(table, raw, imputer, encoder); //    X: (n, d) float32
+  const { X: raw, y } = rowsInOrder(table, identity); //     raw: (n, width), y: (n,)
+  const X = encodeFeatures(table, raw, imputer, encoder); //  X: (n, d) float32
   // sklearn: X_new = scaler.transform(X_new)
-  await scalerTransform(X, scaler);
+  standardize(X, scaler);
   const d = scaler.mean_.length;
   out.writeArray(paths.xNew, X, [table.nRows, d], encodedColumns(imputer, encoder));
   const hasTarget = table.columns.includes(config.target);
@@ -647,7 +579,6 @@ export async function apply(config: Config, out: Staging, paths: Paths = PATHS):
 }
 
 // # Part II: how it is made exact, fast and safe
-
 
 // ## Exact NumPy: the Mersenne Twister, the median, the .npy format
 //
@@ -681,13 +612,11 @@ export class MT19937 {
   private seedArray(key: number[]): void {
     const mt = this.state;
     this.seedInteger(19650218);
-    let i = 1;
-    let j = 0;
+    let [i, j] = [1, 0];
     for (let k = Math.max(MT_N, key.length); k > 0; k--) {
       const prev = mt[i - 1] ^ (mt[i - 1] >>> 30);
       mt[i] = (mt[i] ^ Math.imul(prev, 1664525)) + key[j] + j;
-      i++;
-      j++;
+      [i, j] = [i + 1, j + 1];
       if (i >= MT_N) { mt[0] = mt[MT_N - 1]; i = 1; }
       if (j >= key.length) j = 0;
     }
@@ -722,12 +651,8 @@ export class MT19937 {
 
 /** An integer in [0, max], drawn as NumPy's legacy random_interval: mask, then reject. */
 function boundedInteger(rng: MT19937, max: number): number {
-  let mask = max;
-  mask |= mask >>> 1;
-  mask |= mask >>> 2;
-  mask |= mask >>> 4;
-  mask |= mask >>> 8;
-  mask |= mask >>> 16;
+  let mask = max; // the smallest 2^k - 1 >= max
+  for (const shift of [1, 2, 4, 8, 16]) mask |= mask >>> shift;
   for (;;) {
     const value = (rng.nextUint32() & mask) >>> 0;
     if (value <= max) return value;
@@ -740,77 +665,19 @@ export function permutation(n: number, rng: MT19937): Uint32Array {
   for (let i = 0; i < n; i++) order[i] = i;
   for (let i = n - 1; i > 0; i--) {
     const j = boundedInteger(rng, i);
-    const swap = order[i];
-    order[i] = order[j];
-    order[j] = swap;
+    [order[i], order[j]] = [order[j], order[i]];
   }
   return order;
 }
 
 /**
- * np.random.RandomState(seed).permutation(n): permutation() with MT19937(seed), its draws made
- * on the helper thread while this one swaps. The j each swap takes depends on the generator and
- * i only, never on the array, so the helper can draw ahead: it writes draws[i] for i = n - 1
- * down, and `drawn` tells how far it has come.
- */
-export async function randomPermutation(n: number, seed: number): Promise<Uint32Array> {
-  const draws = n >= HELPER_ROWS ? new Uint32Array(new SharedArrayBuffer(4 * n)) : null;
-  const drawn = new Int32Array(new SharedArrayBuffer(4)); // draws[i] is made for i >= drawn[0]
-  drawn[0] = n;
-  // This thread waits for the draws without turning its event loop: the helper must be alive.
-  const job = { kind: "draws", seed, draws, drawn };
-  const helping = draws && helperAlive() ? askHelper(job) : null;
-  if (!draws || !helping) return permutation(n, new MT19937(seed));
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  let ready = n; // draws[i] can be read for i >= ready
-  for (let i = n - 1; i > 0; i--) {
-    if (i < ready) ready = waitForDraws(drawn, i);
-    if (ready < 0) return permutation(n, new MT19937(seed)); // the helper stopped drawing
-    const j = draws[i];
-    const swap = order[i];
-    order[i] = order[j];
-    order[j] = swap;
-  }
-  return order;
-}
-
-/** The helper's side of randomPermutation(): the draws, published every 65,536 of them. */
-function drawSwaps(draws: Uint32Array, drawn: Int32Array, seed: number): void {
-  const rng = new MT19937(seed);
-  for (let i = draws.length - 1; i > 0; i--) {
-    draws[i] = boundedInteger(rng, i);
-    if ((i & 0xffff) === 0) Atomics.store(drawn, 0, i), Atomics.notify(drawn, 0);
-  }
-  Atomics.store(drawn, 0, 0);
-  Atomics.notify(drawn, 0);
-}
-
-/** Waits until the draws reach down to i; how far they have, or -1 after 5 s without any. */
-function waitForDraws(drawn: Int32Array, i: number): number {
-  let last = Atomics.load(drawn, 0);
-  for (let idle = 0; idle < 5000; idle += 10) {
-    if (last <= i) return last;
-    Atomics.wait(drawn, 0, last, 10);
-    const now = Atomics.load(drawn, 0);
-    if (now !== last) idle = 0;
-    last = now;
-  }
-  return -1;
-}
-
-/**
- * The median of each of the `columns` of rows: (n, width) float32, NaN (missing) left out; the
- * mean of the two middle values for an even count, in float64, as np.nanmedian gives it. NaN for
- * a column with no values.
- *
- * The simple version sorts each column: `values.sort(); (values[(m - 1) >> 1] + values[m >> 1])
- * / 2`. This one is a radix select, two counting passes over the rows and no sort or copy. Flip a
- * float32's bits (all of them for a negative number, the sign bit for any other) and they order
- * as unsigned integers exactly as the numbers do. Counting a column's values in 65,536 buckets
- * of the top 16 bits finds the buckets of the two middle values; counting again by the low 16
- * bits, within those buckets, finds the values themselves. A column at a time: its counts stay
- * in the cache.
+ * np.nanmedian(rows, axis=0) for the `columns` of rows: (n, width) float32, NaN left out (NaN
+ * for a column with none); for an even count, the float64 mean of the two middle values. The
+ * simple version sorts each column: `v.sort(); (v[(m - 1) >> 1] + v[m >> 1]) / 2`. This one is a
+ * radix select, two counting passes and no sort or copy: a float32's bits, flipped (all of them
+ * for a negative number, the sign bit for any other), order as unsigned integers as the numbers
+ * do; counts in 65,536 buckets of the top 16 bits find the two middle values' buckets, counts by
+ * the low 16 bits within them the values. A column at a time, its counts stay in the cache.
  */
 export function columnMedians(rows: Float32Array, width: number, columns: number[]): number[] {
   const bits = new Uint32Array(rows.buffer, rows.byteOffset, rows.length);
@@ -868,24 +735,7 @@ export function columnMeans(rows: Float32Array, width: number, columns: number[]
 }
 
 /** The median of float32 values: one column. */
-export function median(values: Float32Array): number {
-  return columnMedians(values, 1, [0])[0];
-}
-
-/**
- * np.nanmedian(rows, axis=0) for the `columns` of rows: (n, width) float32, by columnMedians():
- * a column at a time on both threads, when the rows are in memory the helper can read.
- */
-export async function nanMedians(
-  rows: Float32Array, width: number, columns: number[],
-): Promise<number[]> {
-  const big = rows.length / width >= HELPER_ROWS && columns.length > 1 && isShared(rows);
-  if (!big) return columnMedians(rows, width, columns);
-  const medians = new Float64Array(new SharedArrayBuffer(8 * columns.length));
-  const job: SharedJob = { kind: "medians", rows, width, columns, medians };
-  for (const c of await onBothThreads(job, columns.length)) doPiece(job, c); // the helper stopped
-  return [...medians];
-}
+export const median = (values: Float32Array) => columnMedians(values, 1, [0])[0];
 
 const orderedBits = (b: number) => (b & 0x80000000 ? ~b : b | 0x80000000) >>> 0;
 const valueOfOrderedBits = (key: number) =>
@@ -919,17 +769,11 @@ export function npyHeader(shape: number[]): Buffer {
   return Buffer.concat([prefix, Buffer.from(header, "latin1")]);
 }
 
-/** A whole .npy file: np.save(path, array.reshape(shape)). */
+/** A whole .npy file: np.save(path, array.reshape(shape)); its data is the array's own bytes. */
 export function npyBytes(array: Float32Array, shape: number[]): Uint8Array[] {
-  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
-    throw new Error("etl.ts writes .npy files on little-endian machines only");
-  }
-  return [npyHeader(shape), npyData(array)];
+  if (os.endianness() !== "LE") throw new Error("etl.ts writes .npy files on little-endian only");
+  return [npyHeader(shape), new Uint8Array(array.buffer, array.byteOffset, array.byteLength)];
 }
-
-/** The array's values as the .npy file holds them: its own bytes, little-endian float32. */
-const npyData = (array: Float32Array) =>
-  new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
 
 /** Reads a float32 .npy file that npyBytes wrote (or NumPy did). */
 export function readNpy(file: string): { data: Float32Array; shape: number[] } {
@@ -959,19 +803,15 @@ export function readNpy(file: string): { data: Float32Array; shape: number[] } {
  */
 export function readArrays(folder = PATHS.transformDir): Arrays {
   const [xTrain, xVal, yTrain, yVal] = ["X_train", "X_val", "y_train", "y_val"].map((name) =>
-    readNpy(path.join(folder, `${name}.npy`)),
-  );
-  const d = xTrain.shape[1];
-  const agree = d !== undefined && xVal.shape[1] === d &&
-    xTrain.shape[0] === yTrain.shape[0] && xVal.shape[0] === yVal.shape[0];
+    readNpy(path.join(folder, `${name}.npy`)));
+  const [[n, d], [nVal, dVal]] = [xTrain.shape, xVal.shape];
+  const agree = d !== undefined && dVal === d && n === yTrain.shape[0] && nVal === yVal.shape[0];
   const damaged = (what: string) =>
     new EtlError(`${shown(folder)}: ${what}; run npx tsx etl.ts transform`);
   if (!agree) throw damaged("the arrays' shapes do not agree");
-  if (xTrain.shape[0] === 0 || xVal.shape[0] === 0 || d === 0) {
-    throw damaged("the arrays hold no rows or no columns");
-  }
-  const [train, val] = [xTrain.data, xVal.data];
-  return { xTrain: train, xVal: val, yTrain: yTrain.data, yVal: yVal.data, nFeatures: d };
+  if (!n || !nVal || !d) throw damaged("the arrays hold no rows or no columns");
+  const [X, XVal, y, yV] = [xTrain.data, xVal.data, yTrain.data, yVal.data];
+  return { xTrain: X, xVal: XVal, yTrain: y, yVal: yV, nFeatures: d };
 }
 
 // ## Reading a big CSV fast
@@ -980,57 +820,47 @@ export function readArrays(folder = PATHS.transformDir): Arrays {
 //
 //     Papa.parse(fs.createReadStream(file, "utf8"), { chunk: (result) => addRows(result.data) })
 //
-// It falls short in four ways. At millions of rows parsing is most of a run, and it leaves one
-// of the machine's two cores idle. It parses a row that a chunk cut in two again from its start
-// with every new chunk, so one 100 MB quoted field costs as much as parsing 1,600 such files. It
-// decodes bytes that are not UTF-8 into U+FFFD without a word. And a pipe can be read only once,
-// where an error's line number is found by reading the file again.
+// It falls short four ways: one of two cores sits idle while parsing takes most of a run; a row
+// a chunk cut in two is parsed again from its start with every chunk (one 100 MB quoted field
+// costs as much as 1,600 such files); bytes that are not UTF-8 become U+FFFD without a word; and
+// a pipe can be read only once, where an error's line is found by reading the file again.
 //
-// So etl.ts cuts the file into blocks of about 1 MB, each ending after a line break, and the
-// main thread and the helper thread take blocks in turn from a counter they share. The main
-// thread assembles them in file order, so that the table and the raw JSON come out as one
-// thread would have written them. A line break inside a quoted field is no row's end: a block
-// that starts there is parsed again from where its row starts. Within a block the bytes are
-// read a 64 KB chunk at a time (papaparse's row arrays then die young, in V8's cheap nursery
-// collections), checked to be UTF-8 as they are decoded, and handed to papaparse's own parser
-// (`Papa.Parser`, the core that `Papa.parse` drives). A row cut by a chunk's end waits for the
-// next chunk, and a row longer than a chunk is parsed again only once its text has doubled:
-// linear, whatever the rows look like. A pipe (or standard input, `-`) is first copied to a
-// temporary file.
+// So the file is cut into blocks of about 1 MB, each ending after a line break, which the main
+// thread and the helper thread take in turn from a counter they share; the main thread assembles
+// them in file order, as one thread would. A block that starts inside a quoted field is parsed
+// again from where its row starts. Within a block the bytes are read 64 KB at a time (papaparse's
+// rows then die young, in V8's cheap nursery), checked to be UTF-8, and handed to papaparse's own
+// parser (`Papa.Parser`, which `Papa.parse` drives). A row longer than a chunk is parsed again
+// only once its text has doubled: linear, whatever the rows. A pipe (or standard input, `-`) is
+// first copied to a temporary file.
 
 /** Bytes read at a time. */
 const CHUNK_BYTES = 1 << 16;
 
 /** A CSV ready to be read. */
 export interface CsvSource {
-  file: string; //              as the user named it, for messages
-  path: string; //              what is read: the file, or a temporary copy of a pipe's bytes
+  file: string; //         as the user named it, for messages
+  path: string; //         what is read: the file, or a temporary copy of a pipe's bytes
   bytes: number;
-  start: number; //             3 after a UTF-8 byte order mark, else 0
-  newline: "\n" | "\r"; //      "\n" for LF and CR LF files (a CR before it is dropped), "\r" for CR
-  copy: boolean; //             `path` is a temporary copy, removed when reading is done
+  start: number; //        3 after a UTF-8 byte order mark, else 0
+  newline: "\n" | "\r"; // "\n" for LF and CR LF files (a CR before it is dropped), "\r" for CR
+  copy: boolean; //        `path` is a temporary copy, removed when reading is done
 }
 
 /**
- * Checks that `file` is a readable file (a folder, a missing file or a locked one is an error
- * that says so), copies a pipe or standard input (`-`) to a temporary file beside the data, and
- * finds the line ending where the first line really ends.
+ * Checks that `file` is a readable file (or says why not), copies a pipe or standard input (`-`)
+ * to a temporary file beside the data, and finds the line ending where the first line ends.
  */
 export async function openCsv(file: string, out: Staging): Promise<CsvSource> {
   const stdin = file === "-";
   const stat = stdin ? null : fs.statSync(file, { throwIfNoEntry: false });
-  if (!stdin && !stat) {
-    throw new EtlError(`${shown(file)}: no such file; pass an existing CSV with --csv PATH`);
-  }
-  if (stat?.isDirectory()) {
-    throw new EtlError(`${shown(file)}: is a folder, not a CSV file; pass a file with --csv PATH`);
-  }
-  if (!stdin) {
-    try {
-      fs.accessSync(file, fs.constants.R_OK);
-    } catch {
-      throw new EtlError(`${shown(file)}: cannot be read (permission denied)`);
-    }
+  const refuse = (why: string) => new EtlError(`${shown(file)}: ${why}`);
+  if (!stdin && !stat) throw refuse("no such file; pass an existing CSV with --csv PATH");
+  if (stat?.isDirectory()) throw refuse("is a folder, not a CSV file; pass a file with --csv PATH");
+  try {
+    if (!stdin) fs.accessSync(file, fs.constants.R_OK);
+  } catch {
+    throw refuse("cannot be read (permission denied)");
   }
   let readFrom = file;
   const copy = stdin || !stat!.isFile(); // a pipe, a FIFO, a device: read once, so copied first
@@ -1039,55 +869,43 @@ export async function openCsv(file: string, out: Staging): Promise<CsvSource> {
     const input = stdin ? process.stdin : fs.createReadStream(file);
     await pipeline(input, fs.createWriteStream(readFrom));
   }
-  const bytes = fs.statSync(readFrom).size;
-  const head = firstLine(readFrom);
-  return { file, path: readFrom, bytes, copy, ...head };
+  return { file, path: readFrom, bytes: fs.statSync(readFrom).size, copy, ...firstLine(readFrom) };
 }
 
-/**
- * Where the text starts (after a byte order mark) and how its first line ends: found by
- * reading on until a line break outside quotes, however long the header is.
- */
+/** Where the text starts (after a byte order mark), and how the first line ends, however long. */
 function firstLine(file: string): { start: number; newline: "\n" | "\r" } {
   const fd = fs.openSync(file, "r");
   try {
-    const bytes = Buffer.alloc(CHUNK_BYTES);
-    let position = 0;
+    const bytes = Buffer.alloc(CHUNK_BYTES + 1);
+    const start = fs.readSync(fd, bytes, 0, 3, 0) === 3 && bytes.readUIntBE(0, 3) === 0xefbbbf
+      ? 3 : 0;
     let quoted = false;
-    let start = 0;
-    for (;;) {
+    for (let position = start; ; position += CHUNK_BYTES) {
+      // One byte more than a chunk: a CR at a chunk's end sees whether an LF follows.
       const length = fs.readSync(fd, bytes, 0, bytes.length, position);
       if (length === 0) return { start, newline: "\n" }; // one line, or none
-      if (position === 0 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3;
-      for (let i = 0; i < length; i++) {
+      for (let i = 0; i < Math.min(length, CHUNK_BYTES); i++) {
         if (bytes[i] === 0x22) quoted = !quoted; // "" inside quotes flips twice: still quoted
         if (quoted || (bytes[i] !== 0x0a && bytes[i] !== 0x0d)) continue;
-        if (bytes[i] === 0x0a) return { start, newline: "\n" };
-        // A CR: alone it ends lines; followed by LF (even in the next chunk) it is CR LF.
-        const next = i + 1 < length ? bytes[i + 1] : nextByte(fd, position + length);
-        return { start, newline: next === 0x0a ? "\n" : "\r" };
+        // An LF, or a CR LF, ends the line "\n"; a CR alone, "\r".
+        const crLf = bytes[i] === 0x0d && i + 1 < length && bytes[i + 1] === 0x0a;
+        return { start, newline: bytes[i] === 0x0a || crLf ? "\n" : "\r" };
       }
-      position += length;
     }
   } finally {
     fs.closeSync(fd);
   }
 }
 
-function nextByte(fd: number, position: number): number {
-  const one = Buffer.alloc(1);
-  return fs.readSync(fd, one, 0, 1, position) === 1 ? one[0] : -1;
-}
-
 /** Rows as papaparse's parser gives them, with where they are in the file. */
 interface RowChunk {
-  rows: string[][]; //     each row's cells; blank lines left out
-  parsed: number; //       characters handed to the parser for them (to see that it stays linear)
-  endBytes?: number[]; //  with `rowEnds`: each row's end, as a byte of the file
+  rows: string[][]; //    each row's cells; blank lines left out
+  parsed: number; //      characters handed to the parser for them (to see that it stays linear)
+  endBytes?: number[]; // with `rowEnds`: each row's end, as a byte of the file
   // What stops the reading: a malformed quote or bytes that are no text (message null), where
   // they are, and how many of `rows` come before their row.
   error?: { message: string | null; byte: number; rowsBefore: number };
-  rest?: number; //        in the last chunk: where the text that is no complete row starts
+  rest?: number; //       in the last chunk: where the text that is no complete row starts
 }
 
 /**
@@ -1122,6 +940,7 @@ export function* rowChunks(
     for (;;) {
       const wanted = Math.min(CHUNK_BYTES, end - position);
       const read = fs.readSync(fd, buffer, carried, wanted, position);
+      if (read === 0 && wanted > 0) throw inputChanged(source);
       const last = position + read === end; // at a candidate end: parse what is there
       const eof = last && end === source.bytes;
       const length = carried + read;
@@ -1136,8 +955,18 @@ export function* rowChunks(
       carried = length - complete;
       buffer.copy(buffer, 0, complete, length);
       const decoded = position - carried; // bytes of the file decoded so far
-      const byteOf = (char: number) =>
-        decoded - Buffer.byteLength(pending.slice(char - pendingChar));
+      // Where a character of the text is in the file. Rows are asked for in order, so each is
+      // counted on from the last one: counting back from the end would cost a chunk per row.
+      let known: { char: number; byte: number } | null = null;
+      const byteOf = (char: number) => {
+        if (!known || char < known.char) {
+          known = { char: pendingChar, byte: decoded - Buffer.byteLength(pending) };
+        }
+        const [from, to] = [known.char - pendingChar, char - pendingChar];
+        known.byte += Buffer.byteLength(pending.slice(from, to));
+        known.char = char;
+        return known.byte;
+      };
       if (pending.length > MAX_ROW_CHARS) {
         const error = tooLong(parser, pending, pendingChar, byteOf);
         return yield { rows: [], parsed: pending.length, error };
@@ -1153,7 +982,7 @@ export function* rowChunks(
       const rows = rowEnds ? stepped.splice(0) : result.data;
       const rowsEnds = stepEnds.splice(0);
       // An error in the unfinished row is no error yet: that row is parsed again with more text.
-      const finished = (e: Papaparse.ParseError) => eof || e.row! < result.data.length;
+      const finished = (e: Papa.ParseError) => eof || e.row! < result.data.length;
       const error = result.errors.find((e) => e.type === "Quotes" && finished(e));
       const kept = keepRows(rows, source.newline);
       const cursor = result.meta.cursor - pendingChar; // the text after it is an unfinished row
@@ -1193,11 +1022,9 @@ const MAX_ROW_CHARS = 1 << 28;
 function tooLong(
   parser: PapaCoreParser, pending: string, pendingChar: number, byteOf: (char: number) => number,
 ): RowChunk["error"] {
-  const { errors } = parser.parse(pending, pendingChar, false);
-  const open = errors.find((e) => e.code === "MissingQuotes");
-  const message = open
-    ? quoteMessage(open.code)
-    : `a row is longer than ${MAX_ROW_CHARS} characters`;
+  const open = parser.parse(pending, pendingChar, false).errors
+    .find((e) => e.code === "MissingQuotes");
+  const message = open ? quoteMessage(open.code) : `a row is longer than ${MAX_ROW_CHARS} chars`;
   return { message, byte: byteOf(pendingChar + (open?.index ?? 0)), rowsBefore: 0 };
 }
 
@@ -1220,40 +1047,27 @@ function cutCharacter(buffer: Buffer, end: number): number {
 function notTextAt(bytes: Buffer): number {
   const nul = bytes.indexOf(0);
   if (isUtf8(bytes)) return nul;
-  const bad = firstInvalidUtf8(bytes);
+  let bad = 0; // the first byte that starts no valid character
+  for (let length = 1, b = 0; bad < bytes.length; bad += length) {
+    b = bytes[bad]; // a lead byte: the character's length, 0 for none
+    length = b < 0x80 ? 1 : b < 0xc2 || b > 0xf4 ? 0 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
+    if (length === 0 || !isUtf8(bytes.subarray(bad, bad + length))) break;
+  }
   return nul >= 0 ? Math.min(nul, bad) : bad;
 }
 
-/** How many bytes a UTF-8 character that starts with `lead` has; 0 when none starts so. */
-function utf8Length(lead: number): number {
-  if (lead < 0x80) return 1;
-  if (lead < 0xc2 || lead >= 0xf5) return 0;
-  return lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
-}
+/** A read came up short: the file was cut while it was being read. */
+const inputChanged = (source: CsvSource) =>
+  new EtlError(`${shown(source.file)}: the input changed while it was read; nothing was written`);
 
-/** The offset of the first byte of `bytes` that starts no valid UTF-8 character. */
-function firstInvalidUtf8(bytes: Buffer): number {
-  for (let i = 0; i < bytes.length; ) {
-    const length = utf8Length(bytes[i]);
-    if (length === 0 || i + length > bytes.length) return i;
-    if (!isUtf8(bytes.subarray(i, i + length))) return i;
-    i += length;
-  }
-  return bytes.length;
-}
+const notText = (source: CsvSource, line: number) => new EtlError(
+  `${shown(source.file)} line ${line}: this is not UTF-8 text (binary data or another ` +
+    "encoding); save the file as UTF-8 CSV",
+);
 
-function notText(source: CsvSource, line: number): EtlError {
-  return new EtlError(
-    `${shown(source.file)} line ${line}: this is not UTF-8 text (binary data or another ` +
-      "encoding); save the file as UTF-8 CSV",
-  );
-}
-
-function quoteMessage(code: string): string {
-  return code === "MissingQuotes"
-    ? `a quoted field is never closed (an opening " has no closing ")`
-    : `a quoted field has text after its closing " (write a quote inside quotes as "")`;
-}
+const quoteMessage = (code: string) => code === "MissingQuotes"
+  ? `a quoted field is never closed (an opening " has no closing ")`
+  : `a quoted field has text after its closing " (write a quote inside quotes as "")`;
 
 /**
  * Which rows to keep: all but blank lines. Each kept row loses the CR that a CR LF line leaves
@@ -1262,44 +1076,48 @@ function quoteMessage(code: string): string {
  */
 function keepRows(rows: string[][], newline: "\n" | "\r"): number[] {
   const kept: number[] = [];
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r];
-    if (newline === "\n") {
-      const last = row[row.length - 1];
-      if (last.charCodeAt(last.length - 1) === 13) row[row.length - 1] = last.slice(0, -1);
-    } else if (row[0].charCodeAt(0) === 10) {
-      row[0] = row[0].slice(1);
-    }
+  rows.forEach((row, r) => {
+    const [j, at] = newline === "\n" ? [row.length - 1, row[row.length - 1].length - 1] : [0, 0];
+    const stray = newline === "\n" ? 13 : 10; // CR, or LF
+    if (row[j].charCodeAt(at) === stray) row[j] = at === 0 ? row[j].slice(1) : row[j].slice(0, -1);
     if (row.length > 1 || row[0] !== "") kept.push(r);
-  }
+  });
   return kept;
 }
 
-/**
- * Reads a CSV into a Table of the columns `keep(header)` names; with `openJson`, also writes the
- * whole CSV as split JSON. `categorical`: kept columns whose cells are categories even where they
- * look like numbers (the text features, when `apply` reads new rows).
- */
+/** What readCsv() needs to know besides the file. */
+interface Reading {
+  target: string; //        the target column, which has rules of its own
+  maxCategories: number; // the most distinct values of a text feature
+  categorical?: string[]; // kept columns read as categories, whatever they hold (apply's)
+  json?: string; //         where to write the whole CSV as split JSON, if anywhere
+}
+
+/** Reads a CSV into a Table of the columns `keep(header)` names, and writes `reading.json`. */
 async function readCsv(
-  file: string, config: Config, out: Staging, keep: (header: string[]) => string[],
-  openJson: (() => StagedFile) | null, categorical: string[] = [],
+  file: string, out: Staging, keep: (header: string[]) => string[], reading: Reading,
 ): Promise<{ table: Table; dtypes: Dtype[]; head: string[][]; input: Input }> {
   const source = await openCsv(file, out);
   try {
     startHelperFor(source.bytes);
     const sha256 = sha256File(source.path); // meanwhile, on the helper thread
     sha256.catch(() => {});
-    const { header, end } = await readHeader(source);
+    const { header, end } = readHeader(source);
+    const categorical = reading.categorical ?? [];
     const spec: BlockSpec = {
       columns: header, kept: keep(header), categorical, encodings: null,
-      maxCategories: config.maxCategories,
+      // New rows for `apply` may hold any number of unseen categories: all zeros, all counted.
+      textBound: categorical.length > 0 ? Infinity : DISTINCT_COUNTED * reading.maxCategories,
     };
     for (;;) {
-      const assembled = await readBlocks(source, spec, end, openJson?.() ?? null);
+      const json = reading.json ? out.open(reading.json) : null;
+      const assembled = await readBlocks(source, spec, end, json);
       // A cell's JSON depends on its column's dtype, known only at the end: the rare column
       // whose cells were written before its dtype settled otherwise gets one more pass.
       if (!assembled.needsRewrite()) {
-        await checkKeptColumns(source, assembled, config);
+        const where = (rows: number[]) => rowWhere(source, assembled.starts, rows);
+        const dtypeOfKept = (k: number) => assembled.keptDtype(k);
+        checkKeptColumns(spec.kept, assembled.facts, reading, dtypeOfKept, where);
         const table = assembled.finish();
         const { file, bytes } = source;
         // The hash is awaited only by the manifest: the helper takes it while Transform runs.
@@ -1315,45 +1133,39 @@ async function readCsv(
 }
 
 /** The header, the file's first row that is no blank line, and the byte after it. */
-async function readHeader(source: CsvSource): Promise<{ header: string[]; end: number }> {
+function readHeader(source: CsvSource): { header: string[]; end: number } {
   for (const chunk of rowChunks(source, source.start, [source.bytes], true)) {
     if (chunk.rows.length > 0) {
       return { header: checkHeader(source.file, chunk.rows[0]), end: chunk.endBytes![0] };
     }
-    if (chunk.error) throw await readError(source, chunk.error.message, chunk.error.byte);
+    if (chunk.error) throw readError(source, chunk.error.message, chunk.error.byte);
   }
   const why = "the file is empty; a CSV needs a header line and data rows";
   throw new EtlError(`${shown(source.file)}: ${why}`);
 }
 
-/**
- * Bytes per block: big enough that handing one over costs little, small enough that the thread
- * that takes the last one does not keep the other waiting long.
- */
+/** Bytes per block: enough that handing one over costs little, few enough not to wait long. */
 const BLOCK_BYTES = 1 << 20;
 
 /**
- * The rows after the header, parsed in blocks of about BLOCK_BYTES, each ending after a line
- * break, by this thread and the helper thread both, each taking the next block from a shared
- * counter; and assembled in file order. A block that starts inside a quoted field (its line
- * break was no row's end) is parsed again from where the row really starts.
+ * The rows after the header, parsed in blocks of about BLOCK_BYTES by this thread and the helper
+ * thread, each taking the next block from a counter they share, and assembled in file order.
  */
 async function readBlocks(
   source: CsvSource, spec: BlockSpec, start: number, json: StagedFile | null,
 ): Promise<TableAssembler> {
-  const table = new TableAssembler(spec, json);
+  const table = new TableAssembler(spec, json, source.start);
   const bounds = blockBounds(source, start); //  block i is [bounds[i], bounds[i + 1])
   const blocks = bounds.length - 1;
   const results: (BlockResult | undefined)[] = [];
   const counter = new Int32Array(new SharedArrayBuffer(4)); // the next block to take
   const scratch = { values: new Float32Array(0) }; // this thread's memory for a block's values
   const took = (i: number, block: BlockResult) => (results[i] = block);
-  if (blocks > 2) await helperWorkerMade(); // made now, it takes blocks from the first ones on
-  const helped = blocks > 2 ? parseOnHelper(source, spec, bounds, counter, took) : null;
+  const helped = blocks > 2 && parseOnHelper(source, spec, bounds, counter, took);
   const progress = new Progress("extract");
   let next = 0; //           the next block to assemble
   let expected = start; //   where it must start
-  const assemble = async () => {
+  const assemble = () => {
     while (next < blocks) {
       let block = results[next];
       if (expected !== bounds[next] || block?.rest === expected) {
@@ -1364,23 +1176,22 @@ async function readBlocks(
       } else if (!block) {
         return; // not parsed yet
       }
-      if (block.error) throw await blockError(source, block, table.nRows);
-      table.add(block);
+      if (block.error) throw blockError(source, block, table, expected);
+      table.add(block, expected);
       expected = block.rest;
       for (; next < blocks && bounds[next + 1] <= expected; next++) results[next] = undefined;
       progress.update(table.nRows, (expected - start) / Math.max(source.bytes - start, 1));
     }
   };
+  const parse = (i: number) => parseBlock(source, spec, bounds[i], [bounds[i + 1]], scratch);
   for (let i = Atomics.add(counter, 0, 1); i < blocks; i = Atomics.add(counter, 0, 1)) {
-    results[i] = parseBlock(source, spec, bounds[i], [bounds[i + 1]], scratch);
-    await assemble();
+    results[i] = parse(i);
+    assemble();
     await new Promise(setImmediate); // the helper's blocks come in as messages; so do signals
   }
   await helped; // every block it took has come in (or it has stopped, and they are parsed here)
-  for (let i = next; i < blocks; i++) {
-    results[i] ??= parseBlock(source, spec, bounds[i], [bounds[i + 1]], scratch);
-  }
-  await assemble();
+  for (let i = next; i < blocks; i++) results[i] ??= parse(i);
+  assemble();
   progress.done();
   if (table.nRows === 0) throw new EtlError(`${shown(source.file)}: has a header but no data rows`);
   return table;
@@ -1394,42 +1205,37 @@ function blockBounds(source: CsvSource, start: number): number[] {
     const window = Buffer.allocUnsafe(CHUNK_BYTES);
     const newline = source.newline.charCodeAt(0);
     for (let at = start + BLOCK_BYTES; at < source.bytes; at += BLOCK_BYTES) {
-      let bound = source.bytes;
-      const after = Math.max(at, bounds[bounds.length - 1]);
-      for (let from = after; from < source.bytes; from += window.length) {
+      let [bound, from] = [-1, Math.max(at, bounds[bounds.length - 1])];
+      for (; bound < 0 && from < source.bytes; from += window.length) {
         const read = fs.readSync(fd, window, 0, window.length, from);
         const i = window.subarray(0, read).indexOf(newline);
-        if (i >= 0) {
-          bound = from + i + 1;
-          break;
-        }
+        if (i >= 0) bound = from + i + 1;
       }
+      if (bound < 0) bound = source.bytes;
       if (bound > bounds[bounds.length - 1] && bound < source.bytes) bounds.push(bound);
       at = Math.max(at, bound - BLOCK_BYTES); // a line longer than a block: the next one after it
     }
   } finally {
     fs.closeSync(fd);
   }
-  bounds.push(source.bytes);
-  return bounds;
+  return [...bounds, source.bytes];
 }
 
 /** The error that stopped a block, as one line that names where it is in the file. */
-async function blockError(source: CsvSource, block: BlockResult, rowsBefore: number) {
+function blockError(source: CsvSource, block: BlockResult, table: TableAssembler, start: number) {
   const { message, byte, row } = block.error!;
-  if (row !== undefined) {
-    return new EtlError(`${await rowWhere(source, [rowsBefore + row])}: ${message}`);
-  }
-  return readError(source, message, byte!);
+  if (row === undefined) return readError(source, message, byte!);
+  const starts = [...table.starts, { row: table.nRows + 1, byte: start }]; // this block's too
+  return new EtlError(`${rowWhere(source, starts, [table.nRows + row])}: ${message}`);
 }
 
-async function readError(source: CsvSource, message: string | null, byte: number) {
-  const line = await lineOfByte(source, byte);
+function readError(source: CsvSource, message: string | null, byte: number) {
+  const [line] = linesAt(source, [byte]);
   if (message === null) return notText(source, line);
   return new EtlError(`${shown(source.file)} line ${line}: ${message}`);
 }
 
-// ### Rows into the split's order, on both threads
+// ### Rows into the split's order
 //
 // The simple version takes the table's rows in the permutation's order:
 //
@@ -1440,125 +1246,36 @@ async function readError(source: CsvSource, message: string | null, byte: number
 //     }
 //
 // Reading rows at random waits for memory at every row. Instead each table row is written to its
-// place (`place` is the inverse permutation): the reads go front to back, and writes need not
-// wait. And the table's blocks are shared out between the two threads, each writing its rows
-// into X and y, which live in memory both can write.
+// place (`place` is the inverse permutation): the reads go front to back; writes need not wait.
 
-/** Below this many rows the helper thread is not worth the trip. */
-const HELPER_ROWS = 1 << 17;
-
-/** rowsInOrder(): the table's blocks scattered into X and y, on both threads. */
-async function scatterRows(
-  table: Table, order: Uint32Array,
-): Promise<{ X: Float32Array; y: Float32Array }> {
-  const n = table.nRows;
-  const width = table.kept.length;
-  const place = new Uint32Array(new SharedArrayBuffer(4 * n)); // place[row]: where row goes
-  for (let i = 0; i < n; i++) place[order[i]] = i;
-  const X = shared((width - 1) * n, "X"); // X: (n, width - 1) float32
-  const y = shared(n, "y"); //               y: (n,) float32
-  const firstRows: number[] = [];
-  table.blocks.reduce((row, block) => (firstRows.push(row), row + block.length / width), 0);
-  const { blocks } = table;
-  const job: SharedJob = { kind: "scatter", blocks, firstRows, place, X, y, width };
-  // Shared out when the blocks are in memory the helper can read.
-  const inShared = blocks.every(isShared);
-  if (n < HELPER_ROWS || !inShared) scatterBlocks(blocks, firstRows, place, X, y, width);
-  else for (const b of await onBothThreads(job, blocks.length)) doPiece(job, b); // it stopped
-  return { X, y };
-}
-
-/** Writes each row of `blocks` (row firstRows[b] on) to its place in X and y. */
-function scatterBlocks(
-  blocks: Float32Array[], firstRows: number[], place: Uint32Array,
-  X: Float32Array, y: Float32Array, width: number,
-): void {
+/** The table's rows in `order`, parted: X: (n, width) float32, row-major; y: (n,) float32. */
+export function rowsInOrder(table: Table, order: Uint32Array) {
+  const [n, width] = [table.nRows, table.kept.length]; // the features, then the target
   const k = width - 1;
-  blocks.forEach((values, b) => {
-    for (let from = 0, row = firstRows[b]; from < values.length; from += width, row++) {
+  const place = new Uint32Array(n); // place[row]: where row goes
+  for (let i = 0; i < n; i++) place[order[i]] = i;
+  const X = float32Array(k * n, "X"); // X: (n, k) float32
+  const y = float32Array(n, "y"); //     y: (n,) float32
+  let row = 0;
+  for (const values of table.blocks) {
+    for (let from = 0; from < values.length; from += width, row++) {
       const to = place[row];
       for (let j = 0; j < k; j++) X[to * k + j] = values[from + j];
       y[to] = values[from + k];
     }
-  });
-}
-
-/** A Float32Array of `length` zeros in memory both threads can use. */
-const shared = (length: number, what = "an array") => float32Array(length, what, true);
-
-// ### The scaler's transform, and its check, on both threads
-//
-// The simple version scales X on this thread, then reads X_train again for the printed check:
-//
-//     standardize(X, scaler);
-//     printTransform(columns, scaler, arrays, columnMeansAndStds(xTrain, d));
-//
-// Each value is scaled on its own, so a big X's rows can be shared out with the same bytes: both
-// threads run standardize() on pieces of PIECE_ROWS rows. The check is measured as each piece is
-// scaled, while its rows are in the cache, instead of in one more pass over X: each piece's
-// column sums, added up in piece order, whichever thread made them, so the same figures every
-// run.
-
-/**
- * scaler.transform(X), in place, by standardize(): a big X on both threads. Returns each
- * column's mean and standard deviation after: the printed check, 0 and 1.
- */
-export async function scalerTransform(
-  X: Float32Array, scaler: StandardScaler,
-): Promise<MeansAndStds> {
-  const d = scaler.mean_.length;
-  const n = X.length / d;
-  const pieces = Math.ceil(n / PIECE_ROWS);
-  const sums = new Float64Array(new SharedArrayBuffer(8 * 2 * d * pieces)); // per piece, 2d
-  const job: SharedJob = { kind: "standardize", X, d, scaler, sums };
-  if (n < HELPER_ROWS || !isShared(X)) {
-    for (let p = 0; p < pieces; p++) doPiece(job, p);
-  } else {
-    // A piece the helper left half done cannot be done again: it holds scaled and unscaled rows.
-    const torn = await onBothThreads(job, pieces);
-    if (torn.length > 0) throw new EtlError("the helper thread stopped while scaling X; run again");
   }
-  return meansAndStdsFromSums(sums, d, n);
-}
-
-/** Piece p of X: its rows scaled, then its column sums and sums of squares, into job.sums. */
-function standardizePiece(job: Extract<SharedJob, { kind: "standardize" }>, p: number): void {
-  const size = PIECE_ROWS * job.d; // values in a piece
-  const piece = job.X.subarray(p * size, (p + 1) * size);
-  standardize(piece, job.scaler);
-  job.sums.set(columnSums(piece, job.d), 2 * job.d * p);
-}
-
-/** Each column's sum, then each column's sum of squares, for X: (n, d) float32: (2d,) float64. */
-function columnSums(X: Float32Array, d: number): Float64Array {
-  const sums = new Float64Array(2 * d);
-  for (let j = 0; j < d; j++) {
-    let sum = 0;
-    let squares = 0;
-    for (let i = j; i < X.length; i += d) {
-      sum += X[i];
-      squares += X[i] * X[i];
-    }
-    sums[j] = sum;
-    sums[d + j] = squares;
-  }
-  return sums;
+  return { X, y };
 }
 
 type MeansAndStds = { mean: number[]; std: number[] };
 
-/** Each column's mean and standard deviation, for X: (n, d) float32: in one pass over X. */
-export const columnMeansAndStds = (X: Float32Array, d: number): MeansAndStds =>
-  meansAndStdsFromSums(columnSums(X, d), d, X.length / d);
-
-/** Column sums, a piece's 2d after another's, added in piece order: each column's mean, std. */
-function meansAndStdsFromSums(sums: Float64Array, d: number, n: number): MeansAndStds {
-  const sum = new Float64Array(d);
-  const squares = new Float64Array(d);
-  for (let at = 0; at < sums.length; at += 2 * d) {
+/** Each column's mean and std, for X: (n, d) float32, in one pass: the check that prints 0, 1. */
+export function columnMeansAndStds(X: Float32Array, d: number): MeansAndStds {
+  const [n, sum, squares] = [X.length / d, new Float64Array(d), new Float64Array(d)];
+  for (let i = 0; i < X.length; i += d) {
     for (let j = 0; j < d; j++) {
-      sum[j] += sums[at + j];
-      squares[j] += sums[at + d + j];
+      sum[j] += X[i + j];
+      squares[j] += X[i + j] * X[i + j];
     }
   }
   const mean = [...sum].map((s) => s / n);
@@ -1569,21 +1286,50 @@ function meansAndStdsFromSums(sums: Float64Array, d: number, n: number): MeansAn
 
 // ### pandas' own reading, replayed: dtypes and numbers
 //
-// Step 1 states how pandas reads a cell (`readCell`) and which dtype a column gets; here is how
-// the dtype is found, and how numbers are parsed. A column's cells are taken one by one, in file
-// order, into its `ColumnCells`: read_csv tries int64 on all of them, then uint64, float64,
-// bool, and each try stops at the first cell it cannot read, so the record keeps how the first
-// failure of each try happened. When two threads read a file in blocks, the blocks' records
-// are merged in file order (`mergeCells`), which gives what one pass would have seen.
+// Step 1 says what a cell is to pandas and which dtype a column gets; here is how. A column's
+// cells go one by one, in file order, into its `ColumnCells`: read_csv tries int64 on all of
+// them, then uint64, float64, bool, each try stopping at the first cell it cannot read, so the
+// record keeps how each try first failed. Blocks read by two threads are merged in file order
+// (`mergeCells`): what one pass would have seen.
 //
-// read_csv does not parse decimals as JavaScript's Number() does. Its default parser (the C
-// engine's `precise_xstrtod`, pandas 1.5) multiplies the first 17 digits into a double one digit
-// at a time, then multiplies or divides by a power of ten: up to 15 digits that is exactly the
-// correctly rounded value Number() gives, past them it may be one unit in the last place away
-// (57262.637980335974 reads as 57262.63798033597). etl.ts reads numbers as pandas does, so that
-// the raw JSON reads back as the same frame and X gets pandas' float32s. Integers are read as
-// `str_to_int64` reads them: an integer whose digits overflow int64 stops the int64 try there,
-// whatever follows the digits.
+// read_csv does not parse decimals as Number() does. Its C engine's `precise_xstrtod` multiplies
+// the first 17 digits into a double one at a time, then multiplies or divides by a power of ten:
+// up to 15 digits that is exactly Number()'s value, past them it may be one unit in the last
+// place away (57262.637980335974 reads as 57262.63798033597). etl.ts reads numbers as pandas
+// does, so that the raw JSON reads back as the same frame and X gets pandas' float32s. An
+// integer whose digits overflow int64 stops the int64 try (`str_to_int64`), whatever follows.
+
+// read_csv's default missing-value strings (pandas 1.5); an empty cell is missing too.
+const NA_STRINGS = new Set([
+  "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+  "<NA>", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null",
+]);
+const INFINITY = /^[+-]?inf(inity)?$/i;
+const BOOLEAN = /^(true|false)$/i;
+
+/** One cell as read_csv's converters see it. */
+export interface Cell {
+  missing: boolean;
+  int: "fits" | "overflows" | "no"; // as an int64: fits; an integer too big for it; no integer
+  uint: "fits" | "big" | "negative" | "overflows" | "no"; // the uint64 try, which notes a minus
+  float: number; //                    as a float64; NaN when it is none
+  bool: boolean;
+}
+
+const MISSING_CELL: Cell = { missing: true, int: "no", uint: "no", float: NaN, bool: false };
+
+/** One cell, as read_csv reads it (Step 1 says what each kind is). */
+export function readCell(text: string): Cell {
+  if (NA_STRINGS.has(text)) return MISSING_CELL;
+  const infinity = INFINITY.test(text) ? (text[0] === "-" ? -Infinity : Infinity) : NaN;
+  return {
+    missing: false,
+    int: asInt64(text), //                                        str_to_int64
+    uint: asUint64(text), //                                      str_to_uint64
+    float: Number.isNaN(infinity) ? pandasFloat(text) : infinity, // precise_xstrtod
+    bool: BOOLEAN.test(text),
+  };
+}
 
 /** pandas' dtype for a column. */
 export type Dtype = "int64" | "uint64" | "float64" | "bool" | "object";
@@ -1617,10 +1363,7 @@ export const noCells = (): ColumnCells => ({
 
 /** Takes one more cell into a column: each try stops at the first cell it cannot read. */
 export function seeCell(column: ColumnCells, cell: Cell): void {
-  if (cell.missing) {
-    column.missing = true;
-    return;
-  }
+  if (cell.missing) return void (column.missing = true);
   if (column.int === "all" && cell.int !== "fits") {
     column.int = cell.int === "no" ? "failed" : "overflowed";
   }
@@ -1644,9 +1387,7 @@ export function pandasFloat(text: string): number {
   while (SPACE(text.charCodeAt(i))) i++;
   const negative = text[i] === "-";
   if (negative || text[i] === "+") i++;
-  let number = 0;
-  let exponent = 0;
-  let digits = 0;
+  let [number, exponent, digits] = [0, 0, 0];
   for (; DIGIT(text.charCodeAt(i)); i++) {
     if (digits < 17) (number = number * 10 + (text.charCodeAt(i) - 48)), digits++;
     else exponent++;
@@ -1664,8 +1405,7 @@ export function pandasFloat(text: string): number {
     const start = ++i;
     const minus = text[i] === "-";
     if (minus || text[i] === "+") i++;
-    let n = 0;
-    let k = 0;
+    let [n, k] = [0, 0];
     for (; k < 17 && DIGIT(text.charCodeAt(i)); i++, k++) {
       n = (Math.imul(n, 10) + text.charCodeAt(i) - 48) | 0;
     }
@@ -1755,9 +1495,8 @@ function integerToFloat32(text: string): number {
 /** How a column's cells are written as JSON, for pandas to read back the same values. */
 type Encoding = "int" | "float" | "bool" | "text" | "raw";
 
-/** The JSON that reads back as the column's dtype. "raw": the text column that integers past
- * int64 beside a negative or a missing cell make, where pandas keeps every cell's text, an
- * empty one as "". */
+/** The JSON that reads back as the column's dtype. "raw": the text column that integers past int64
+ * beside a negative or a missing cell make: pandas keeps every cell's text there, "" for none. */
 function encodingOf(column: ColumnCells): Encoding {
   const dtype = dtypeOf(column);
   if (dtype === "int64" || dtype === "uint64") return "int";
@@ -1768,9 +1507,9 @@ function encodingOf(column: ColumnCells): Encoding {
   return conflict ? "raw" : "text";
 }
 
-// The encodings a cell was first written in (bit flags), and which of them each column encoding
-// accepts as they are: a short integer is a float too, a missing cell is null but in "raw".
-// int: an integer, or any plain decimal, written as it was
+// The encodings a cell was first written in (bit flags; int: an integer, or any plain decimal,
+// as it was), and which each column encoding accepts: a short integer is a float too, and a
+// missing cell is null, but in "raw".
 const WROTE = { int: 1, bigInt: 2, float: 4, bool: 8, text: 16, null: 32 };
 const ACCEPTS: Record<Encoding, number> = {
   int: WROTE.int | WROTE.bigInt | WROTE.null,
@@ -1781,16 +1520,12 @@ const ACCEPTS: Record<Encoding, number> = {
 };
 
 /**
- * A block's JSON, written byte by byte into memory of its own (which the helper thread hands
- * to the main thread without a copy), grown when it runs out. After reserve() the buffer may
- * be a new one: read `bytes` again.
+ * A block's JSON, written byte by byte into memory of its own (never a slice of Node's shared
+ * pool: the helper hands it over without a copy). After reserve(), read `bytes` again.
  */
 class ByteWriter {
-  bytes: Buffer;
   pos = 0;
-  constructor(capacity: number) {
-    this.bytes = Buffer.allocUnsafeSlow(capacity); // never a slice of Node's shared pool
-  }
+  constructor(public bytes = Buffer.allocUnsafeSlow(1 << 16)) {}
 
   /** Makes room for `n` more bytes. */
   reserve(n: number): void {
@@ -1805,31 +1540,18 @@ class ByteWriter {
     this.pos += this.bytes.write(s, this.pos);
   }
 
-  /** What has been written. */
-  written(): Uint8Array {
-    return this.bytes.subarray(0, this.pos);
-  }
+  written = () => this.bytes.subarray(0, this.pos);
 }
 
 const HEAD_ROWS = 3; // rows printed, as df.head(3)
 const MAX_PLAIN_BYTES = 17; // "-", 15 digits, "."
 
 /**
- * What scanPlainNumber() read besides the value: PLAIN_POINT if the number has a ".", plus
- * PLAIN_MINUS if it has a "-". A second return value, kept here rather than in an object made
- * for each of millions of cells.
- */
-let plainShape = 0;
-const PLAIN_POINT = 1;
-const PLAIN_MINUS = 2;
-
-/**
  * Reads a cell that is a plain decimal (-?digits[.digits], at most 15 digits, valid JSON) and
- * copies its characters to `out`, its shape to `plainShape`; NaN, and nothing copied, for
- * anything else. Such a number is m / 10^k with m < 2^53 and k <= 15, both exact doubles, and
- * IEEE division rounds the quotient correctly: the result is exactly Number(cell), and what
- * pandas reads (pandasFloat above does the same single division). The simple version:
- * `readCell(cell).float`.
+ * copies its characters to `bytes` at `pos`; NaN, and nothing copied, for anything else. Such a
+ * number is m / 10^k with m < 2^53 and k <= 15, both exact doubles, and IEEE division rounds the
+ * quotient correctly: the result is exactly Number(cell), and what pandas reads (pandasFloat
+ * above does the same single division). The simple version: `readCell(cell).float`.
  */
 function scanPlainNumber(cell: string, bytes: Uint8Array, pos: number): number {
   let i = 0;
@@ -1842,9 +1564,7 @@ function scanPlainNumber(cell: string, bytes: Uint8Array, pos: number): number {
   if (!(c >= 48 && c <= 57)) return NaN; // a number starts with a digit
   const leadingZero = c === 48 && i + 1 < cell.length && cell.charCodeAt(i + 1) !== 46;
   if (leadingZero) return NaN; // "07" is not JSON
-  let mantissa = 0;
-  let digits = 0;
-  let decimals = -1; // digits after the ".", -1 before one is seen
+  let [mantissa, digits, decimals] = [0, 0, -1]; // decimals: digits after the ".", -1 before it
   for (; i < cell.length; i++) {
     c = cell.charCodeAt(i);
     if (c >= 48 && c <= 57) {
@@ -1859,36 +1579,90 @@ function scanPlainNumber(cell: string, bytes: Uint8Array, pos: number): number {
     bytes[pos++] = c;
   }
   if (decimals === 0) return NaN; // "5." is not JSON
-  plainShape = (decimals > 0 ? PLAIN_POINT : 0) | (negative ? PLAIN_MINUS : 0);
   const value = decimals > 0 ? mantissa / POWERS_OF_TEN[decimals] : mantissa;
   return negative ? -value : value;
 }
 
 /**
- * A float as JSON that pandas reads back as float64: 5 would come back int64, so 5.0; and from
- * 1e15 on with an exponent, since pandas' JSON reader takes 18446744073709552000.0 for an
- * integer too big for it.
+ * readCell()'s answer for a plain decimal, which depends only on its point and its minus:
+ * PLAIN_CELLS[2 * point + minus], so that no Cell is made for each of millions of cells.
+ */
+const PLAIN_CELLS: Cell[] = [false, true].flatMap((point) => [false, true].map((minus) => ({
+  missing: false, float: 0, bool: false, //              a number, and no boolean
+  int: point ? "no" : "fits", //                          15 digits at most: it fits
+  uint: minus ? "negative" : point ? "no" : "fits", //    the uint64 try notes a minus first
+})));
+
+/**
+ * A float as JSON that pandas reads back as float64: 5 would come back int64, so 5.0; from 1e15
+ * on with an exponent, since pandas' JSON reader takes 18446744073709552000.0 for an integer.
  */
 function floatText(value: number): string {
   const text = Math.abs(value) >= 1e15 ? value.toExponential() : String(value);
   return /[.e]/.test(text) ? text : text + ".0";
 }
 
-/** What the rules for the kept columns (checkKeptColumns) need to know of the cells read. */
-interface KeptCells {
-  kept: string[];
-  // Per kept column, the first rows (papaparse's rows: the header is row 0) that held a number,
-  // a boolean, a text, and a number float32 cannot hold (-1 for none), and the first five rows
-  // with a missing cell; how many distinct texts it held, counted up to a bound.
-  firstNumber: number[];
-  firstBool: number[];
-  firstText: number[];
-  firstUnusable: number[];
-  missingRows: number[][];
-  distinct: number[];
-  keptDtype(k: number): Dtype;
-  firstTextValue(k: number): string;
-  unusableValue(k: number): string;
+/**
+ * What the kept columns' rules (checkKeptColumns) need to know of one kept column's cells, read
+ * in file order: a block's record, or the whole table's, which adds the blocks' up (mergeFacts).
+ * Rows are counted as papaparse counts them: the header is row 0, the first data row is 1.
+ */
+interface KeptFacts {
+  firstNumber: number; //        the first row with a number (-1: none)
+  firstBool: number; //          ... with a boolean
+  firstText: number; //          ... with a text
+  firstUnusable: number; //      ... with a number float32 cannot hold, and that cell's text:
+  unusable: string;
+  missingRows: number[]; //      the first five rows with a missing cell
+  missing: number; //            how many cells are missing
+  texts: Map<string, number>; // each distinct text and its index, counted up to a bound
+}
+
+const noFacts = (): KeptFacts => ({
+  firstNumber: -1, firstBool: -1, firstText: -1, firstUnusable: -1, unusable: "",
+  missingRows: [], missing: 0, texts: new Map(),
+});
+
+/** The first row of a kind: the one already seen, else `row`. */
+const first = (seen: number, row: number) => (seen >= 0 ? seen : row);
+
+function noteMissing(facts: KeptFacts, row: number): number {
+  facts.missing++;
+  if (facts.missingRows.length < 5) facts.missingRows.push(row);
+  return NaN;
+}
+
+/** A number float32 cannot hold (an infinity, or beyond 3.4e38): refused, at the end. */
+function noteUnusable(facts: KeptFacts, row: number, text: string): void {
+  if (facts.firstUnusable < 0) [facts.firstUnusable, facts.unusable] = [row, text];
+}
+
+/** A text cell: its index among the column's texts, or NaN past `bound` (it is refused then). */
+function textCode(facts: KeptFacts, text: string, row: number, bound: number): number {
+  facts.firstText = first(facts.firstText, row);
+  return indexOfText(facts.texts, text, bound);
+}
+
+/** The index of `text` among `texts`: a new one for a new text, NaN once there are `bound`. */
+function indexOfText(texts: Map<string, number>, text: string, bound: number): number {
+  let code = texts.get(text);
+  if (code === undefined && texts.size < bound) texts.set(text, (code = texts.size));
+  return code ?? NaN;
+}
+
+/**
+ * Adds the facts of the next `block` of a column, whose rows come after `rowsBefore` rows, to the
+ * table's. Returns the block's text indices as the table's: tableCode[blockCode].
+ */
+function mergeFacts(facts: KeptFacts, block: KeptFacts, rowsBefore: number, bound: number) {
+  const later = (row: number) => (row < 0 ? -1 : rowsBefore + row);
+  facts.firstNumber = first(facts.firstNumber, later(block.firstNumber));
+  facts.firstBool = first(facts.firstBool, later(block.firstBool));
+  facts.firstText = first(facts.firstText, later(block.firstText));
+  if (block.firstUnusable >= 0) noteUnusable(facts, later(block.firstUnusable), block.unusable);
+  for (const row of block.missingRows) noteMissing(facts, later(row));
+  facts.missing += block.missing - block.missingRows.length; // the rest of the block's
+  return Float32Array.from(block.texts.keys(), (text) => indexOfText(facts.texts, text, bound));
 }
 
 /** The distinct texts of a kept column are counted up to this many times --max-categories. */
@@ -1896,31 +1670,23 @@ const DISTINCT_COUNTED = 100;
 
 /** What parsing a CSV block needs to know, the same on both threads. */
 interface BlockSpec {
-  columns: string[]; //              the header
-  kept: string[]; //                 the features, then the target
-  categorical: string[]; //          kept columns read as categories (apply's text features)
-  encodings: Encoding[] | null; //   each column's JSON, once a first pass found its dtype
-  maxCategories: number;
+  columns: string[]; //            the header
+  kept: string[]; //               the features, then the target
+  categorical: string[]; //        kept columns read as categories (apply's text features)
+  encodings: Encoding[] | null; // each column's JSON, once a first pass found its dtype
+  textBound: number; //            distinct texts counted per kept column
 }
 
 /** A block of rows, parsed: what the table needs of it, in a form that can cross threads. */
 interface BlockResult {
-  rest: number; //             the byte from which the range parsed holds no complete row
+  rest: number; //         the byte from which the range parsed holds no complete row
   rows: number;
-  values: Float32Array; //     (rows, kept.length) float32; a text as its index in `texts`
-  json: Uint8Array; //         the rows as JSON, each ",\n[...]"
-  cells: ColumnCells[]; //     per column, what read_csv saw of it here
-  wrote: Int32Array; //        per column, the encodings its cells were written in
-  head: string[][]; //         the first rows, as printed
-  texts: string[][]; //       per kept column, its distinct texts, in the order of their indices
-  // Per kept column, the first rows of each kind (1 for the block's first row; -1 for none).
-  firstNumber: number[];
-  firstBool: number[];
-  firstText: number[];
-  firstUnusable: number[];
-  unusable: string[];
-  missingRows: number[][];
-  missing: number;
+  values: Float32Array; // (rows, kept.length) float32; a text as its index in facts.texts
+  json: Uint8Array; //     the rows as JSON, each ",\n[...]"
+  cells: ColumnCells[]; // per column, what read_csv saw of it here
+  wrote: Int32Array; //    per column, the encodings its cells were written in
+  head: string[][]; //     the first rows, as printed
+  facts: KeptFacts[]; //   per kept column, what its rules need (rows from 1 in the block)
   // What stopped the block: a bad quote or bytes that are no text (at `byte`), or a row with
   // the wrong number of fields (its row).
   error?: { message: string | null; byte?: number; row?: number };
@@ -1937,25 +1703,28 @@ export function parseBlock(
   source: CsvSource, spec: BlockSpec, start: number, ends: number[],
   scratch: Scratch = { values: new Float32Array(0) },
 ): BlockResult {
-  const json = new ByteWriter(Math.ceil(1.1 * (ends[0] - start)) + 64);
+  const json = new ByteWriter(Buffer.allocUnsafeSlow(Math.ceil(1.1 * (ends[0] - start)) + 64));
   const parser = new BlockParser(spec, json, scratch);
   let rest = start;
   let error: BlockResult["error"];
   for (const chunk of rowChunks(source, start, ends)) {
     const complete = chunk.error ? chunk.error.rowsBefore : chunk.rows.length;
     for (let r = 0; r < complete && !error; r++) {
-      const cells = chunk.rows[r];
-      if (cells.length === spec.columns.length) parser.add(cells);
+      const found = chunk.rows[r].length;
+      if (found === spec.columns.length) parser.add(chunk.rows[r]);
       else {
-        const expected = `expected ${spec.columns.length} fields as in the header`;
-        error = { message: `${expected}, found ${cells.length}`, row: parser.nRows + 1 };
+        const message = `expected ${spec.columns.length} fields as in the header, found ${found}`;
+        error = { message, row: parser.nRows + 1 };
       }
     }
     error ??= chunk.error && { message: chunk.error.message, byte: chunk.error.byte };
     if (chunk.rest !== undefined) rest = chunk.rest;
     if (error) break;
   }
-  return parser.result(rest, json.written(), error);
+  const { nRows, cells, wrote, head, facts } = parser;
+  // The values in a copy of the right size: the table keeps only what the block holds.
+  const values = parser.values.slice(0, nRows * spec.kept.length);
+  return { rest, rows: nRows, values, json: json.written(), cells, wrote, head, facts, error };
 }
 
 /**
@@ -1964,69 +1733,43 @@ export function parseBlock(
  */
 class BlockParser {
   nRows = 0;
-  private readonly head: string[][] = [];
-  private readonly cells: ColumnCells[];
-  private readonly wrote: Int32Array;
+  readonly head: string[][] = [];
+  readonly cells: ColumnCells[];
+  readonly wrote: Int32Array; //        per column, the encodings its cells were written in
+  readonly facts: KeptFacts[];
+  values: Float32Array; //              (capacity, kept.length) float32, row-major
   private readonly categorical: boolean[]; // kept columns read as categories, numbers or not
-  private readonly slot: number[]; // column -> its place among the kept columns, or -1
-  private values: Float32Array; //   (capacity, kept.length) float32, row-major
-  private capacity = 0;
-  private readonly width: number;
-  private readonly textIndex: Map<string, number>[]; // per kept column: its texts' indices
-  private readonly unusable: string[];
-  private readonly firstNumber: number[];
-  private readonly firstBool: number[];
-  private readonly firstText: number[];
-  private readonly firstUnusable: number[];
-  private readonly missingRows: number[][];
-  private missing = 0;
-  private readonly distinctBound: number;
-  private readonly plain: Uint8Array; //   per column: its cells may be written as plain numbers
-  private readonly settled: Uint8Array; // per column: a plain number tells nothing new
-  // Per column: the shapes of plain number (bit 1 << plainShape) that tell it nothing new,
-  // though it is not settled: a column of integers learns only from a "." or a first "-". (A
-  // cell of another kind in between changes nothing here: the tries only move on from "all".)
-  private readonly quiet: Uint8Array;
+  private readonly slot: number[]; //        column -> its place among the kept columns, or -1
+  private readonly plain: Uint8Array; //     per column: its cells may be written as plain numbers
+  private readonly settled: Uint8Array; //   per column: a plain number tells it nothing new
 
   constructor(
     private readonly spec: BlockSpec, private readonly out: ByteWriter,
     private readonly scratch: Scratch,
   ) {
     const { columns, kept, categorical } = spec;
+    this.slot = columns.map((name) => kept.indexOf(name));
+    this.categorical = kept.map((name) => categorical.includes(name));
     const asNumber = (j: number) => ["int", "float", undefined].includes(spec.encodings?.[j]);
-    const slot = columns.map((name) => kept.indexOf(name));
     this.plain = Uint8Array.from(columns, (_, j) =>
-      asNumber(j) && !(slot[j] >= 0 && categorical.includes(kept[slot[j]])) ? 1 : 0);
+      asNumber(j) && !this.categorical[this.slot[j]] ? 1 : 0);
     this.settled = new Uint8Array(columns.length);
-    this.quiet = new Uint8Array(columns.length);
-    this.width = kept.length;
     this.cells = columns.map(noCells);
     this.wrote = new Int32Array(columns.length);
-    this.categorical = kept.map((name) => categorical.includes(name));
-    this.slot = columns.map((name) => kept.indexOf(name));
+    this.facts = kept.map(noFacts);
     this.values = scratch.values;
-    this.capacity = Math.floor(this.values.length / Math.max(this.width, 1));
-    this.textIndex = kept.map(() => new Map());
-    this.unusable = kept.map(() => "");
-    this.firstNumber = kept.map(() => -1);
-    this.firstBool = kept.map(() => -1);
-    this.firstText = kept.map(() => -1);
-    this.firstUnusable = kept.map(() => -1);
-    this.missingRows = kept.map(() => []);
-    // New rows for `apply` may hold any number of unseen categories: all zeros, never counted.
-    this.distinctBound = categorical.length > 0 ? Infinity : DISTINCT_COUNTED * spec.maxCategories;
   }
 
   add(cells: string[]): void {
-    const out = this.out;
-    if (this.nRows === this.capacity) this.grow();
+    const { out, values: before, slot, categorical, plain, settled } = this;
+    const width = this.spec.kept.length;
+    const base = this.nRows * width;
+    const values = base + width > before.length ? this.grow() : before;
     if (this.head.length < HEAD_ROWS) this.head.push(cells.slice());
     // Room for the row, if all of its cells are plain numbers. (No closure here: tsx names each
-    // function it makes, and a closure per row costs a tenth of the parsing.)
+    // function it makes, which would cost every row.)
     out.reserve(cells.length * (MAX_PLAIN_BYTES + 1) + 4);
     let bytes = out.bytes;
-    const { values, slot, categorical, plain, settled, quiet } = this;
-    const base = this.nRows * this.width;
     bytes[out.pos++] = 44; // ,  (the table's first row goes without it)
     bytes[out.pos++] = 10; // \n
     bytes[out.pos++] = 91; // [
@@ -2037,53 +1780,34 @@ class BlockParser {
       let value = plain[j] ? scanPlainNumber(cell, bytes, out.pos) : NaN;
       if (value === value) {
         out.pos += cell.length;
-        if (!settled[j] && !(quiet[j] & (1 << plainShape))) this.seePlainNumber(j, plainShape);
+        if (!settled[j]) this.seePlainNumber(j, cell);
       } else {
         value = this.writeOtherCell(j, cell); // all but plain numbers: the slow path, readCell
         out.reserve((cells.length - j) * (MAX_PLAIN_BYTES + 1) + 4); // for the rest of the row
         bytes = out.bytes;
         if (k >= 0 && value === value && !categorical[k] && !fitsFloat32(value)) {
-          this.keepUnusable(k, cell);
+          noteUnusable(this.facts[k], this.nRows + 1, cell);
           continue;
         }
       }
       if (k < 0) continue;
-      if (value !== value || categorical[k]) { // missing or text (or a category, for apply)
-        values[base + k] = this.keepOther(k, cell);
-      } else {
-        values[base + k] = value; // a plain number of 15 digits always fits float32
-      }
+      // A plain number of 15 digits always fits float32; anything else is missing or text (or a
+      // category, for apply).
+      values[base + k] = value === value && !categorical[k] ? value : this.keepOther(k, cell);
     }
     bytes[out.pos++] = 93; // ]
     this.nRows++;
   }
 
-  /**
-   * A plain decimal of `shape` (plainShape: its text need not be read again), seen by the
-   * column's tries: seeCell() without making a Cell for each of a million cells. Once the int64
-   * and uint64 tries are over, the next one tells nothing new.
-   */
-  private seePlainNumber(j: number, shape: number): void {
-    const column = this.cells[j];
-    const k = this.slot[j];
-    if (k >= 0 && this.firstNumber[k] < 0) this.firstNumber[k] = this.nRows + 1;
-    // A short number is what an int64 and a float64 column both write: no need to tell which.
-    this.wrote[j] |= WROTE.int;
-    column.bool = false; // a number is no boolean, whatever came before it
-    if (column.int !== "all" && column.uint !== "all") {
-      this.settled[j] = 1;
-      return;
+  /** A plain decimal, seen by its column's tries; once int64's and uint64's are over, settled. */
+  private seePlainNumber(j: number, cell: string): void {
+    const [k, column] = [this.slot[j], this.cells[j]];
+    if (k >= 0 && !this.categorical[k]) {
+      this.facts[k].firstNumber = first(this.facts[k].firstNumber, this.nRows + 1);
     }
-    const integer = (shape & PLAIN_POINT) === 0;
-    const negative = (shape & PLAIN_MINUS) !== 0;
-    if (!integer && column.int === "all") column.int = "failed";
-    if (column.uint === "all") {
-      if (negative) column.negative = true; // the uint64 try notes a minus and reads on
-      else if (!integer) column.uint = "failed";
-    }
-    // Still integers: a next one like these tells nothing new (a minus, once one was seen).
-    const same = (1 << 0) | (column.negative ? 1 << PLAIN_MINUS : 0); // "123", and "-123"
-    if (column.int === "all" && column.uint === "all") this.quiet[j] = same;
+    this.wrote[j] |= WROTE.int; // what an int64 and a float64 column both write
+    seeCell(column, PLAIN_CELLS[(cell.includes(".") ? 2 : 0) + (cell[0] === "-" ? 1 : 0)]);
+    if (column.int !== "all" && column.uint !== "all") this.settled[j] = 1;
   }
 
   /**
@@ -2100,192 +1824,111 @@ class BlockParser {
       ? WROTE.bigInt : WROTE[encoding === "raw" ? "text" : encoding];
     this.out.text(json);
     if (cell.missing) return NaN;
-    if (k >= 0 && cell.bool && this.firstBool[k] < 0) this.firstBool[k] = this.nRows + 1;
     const number = cell.int === "fits" || cell.uint === "big" ? integerToFloat32(text)
       : cell.float === cell.float ? cell.float : cell.bool ? (/^t/i.test(text) ? 1 : 0) : NaN;
-    const firstNumber = k >= 0 && number === number && !cell.bool && this.firstNumber[k] < 0;
-    if (firstNumber) this.firstNumber[k] = this.nRows + 1;
+    if (k >= 0 && !this.categorical[k] && number === number) {
+      const [facts, row] = [this.facts[k], this.nRows + 1];
+      if (cell.bool) facts.firstBool = first(facts.firstBool, row);
+      else facts.firstNumber = first(facts.firstNumber, row);
+    }
     return number;
   }
 
   /** A kept cell that is not a number: missing (NaN), or text (its index in the texts). */
   private keepOther(k: number, cell: string): number {
-    if (NA_STRINGS.has(cell)) {
-      this.missing++;
-      if (this.missingRows[k].length < 5) this.missingRows[k].push(this.nRows + 1);
-      return NaN;
-    }
-    if (this.firstText[k] < 0) this.firstText[k] = this.nRows + 1;
-    const index = this.textIndex[k];
-    let code = index.get(cell);
-    if (code === undefined && index.size < this.distinctBound) index.set(cell, (code = index.size));
-    return code ?? NaN;
+    const [facts, row] = [this.facts[k], this.nRows + 1];
+    return NA_STRINGS.has(cell) ? noteMissing(facts, row)
+      : textCode(facts, cell, row, this.spec.textBound);
   }
 
-  /** A kept number float32 cannot hold (an infinity, or beyond 3.4e38): an error, at the end. */
-  private keepUnusable(k: number, cell: string): void {
-    if (this.firstUnusable[k] >= 0) return;
-    this.firstUnusable[k] = this.nRows + 1;
-    this.unusable[k] = cell;
-  }
-
-  /** Makes room for twice as many rows (the scratch memory grows for the next blocks too). */
-  grow(): void {
-    this.capacity = Math.max(2 * this.capacity, 1024);
-    const bigger = float32Array(this.capacity * this.width, "the table");
-    bigger.set(this.values.subarray(0, this.nRows * this.width));
-    this.values = this.scratch.values = bigger;
-  }
-
-  result(rest: number, json: Uint8Array, error: BlockResult["error"]): BlockResult {
-    const used = this.nRows * this.width;
-    // In memory both threads can read (rowsInOrder shares the table's blocks out), of the right
-    // size: the table keeps only what it holds.
-    const values = shared(used);
-    values.set(this.values.subarray(0, used));
-    return {
-      rest, rows: this.nRows, values, json,
-      cells: this.cells, wrote: this.wrote, head: this.head,
-      texts: this.textIndex.map((index) => [...index.keys()]),
-      firstNumber: this.firstNumber, firstBool: this.firstBool, firstText: this.firstText,
-      firstUnusable: this.firstUnusable, unusable: this.unusable, missingRows: this.missingRows,
-      missing: this.missing, error,
-    };
+  /** Room for twice as many rows (the scratch memory grows for the next blocks too). */
+  private grow(): Float32Array {
+    const width = this.spec.kept.length;
+    const bigger = float32Array(Math.max(2 * this.nRows, 1024) * width, "the table");
+    bigger.set(this.values.subarray(0, this.nRows * width));
+    return (this.values = this.scratch.values = bigger);
   }
 }
+
+/** Where a block's rows start: its first row's number (papaparse's) and that row's first byte. */
+type BlockStart = { row: number; byte: number };
 
 /**
  * The table, assembled from its blocks in file order: each column's dtype follows the cells of
  * all the blocks, a text keeps one index across them, and the JSON goes to the file in order.
- * What it knows of the kept columns' cells is what checkKeptColumns() asks.
+ * `facts` is what checkKeptColumns() asks; `starts`, where each block's rows begin, for an
+ * error's line (the header's row 0 first).
  */
-class TableAssembler implements KeptCells {
+class TableAssembler {
   nRows = 0;
   head: string[][] = [];
-  readonly kept: string[];
+  readonly facts: KeptFacts[];
+  readonly starts: BlockStart[];
   private readonly cells: ColumnCells[];
   private readonly wrote: Int32Array;
   private readonly blocks: Float32Array[] = [];
-  private readonly textIndex: Map<string, number>[];
-  private readonly unusable: string[];
-  readonly firstNumber: number[];
-  readonly firstBool: number[];
-  readonly firstText: number[];
-  readonly firstUnusable: number[];
-  readonly missingRows: number[][];
-  readonly distinct: number[];
-  private missing = 0;
 
-  constructor(private readonly spec: BlockSpec, private readonly json: StagedFile | null) {
-    this.kept = spec.kept;
+  constructor(
+    private readonly spec: BlockSpec, private readonly json: StagedFile | null, start: number,
+  ) {
     this.cells = spec.columns.map(noCells);
     this.wrote = new Int32Array(spec.columns.length);
-    this.textIndex = spec.kept.map(() => new Map());
-    this.unusable = spec.kept.map(() => "");
-    this.firstNumber = spec.kept.map(() => -1);
-    this.firstBool = spec.kept.map(() => -1);
-    this.firstText = spec.kept.map(() => -1);
-    this.firstUnusable = spec.kept.map(() => -1);
-    this.missingRows = spec.kept.map(() => []);
-    this.distinct = spec.kept.map(() => 0);
+    this.facts = spec.kept.map(noFacts);
+    this.starts = [{ row: 0, byte: start }];
     json?.write(`{"columns":${JSON.stringify(spec.columns)},"data":[`);
   }
 
-  /** The next block, in file order. */
-  add(block: BlockResult): void {
-    const before = this.nRows;
+  /** The next block, in file order, whose rows start at byte `start`. */
+  add(block: BlockResult, start: number): void {
+    const [before, width] = [this.nRows, this.spec.kept.length];
+    this.starts.push({ row: before + 1, byte: start });
     this.head.push(...block.head.slice(0, Math.max(0, HEAD_ROWS - this.head.length)));
     block.cells.forEach((cells, j) => mergeCells(this.cells[j], cells));
     this.wrote.forEach((_, j) => (this.wrote[j] |= block.wrote[j]));
-    const first = (mine: number[], theirs: number[]) =>
-      mine.forEach((row, k) => (mine[k] = row >= 0 || theirs[k] < 0 ? row : before + theirs[k]));
-    first(this.firstNumber, block.firstNumber);
-    first(this.firstBool, block.firstBool);
-    first(this.firstText, block.firstText);
-    this.firstUnusable.forEach((row, k) => {
-      if (row >= 0 || block.firstUnusable[k] < 0) return;
-      this.firstUnusable[k] = before + block.firstUnusable[k];
-      this.unusable[k] = block.unusable[k];
+    this.facts.forEach((facts, k) => {
+      const tableCode = mergeFacts(facts, block.facts[k], before, this.spec.textBound);
+      for (let i = k; tableCode.length > 0 && i < block.values.length; i += width) {
+        if (block.values[i] === block.values[i]) block.values[i] = tableCode[block.values[i]];
+      }
     });
-    this.missingRows.forEach((rows, k) => {
-      rows.push(...block.missingRows[k].slice(0, 5 - rows.length).map((r) => before + r));
-    });
-    this.missing += block.missing;
-    this.renumberTexts(block);
     this.blocks.push(block.values);
     // The table's first row goes without the "," that every row of a block starts with.
     this.json?.write(before === 0 ? block.json.subarray(1) : block.json);
     this.nRows += block.rows;
   }
 
-  /** A block's text indices, made the table's: one index per distinct text, in order seen. */
-  private renumberTexts(block: BlockResult): void {
-    const width = this.kept.length;
-    const { categorical, maxCategories } = this.spec;
-    const bound = categorical.length > 0 ? Infinity : DISTINCT_COUNTED * maxCategories;
-    block.texts.forEach((texts, k) => {
-      if (texts.length === 0) return;
-      const index = this.textIndex[k];
-      const table = Float32Array.from(texts, (text) => {
-        if (!index.has(text) && index.size < bound) index.set(text, index.size);
-        return index.get(text) ?? NaN;
-      });
-      for (let i = k; i < block.values.length; i += width) {
-        const code = block.values[i];
-        if (code === code) block.values[i] = table[code];
-      }
-      this.distinct[k] = index.size;
-    });
-  }
-
-  needsRewrite(): boolean {
-    return this.spec.encodings === null &&
-      this.cells.some((column, j) => (this.wrote[j] & ~ACCEPTS[encodingOf(column)]) !== 0);
-  }
-
-  columnEncodings(): Encoding[] {
-    return this.cells.map(encodingOf);
-  }
-
-  dtypes(): Dtype[] {
-    return this.cells.map(dtypeOf);
-  }
+  needsRewrite = () => this.spec.encodings === null &&
+    this.cells.some((column, j) => (this.wrote[j] & ~ACCEPTS[encodingOf(column)]) !== 0);
+  columnEncodings = () => this.cells.map(encodingOf);
+  dtypes = () => this.cells.map(dtypeOf);
 
   keptDtype(k: number): Dtype {
-    const j = this.spec.columns.indexOf(this.kept[k]);
+    const j = this.spec.columns.indexOf(this.spec.kept[k]);
     return j < 0 ? "float64" : dtypeOf(this.cells[j]); // apply's target may be absent: zeros
-  }
-
-  firstTextValue(k: number): string {
-    return this.textIndex[k].keys().next().value ?? "";
-  }
-
-  unusableValue(k: number): string {
-    return this.unusable[k];
   }
 
   finish(): Table {
     this.json?.write("\n]}\n");
-    this.json?.close(); // complete: its hash is taken now, on the helper, while Transform runs
-    const texts = this.textIndex;
-    return {
-      columns: this.spec.columns,
-      nRows: this.nRows,
-      kept: this.kept,
-      text: this.kept.map((_, k) => (this.firstText[k] >= 0 ? [...texts[k].keys()] : null)),
-      missing: this.missing,
-      blocks: this.blocks,
-    };
+    this.json?.close(); // complete: its hash is taken now, while Transform runs
+    return tableOf(this.spec.columns, this.spec.kept, this.facts, this.blocks, this.nRows);
   }
+}
+
+/** The Table of kept columns whose cells `facts` describe and `blocks` hold. */
+function tableOf(
+  columns: string[], kept: string[], facts: KeptFacts[], blocks: Float32Array[], nRows: number,
+): Table {
+  const text = facts.map((f) => (f.firstText >= 0 ? [...f.texts.keys()] : null));
+  const missing = facts.reduce((sum, f) => sum + f.missing, 0);
+  return { columns, nRows, kept, text, missing, blocks };
 }
 
 /** What read_csv's tries saw of a column, after one more block of its cells (in file order). */
 function mergeCells(column: ColumnCells, next: ColumnCells): void {
   if (column.int === "all") column.int = next.int;
   if (column.uint === "all") {
-    column.uint = next.uint;
-    column.negative ||= next.negative;
-    column.big ||= next.big;
+    [column.uint, column.negative, column.big] = [next.uint, column.negative || next.negative,
+      column.big || next.big];
   }
   column.float &&= next.float;
   column.bool &&= next.bool;
@@ -2295,8 +1938,7 @@ function mergeCells(column: ColumnCells, next: ColumnCells): void {
 /** How a cell is written in a first pass, when its column's dtype is not known yet: as itself. */
 function ownEncoding(cell: Cell): Encoding {
   if (cell.int === "fits" || (cell.int === "overflows" && cell.uint === "big")) return "int";
-  if (cell.float === cell.float) return "float";
-  return cell.bool ? "bool" : "text";
+  return cell.float === cell.float ? "float" : cell.bool ? "bool" : "text";
 }
 
 /** A cell's JSON in a column written as `encoding`. */
@@ -2314,107 +1956,80 @@ function cellJson(text: string, cell: Cell, encoding: Encoding): string {
 const fitsFloat32 = (value: number) => Math.abs(Math.fround(value)) !== Infinity;
 
 /**
- * A Float32Array of `length` zeros, or, when this machine could not hold it, an error that
- * says so before anything is allocated (`new Float32Array(length)` would crash with a
- * RangeError, or leave the machine swapping). `what` names the array in the message.
+ * A Float32Array of `length` zeros, or, when this machine could not hold it, an error that says
+ * so before anything is allocated (`new Float32Array(length)` would crash, or leave the machine
+ * swapping). `what` names the array in the message.
  */
-function float32Array(length: number, what: string, sharedMemory = false): Float32Array {
-  const bytes = 4 * length;
-  if (length > 2 ** 32 || bytes > os.totalmem()) {
-    const gb = (x: number) => `${(x / 2 ** 30).toFixed(1)} GB`;
-    throw new EtlError(
-      `${what} would take ${gb(bytes)} of float32, more than this machine's ${gb(os.totalmem())} ` +
-        "of memory; use fewer rows or columns (--features, --drop)",
-    );
-  }
-  return new Float32Array(sharedMemory ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+function float32Array(length: number, what: string): Float32Array {
+  const gb = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GB`;
+  if (length <= 2 ** 32 && 4 * length <= os.totalmem()) return new Float32Array(length);
+  throw new EtlError(
+    `${what} would take ${gb(4 * length)} of float32, more than this machine's ` +
+      `${gb(os.totalmem())} of memory; use fewer rows or columns (--features, --drop)`,
+  );
 }
 
 /**
  * Reads data/ccr_raw.json back (one row per line, as extract writes it) into a Table, under the
- * same rules as the CSV's cells; an error names the JSON file's line.
+ * same rules as the CSV's cells (checkKeptColumns); an error names the JSON file's line.
  */
-export async function readRawTable(config: Config, paths: Paths = PATHS): Promise<Table> {
-  const file = paths.raw;
+export async function readRawTable(file: string, config: Config): Promise<Table> {
   requireArtifact(file, "extract");
   const damaged = (detail: string) =>
     new EtlError(`${shown(file)}: ${detail}; run npx tsx etl.ts extract to write it again`);
-  let kept: string[] = [];
+  const bound = DISTINCT_COUNTED * config.maxCategories;
   let columns: string[] | null = null;
-  let slots: number[] = []; // kept column -> its index in a row
-  let textIndex: Map<string, number>[] = [];
-  let kinds: ("number" | "text" | null)[] = [];
+  let [kept, slots, facts] = [[] as string[], [] as number[], [] as KeptFacts[]];
   let values: Float32Array = new Float32Array(0);
-  let nRows = 0;
-  let missing = 0;
-  let closed = false;
+  let [nRows, closed] = [0, false];
   const input = fs.createReadStream(file, { encoding: "utf8" });
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  for await (const line of lines) {
-    const where = `${shown(file)} line ${nRows + 2}`;
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
     if (!columns) {
       const match = /^\{"columns":(\[.*\]),"data":\[$/.exec(line);
       if (!match) throw damaged("not written by etl.ts extract");
       columns = JSON.parse(match[1]) as string[];
       kept = keptColumns(file, columns, config);
-      slots = kept.map((name) => columns!.indexOf(name));
-      textIndex = kept.map(() => new Map());
-      kinds = kept.map(() => null);
-      values = float32Array(1024 * kept.length, "the table");
-    } else if (line === "]}") {
-      closed = true;
-    } else {
-      let row: unknown;
-      try {
-        row = JSON.parse(line.endsWith(",") ? line.slice(0, -1) : line);
-      } catch {
-        throw damaged(`line ${nRows + 2} is not valid JSON`);
-      }
-      if (closed || !Array.isArray(row) || row.length !== columns.length) {
-        throw damaged(`line ${nRows + 2} is not a row of the table`);
-      }
-      if ((nRows + 1) * kept.length > values.length) {
-        const bigger = float32Array(values.length * 2, "the table");
-        bigger.set(values);
-        values = bigger;
-      }
-      slots.forEach((index, k) => {
-        const cell: unknown = row[index];
-        const isTarget = k === kept.length - 1;
-        const name = quote(kept[k]);
-        let value: number | undefined;
-        if (cell === null && isTarget) {
-          const why = "the target, is blank; every row needs a target value";
-          throw new EtlError(`${where}: column ${name}, ${why}`);
-        } else if (cell === null) {
-          value = NaN;
-          missing++;
-        } else if ((typeof cell === "number" || typeof cell === "boolean") && kinds[k] !== "text") {
-          if (!fitsFloat32(+cell)) {
-            throw new EtlError(`${where}: ${unusableNumber(kept[k], String(cell))}`);
-          }
-          kinds[k] = "number";
-          value = +cell; // a boolean is 1 or 0, as to_numpy(np.float32) makes it
-        } else if (typeof cell === "string" && kinds[k] !== "number" && !isTarget) {
-          kinds[k] = "text";
-          value = textIndex[k].get(cell);
-          if (value === undefined) textIndex[k].set(cell, (value = textIndex[k].size));
-          const tooMany = textIndex[k].size > config.maxCategories;
-          if (tooMany) throw tooManyCategories(kept[k], config, true);
-        } else {
-          const why = isTarget
-            ? "the target must be a number"
-            : "the column mixes numbers and text";
-          throw new EtlError(`${where}: column ${name} is ${JSON.stringify(cell)}; ${why}`);
-        }
-        values[nRows * kept.length + k] = value;
-      });
-      nRows++;
+      slots = kept.map((name) => columns!.indexOf(name)); // kept column -> its index in a row
+      facts = kept.map(noFacts);
+      continue;
     }
+    if (line === "]}") {
+      closed = true;
+      continue;
+    }
+    let row: unknown[] | null = null;
+    try {
+      row = JSON.parse(line.endsWith(",") ? line.slice(0, -1) : line);
+    } catch {
+      throw damaged(`line ${nRows + 2} is not valid JSON`);
+    }
+    const cell = (j: number) => (row![j] === null ? "null" : typeof row![j]);
+    const isRow = Array.isArray(row) && row.length === columns.length &&
+      slots.every((j) => ["null", "number", "boolean", "string"].includes(cell(j)));
+    if (closed || !isRow) throw damaged(`line ${nRows + 2} is not a row of the table`);
+    if ((nRows + 1) * kept.length > values.length) {
+      const bigger = float32Array(Math.max(1024, 2 * nRows) * kept.length, "the table");
+      values = (bigger.set(values), bigger);
+    }
+    const at = nRows++ * kept.length;
+    slots.forEach((j, k) => (values[at + k] = rawValue(row![j], facts[k], nRows, bound)));
   }
   if (!columns || !closed) throw damaged("the file is cut short");
-  const text = kinds.map((kind, k) => (kind === "text" ? [...textIndex[k].keys()] : null));
-  return { columns, nRows, kept, text, missing, blocks: [values.subarray(0, nRows * kept.length)] };
+  // Row r (papaparse's count, as the rules name it) is the JSON file's line r + 1.
+  const where = (rows: number[]) =>
+    `${shown(file)} line${rows.length > 1 ? "s" : ""} ${rows.map((r) => r + 1).join(", ")}`;
+  checkKeptColumns(kept, facts, config, () => "float64", where); // JSON holds no text of numbers
+  return tableOf(columns, kept, facts, [values.subarray(0, nRows * kept.length)], nRows);
+}
+
+/** A raw JSON cell, noted in its column's facts: a number (a boolean 1 or 0), a text's index. */
+function rawValue(cell: unknown, facts: KeptFacts, row: number, bound: number): number {
+  if (cell === null) return noteMissing(facts, row);
+  if (typeof cell === "string") return textCode(facts, cell, row, bound);
+  if (typeof cell === "boolean") facts.firstBool = first(facts.firstBool, row);
+  else facts.firstNumber = first(facts.firstNumber, row);
+  if (!fitsFloat32(+cell!)) noteUnusable(facts, row, String(cell));
+  return +cell!; // a boolean is 1 or 0, as to_numpy(np.float32) makes it
 }
 
 // ## What the errors say
@@ -2464,66 +2079,43 @@ const noFeaturesLeft = (file: string) => new EtlError(
 
 /**
  * The kept columns' rules (Step 1), checked once the whole file has been read: the first rule a
- * column breaks throws, naming the first line that breaks it.
+ * column breaks throws, naming the first line that breaks it. `where(rows)` names those lines;
+ * `dtypeOf(k)`, the dtype pandas gives kept column k.
  */
-async function checkKeptColumns(source: CsvSource, seen: KeptCells, config: Config) {
-  for (let k = 0; k < seen.kept.length; k++) {
-    const isTarget = seen.kept[k] === config.target;
-    const { firstNumber, firstBool, firstText, firstUnusable } = seen;
-    const numbers = firstNumber[k] >= 0 || firstBool[k] >= 0 || firstUnusable[k] >= 0;
-    const mixed = firstText[k] >= 0 && (isTarget || numbers);
-    const booleans = firstBool[k] >= 0 && firstNumber[k] < 0; // True, False, NaN: 1, 0, NaN
+function checkKeptColumns(
+  kept: string[], facts: KeptFacts[], rules: { target: string; maxCategories: number },
+  dtypeOf: (k: number) => Dtype, where: (rows: number[]) => string,
+): void {
+  kept.forEach((name, k) => {
+    const { firstNumber, firstBool, firstText, firstUnusable, missingRows, texts } = facts[k];
+    const isTarget = name === rules.target;
+    const numbers = firstNumber >= 0 || firstBool >= 0 || firstUnusable >= 0;
+    const mixed = firstText >= 0 && (isTarget || numbers);
+    const booleans = firstBool >= 0 && firstNumber < 0; // True, False, NaN: 1, 0, NaN
     // An unusable number is reported unless text came before it in a column mixed anyway.
-    const textFirst = mixed && firstText[k] < firstUnusable[k];
-    let broken: Broken | null = null;
-    if (isTarget && seen.missingRows[k].length > 0) broken = "blank target";
-    else if (firstUnusable[k] >= 0 && !textFirst) broken = "unusable";
-    else if (mixed) broken = "mixed";
-    else if (numbers && !booleans && seen.keptDtype(k) === "object") broken = "read as text";
-    else if (!isTarget && seen.distinct[k] > config.maxCategories) broken = "too many categories";
-    if (broken) throw await keptColumnError(source, seen, k, broken, config);
-  }
-}
-
-/** Which rule a kept column breaks. */
-type Broken = "blank target" | "unusable" | "mixed" | "read as text" | "too many categories";
-
-/** The error for kept column k, which breaks `broken`, at the first line that breaks it. */
-async function keptColumnError(
-  source: CsvSource, seen: KeptCells, k: number, broken: Broken, config: Config,
-): Promise<EtlError> {
-  const name = seen.kept[k];
-  const at = async (rows: number[]) => `${await rowWhere(source, rows)}: column ${quote(name)}`;
-  switch (broken) {
-    case "blank target":
-      return new EtlError(
-        `${await at(seen.missingRows[k])}, the target, is blank or missing; ` +
-          "every row needs a target value",
-      );
-    case "unusable": {
-      const where = await rowWhere(source, [seen.firstUnusable[k]]);
-      return new EtlError(`${where}: ${unusableNumber(name, seen.unusableValue(k))}`);
+    const textFirst = mixed && firstText < firstUnusable;
+    const at = (rows: number[]) => `${where(rows)}: column ${quote(name)}`;
+    const blank = "the target, is blank or missing; every row needs a target value";
+    if (isTarget && missingRows.length > 0) throw new EtlError(`${at(missingRows)}, ${blank}`);
+    if (firstUnusable >= 0 && !textFirst) {
+      throw new EtlError(`${where([firstUnusable])}: ${unusableNumber(name, facts[k].unusable)}`);
     }
-    case "mixed": {
-      const value = JSON.stringify(seen.firstTextValue(k)); // quoted; a line break shows as \n
-      const why = name === config.target
-        ? "the target must be a number"
-        : "the column's other cells are numbers";
-      const where = await at([seen.firstText[k]]);
-      return new EtlError(`${where} is ${value}, not a finite number; ${why}`);
+    if (mixed) {
+      const value = JSON.stringify(texts.keys().next().value); // quoted; a line break shows as \n
+      const why = isTarget ? "the target must be a number" : "the column's other cells are numbers";
+      throw new EtlError(`${at([firstText])} is ${value}, not a finite number; ${why}`);
     }
-    case "read as text": {
-      const last = Math.max(seen.firstNumber[k], seen.firstBool[k]); // where the kinds meet
-      return new EtlError(
-        `${await at([last])} mixes kinds of numbers that pandas reads as text ` +
-          "(booleans among numbers, or an integer beyond int64); make them one kind",
+    if (numbers && !booleans && dtypeOf(k) === "object") {
+      throw new EtlError(
+        `${at([Math.max(firstNumber, firstBool)])} mixes kinds of numbers that pandas reads as ` +
+          "text (booleans among numbers, or an integer beyond int64); make them one kind",
       );
     }
-    case "too many categories": {
-      const exact = seen.distinct[k] < DISTINCT_COUNTED * config.maxCategories;
-      return tooManyCategories(name, config, exact, seen.distinct[k]);
+    if (!isTarget && texts.size > rules.maxCategories) {
+      const exact = texts.size < DISTINCT_COUNTED * rules.maxCategories;
+      throw tooManyCategories(name, rules.maxCategories, exact, texts.size);
     }
-  }
+  });
 }
 
 /** Why a number cannot be kept: float32, which the arrays hold, ends at 3.4028235e38. */
@@ -2536,51 +2128,44 @@ function unusableNumber(column: string, cell: string): string {
 }
 
 /** A text feature with too many distinct values: one-hot, each would be a column of X. */
-function tooManyCategories(
-  column: string, config: Config, exact: boolean, count = config.maxCategories + 1,
-) {
+function tooManyCategories(column: string, maxCategories: number, exact: boolean, count: number) {
   const how = `${exact ? "" : "at least "}${count.toLocaleString("en-US")}`;
   return new EtlError(
-    `column ${quote(column)} has ${how} distinct values, and one-hot encoding makes a ` +
-      "column of each " +
-      `(at most --max-categories ${config.maxCategories}); an id or free text is no feature: ` +
+    `column ${quote(column)} has ${how} distinct values, and one-hot encoding makes a column of ` +
+      `each (at most --max-categories ${maxCategories}); an id or free text is no feature: ` +
       `leave it out with --drop ${column}`,
   );
 }
 
 /** Too few rows for the split to leave a train row. */
-function tooFewRows(n: number, testSize: number, nTest: number): EtlError {
-  return new EtlError(
-    `${n} row${n === 1 ? "" : "s"} cannot be split with --test-size ${testSize}: validation ` +
-      `takes ceil(${testSize} x ${n}) = ${nTest} and train would be empty; ` +
-      "add rows or lower --test-size",
-  );
-}
+const tooFewRows = (n: number, testSize: number, nTest: number) => new EtlError(
+  `${n} row${n === 1 ? "" : "s"} cannot be split with --test-size ${testSize}: validation ` +
+    `takes ceil(${testSize} x ${n}) = ${nTest} and train would be empty; ` +
+    "add rows or lower --test-size",
+);
 
 /** A feature with no value in any train row: nothing to impute it from, or to encode it by. */
-function blankInEveryTrainRow(name: string, why: string): EtlError {
-  return new EtlError(
-    `column ${quote(name)} is blank in every train row, so there is ${why}; ` +
-      `leave it out with --drop ${name}`,
-  );
-}
+const blankInEveryTrainRow = (name: string, why: string) => new EtlError(
+  `column ${quote(name)} is blank in every train row, so there is ${why}; ` +
+    `leave it out with --drop ${name}`,
+);
 
-/** New rows for `apply` that lack a column the fitted transform needs. */
-function missingFeatures(file: string, missing: string[], header: string[]): EtlError {
+/** `features`, the fitted transform's, when the header of new rows for `apply` has them all. */
+function featuresIn(file: string, header: string[], features: string[]): string[] {
+  const missing = features.filter((name) => !header.includes(name));
+  if (missing.length === 0) return features;
   const s = missing.length > 1 ? "s" : "";
-  return new EtlError(
+  throw new EtlError(
     `${shown(file)} line 1 (header): missing feature column${s} ${nameList(missing)}, ` +
       `which the fitted transform needs; the file has ${nameList(header)}`,
   );
 }
 
 /** New rows for `apply` with text where the transform was fitted on numbers. */
-function textWhereNumbersWere(file: string, name: string): EtlError {
-  return new EtlError(
-    `${shown(file)}: column ${quote(name)} holds text, but it was numeric when the ` +
-      "transform was fitted",
-  );
-}
+const textWhereNumbersWere = (file: string, name: string) => new EtlError(
+  `${shown(file)}: column ${quote(name)} holds text, but it was numeric when the transform ` +
+    "was fitted",
+);
 
 // ## Finding the line of an error
 //
@@ -2589,45 +2174,61 @@ function textWhereNumbersWere(file: string, name: string): EtlError {
 // rows (a quoted line break makes a row span lines, blank lines are no rows) and characters of
 // the text; these turn either into the line a text editor shows.
 
-/** "FILE line N" (or "lines N, M") for papaparse rows, ascending (the header is row 0). */
-async function rowWhere(source: CsvSource, rows: number[]): Promise<string> {
-  const starts: number[] = []; // each row's first byte: where the row before it ended
-  let seen = 0;
-  let previousEnd = source.start;
-  for (const chunk of rowChunks(source, source.start, [source.bytes], true)) {
-    for (let r = 0; r < chunk.rows.length && starts.length < rows.length; r++, seen++) {
-      if (rows.includes(seen)) starts.push(previousEnd);
-      previousEnd = chunk.endBytes![r];
-    }
-    if (starts.length === rows.length) break;
-  }
-  const lines = await Promise.all(starts.map((start) => lineOfByte(source, start, true)));
+/**
+ * "FILE line N" (or "lines N, M") for papaparse rows (the header is row 0), ascending. `starts`
+ * says where blocks of rows start: a row is found by parsing from its block's start.
+ */
+function rowWhere(source: CsvSource, starts: BlockStart[], rows: number[]): string {
+  const lines = linesAt(source, rows.map((row) => rowStart(source, starts, row)), true);
   return `${shown(source.file)} line${lines.length > 1 ? "s" : ""} ${lines.join(", ")}`;
 }
 
-/**
- * The 1-based line of byte `at` of the file. With `rowStart`, `at` is where a row's text
- * starts, and a line break or a blank line there belongs to the lines before the row.
- */
-async function lineOfByte(source: CsvSource, at: number, rowStart = false): Promise<number> {
-  let line = 1;
-  const newline = source.newline.charCodeAt(0);
-  if (at > source.start) {
-    const before = fs.createReadStream(source.path, { start: source.start, end: at - 1 });
-    for await (const chunk of before) {
-      const bytes = chunk as Buffer;
-      for (let i = bytes.indexOf(newline); i >= 0; i = bytes.indexOf(newline, i + 1)) line++;
+/** The byte at which row `row` starts: where the row before it ended. */
+function rowStart(source: CsvSource, starts: BlockStart[], row: number): number {
+  let b = starts.length - 1;
+  while (starts[b].row > row) b--; // the last block that starts at or before the row
+  let [r, rowEnd] = [starts[b].row, starts[b].byte];
+  for (const chunk of rowChunks(source, rowEnd, [source.bytes], true)) {
+    for (let i = 0; i < chunk.rows.length; i++, r++) {
+      if (r === row) return rowEnd;
+      rowEnd = chunk.endBytes![i];
     }
+    if (chunk.error) break;
   }
-  if (!rowStart) return line;
-  const after = Buffer.alloc(CHUNK_BYTES);
+  return rowEnd;
+}
+
+/**
+ * The 1-based lines of bytes `at` (ascending) of the file, counted in one pass. With
+ * `rowStart`, each is where a row's text starts, and the line breaks and blank lines right after
+ * it belong to the lines before the row.
+ */
+function linesAt(source: CsvSource, at: number[], rowStart = false): number[] {
+  const newline = source.newline.charCodeAt(0);
+  const buffer = Buffer.allocUnsafe(BLOCK_BYTES);
   const fd = fs.openSync(source.path, "r");
-  const read = fs.readSync(fd, after, 0, after.length, at);
-  fs.closeSync(fd);
-  for (let i = 0; i < read && (after[i] === 10 || after[i] === 13); i++) {
-    if (after[i] === newline) line++;
+  try {
+    let line = 1;
+    let position = source.start;
+    return at.map((target) => {
+      while (position < target) {
+        const wanted = Math.min(buffer.length, target - position);
+        const bytes = buffer.subarray(0, fs.readSync(fd, buffer, 0, wanted, position));
+        if (bytes.length === 0) break;
+        for (let i = bytes.indexOf(newline); i >= 0; i = bytes.indexOf(newline, i + 1)) line++;
+        position += bytes.length;
+      }
+      if (!rowStart) return line;
+      const after = buffer.subarray(0, fs.readSync(fd, buffer, 0, CHUNK_BYTES, target));
+      let breaks = 0;
+      for (let i = 0; i < after.length && (after[i] === 10 || after[i] === 13); i++) {
+        if (after[i] === newline) breaks++;
+      }
+      return line + breaks;
+    });
+  } finally {
+    fs.closeSync(fd);
   }
-  return line;
 }
 
 // ## Files that are never torn
@@ -2642,25 +2243,17 @@ async function lineOfByte(source: CsvSource, at: number, rowStart = false): Prom
 // a journal written just before them lists the renames, and the next run finishes them.
 
 /** What a run read, for the manifest: the CSV ("-" for standard input), its sha256 and size. */
-interface Input {
-  file: string;
-  sha256: Promise<string>;
-  bytes: number;
-  rows: number;
-}
+type Input = { file: string; sha256: Promise<string>; bytes: number; rows: number };
 
 /** A file being written under a temporary name; its sha256 and size are kept for the manifest. */
 export class StagedFile {
   private fd: number | null;
-  private readonly hash: Hash | null; // hashing as it is written, or (null) read back when complete
   bytes = 0;
   shape?: number[]; // a .npy array's shape
   sha256?: Promise<string>; // once the file is complete
-  hashHere?: () => unknown; // hashes it on this thread, unless the helper has begun to
 
-  constructor(readonly temp: string, readonly final: string, hashWhileWriting: boolean) {
+  constructor(readonly temp: string, readonly final: string) {
     this.fd = fs.openSync(temp, "w");
-    this.hash = hashWhileWriting ? createHash("sha256") : null;
   }
 
   write(data: string | Uint8Array): void {
@@ -2670,18 +2263,16 @@ export class StagedFile {
     } catch (err) {
       throw Object.assign(err as Error, { path: this.final }); // a full disk names no file itself
     }
-    this.hash?.update(buffer);
     this.bytes += buffer.length;
   }
 
-  /** Closes the file; when it is complete, hashes it (or starts to), unless `sha256` is given. */
-  close(complete = true, sha256?: Promise<string>): void {
+  /** Closes the file; when it is complete, starts to hash it (a big one on the helper thread). */
+  close(complete = true): void {
     if (this.fd === null) return;
     fs.closeSync(this.fd);
     this.fd = null;
     if (!complete) return;
-    this.sha256 = sha256 ??
-      (this.hash ? Promise.resolve(this.hash.digest("hex")) : sha256File(this.temp));
+    this.sha256 = sha256File(this.temp);
     this.sha256.catch(() => {}); // awaited by commit()
   }
 }
@@ -2689,64 +2280,42 @@ export class StagedFile {
 /** Every file a run writes, held under temporary names until commit() puts them in place. */
 export class Staging {
   private pending: StagedFile[] = [];
-  private scratch: string[] = []; // temporary files that are no artifact: a pipe's copy
+  private scratch: string[] = []; //     temporary files that are no artifact: a pipe's copy
   private madeFolders: string[] = []; // folders this run made, parents first
-  /** The CSV the run read, for the manifest. */
-  input?: Input;
-  /** Files this run makes obsolete: removed by commit(), with the new ones in place. */
-  obsolete: string[] = [];
-  /** True once the renames have begun: from then on the run finishes, signal or not. */
-  committing = false;
+  input?: Input; //                      the CSV the run read, for the manifest
+  obsolete: string[] = []; //            files this run makes obsolete: commit() removes them
+  committing = false; //                 the renames have begun: the run finishes, signal or not
 
   constructor(readonly paths: Paths = PATHS) {}
 
-  /** Starts a temporary file that commit() will rename to `final`, hashed as it is written. */
-  open(final: string, hashWhileWriting = false): StagedFile {
+  /** Starts a temporary file that commit() will rename to `final`. */
+  open(final: string): StagedFile {
     this.makeFolder(path.dirname(final));
     const temp = path.join(path.dirname(final), `.${path.basename(final)}.${process.pid}.etl-tmp`);
     // Written again: the first version is dropped.
     for (const old of this.pending.filter((p) => p.final === final)) old.close(false);
     this.pending = this.pending.filter((p) => p.final !== final);
-    const file = new StagedFile(temp, final, hashWhileWriting);
+    const file = new StagedFile(temp, final);
     this.pending.push(file);
     return file;
   }
 
   write(final: string, ...parts: (string | Uint8Array)[]): StagedFile {
-    const file = this.open(final, true);
-    try {
-      for (const part of parts) file.write(part);
-    } finally {
-      file.close();
-    }
+    const file = this.open(final);
+    for (const part of parts) file.write(part); // on failure, discard() closes it
+    file.close();
     return file;
   }
 
   /**
    * np.save(final, array.reshape(shape)). The last guard of the run: an array that holds a NaN
    * or an infinity is never put in place, and the run fails naming where it is. `columns` names
-   * a 2-D array's columns for that message. A big array in shared memory is checked and hashed
-   * by whichever thread is free first: the helper, while this one writes it, or this one, from
-   * commit() on. commit() awaits the verdict.
+   * a 2-D array's columns for that message.
    */
   writeArray(final: string, array: Float32Array, shape: number[], columns?: string[]): void {
-    const [header, data] = npyBytes(array, shape);
-    if (shape[0] < HELPER_ROWS || !isShared(array)) {
-      const at = firstNonFinite(array);
-      if (at >= 0) throw nonFiniteError(final, array[at], at, shape, columns);
-      this.write(final, header, data).shape = shape;
-      return;
-    }
-    const checked = firstFree({ kind: "npy", header, array }, () => npyVerdict(header, array));
-    const file = this.open(final);
-    file.write(header);
-    file.write(data);
-    file.shape = shape;
-    file.close(true, checked.answer.then(({ at, sha256 }) => {
-      if (at >= 0) throw nonFiniteError(final, array[at], at, shape, columns);
-      return sha256;
-    }));
-    file.hashHere = checked.finish;
+    const at = firstNonFinite(array);
+    if (at >= 0) throw nonFiniteError(final, array[at], at, shape, columns);
+    this.write(final, ...npyBytes(array, shape)).shape = shape;
   }
 
   /** A temporary file in `dir` that is no artifact, removed by discard() and by the next run. */
@@ -2764,7 +2333,6 @@ export class Staging {
    */
   async commit(config: Config, step: Step | "all"): Promise<void> {
     for (const file of this.pending) file.close();
-    for (const file of this.pending) file.hashHere?.(); // this thread is free now
     await Promise.all(this.pending.map((file) => file.sha256));
     const { paths, pending, input, obsolete } = this;
     const manifest = await buildManifest(paths, config, step, pending, input, obsolete);
@@ -2774,10 +2342,8 @@ export class Staging {
     this.committing = true;
     // From here on nothing awaits, so no signal handler runs before every file is in place.
     for (const [temp, final] of moves) fs.renameSync(temp, final);
-    for (const file of this.obsolete) fs.rmSync(file, { force: true });
-    fs.rmSync(journal, { force: true });
-    this.pending = [];
-    this.madeFolders = []; // they hold the artifacts now
+    for (const file of [...this.obsolete, journal]) fs.rmSync(file, { force: true });
+    [this.pending, this.madeFolders] = [[], []]; // the folders hold the artifacts now
     this.reportStale(manifest);
   }
 
@@ -2786,11 +2352,9 @@ export class Staging {
     for (const step of STEPS) {
       const files = stepArtifacts(this.paths)[step].map((file) => relativePath(this.paths, file));
       if (!files.some((file) => manifest.stale?.includes(file))) continue;
-      const folder = path.dirname(files[0]);
-      console.error(
-        `note: ${step}'s artifacts (${folder}/) were made from older inputs or settings than ` +
-          `this run's; run npx tsx etl.ts ${step} to remake them`,
-      );
+      const older = `were made from older inputs or settings than this run's`;
+      const todo = `run npx tsx etl.ts ${step} to remake them`;
+      console.error(`note: ${step}'s artifacts (${path.dirname(files[0])}/) ${older}; ${todo}`);
     }
   }
 
@@ -2799,15 +2363,12 @@ export class Staging {
     for (const file of this.pending) {
       try {
         file.close(false);
-      } catch {
-        // closing a file on a full disk may fail too; removing it is what matters
-      }
+      } catch {} // closing a file on a full disk may fail too; removing it is what matters
     }
     for (const file of [...this.pending.map((p) => p.temp), ...this.scratch]) {
       fs.rmSync(file, { force: true, maxRetries: 0 });
     }
-    this.pending = [];
-    this.scratch = [];
+    [this.pending, this.scratch] = [[], []];
     // The folders this run made, deepest first, if nothing else came into them meanwhile.
     for (const folder of this.madeFolders.reverse()) removeIfEmpty(folder);
     this.madeFolders = [];
@@ -2829,9 +2390,7 @@ export class Staging {
 function removeIfEmpty(folder: string): void {
   try {
     fs.rmdirSync(folder);
-  } catch {
-    // not empty (another run's files came in), or gone already: left as it is
-  }
+  } catch {} // not empty (another run's files came in), or gone already: left as it is
 }
 
 /** Where the first NaN or infinity in `array` is, -1 for none. */
@@ -2844,9 +2403,8 @@ function nonFiniteError(
   file: string, value: number, at: number, shape: number[], columns?: string[],
 ) {
   const name = path.basename(file, ".npy");
-  if (!columns || shape.length < 2) {
-    return new EtlError(`${name} would hold ${value} at index ${at}; nothing was written`);
-  }
+  const plain = `${name} would hold ${value} at index ${at}; nothing was written`;
+  if (!columns || shape.length < 2) return new EtlError(plain);
   const [row, column] = [Math.floor(at / shape[1]), columns[at % shape[1]]];
   return new EtlError(
     `column ${quote(column)} of ${name} is ${value} in row ${row} after scaling: ` +
@@ -2875,8 +2433,7 @@ export function removeStaleTemps(paths: Paths): void {
 
 function processIsAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return process.kill(pid, 0);
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
@@ -2916,9 +2473,8 @@ export function finishInterruptedCommit(paths: Paths): void {
 
 /** Fails with the command that makes `file` when an earlier step has not been run. */
 function requireArtifact(file: string, step: Step): void {
-  if (!fs.existsSync(file)) {
-    throw new EtlError(`Missing ${shown(file)}: run npx tsx etl.ts ${step}`);
-  }
+  if (fs.existsSync(file)) return;
+  throw new EtlError(`Missing ${shown(file)}: run npx tsx etl.ts ${step}`);
 }
 
 /** A JSON artifact an earlier step wrote; missing or damaged, an error says how to remake it. */
@@ -2947,28 +2503,24 @@ function readFittedState(paths: Paths): FittedState {
     `${shown(file)}: ${key} is missing or not ${wanted}; ` +
       "run npx tsx etl.ts transform to write it again",
   );
-  const finite = (v: unknown) => typeof v === "number" && Number.isFinite(v);
-  const numbers = (x: unknown) => Array.isArray(x) && x.every(finite);
+  const numbers = (x: unknown) => Array.isArray(x) && x.every((v) => Number.isFinite(v));
   const strings = (x: unknown) => Array.isArray(x) && x.every((v) => typeof v === "string");
   if (!numbers(imputer?.statistics_)) throw bad(paths.imputer, "statistics_", "a list of numbers");
   const names = imputer.feature_names_in_;
   if (!strings(names) || names.length !== imputer.statistics_.length) {
     throw bad(paths.imputer, "feature_names_in_", "one name per statistic");
   }
-  if (!strings(encoder?.feature_names_in_)) {
-    throw bad(paths.encoder, "feature_names_in_", "a list of names");
-  }
+  const textual = encoder?.feature_names_in_;
+  if (!strings(textual)) throw bad(paths.encoder, "feature_names_in_", "a list of names");
   const categories = encoder.categories_;
-  const perFeature = Array.isArray(categories) &&
-    categories.length === encoder.feature_names_in_.length && categories.every(strings);
-  if (!perFeature) {
+  const perFeature = Array.isArray(categories) && categories.length === textual.length;
+  if (!perFeature || !categories.every(strings)) {
     throw bad(paths.encoder, "categories_", "a list of names per text feature");
   }
   const d = encodedColumns(imputer, encoder).length;
   for (const key of ["mean_", "scale_"] as const) {
-    if (!numbers(scaler?.[key]) || scaler[key].length !== d) {
-      throw bad(paths.scaler, key, `${d} numbers`);
-    }
+    const fits = numbers(scaler?.[key]) && scaler[key].length === d;
+    if (!fits) throw bad(paths.scaler, key, `${d} numbers`);
   }
   if (scaler.scale_.some((s) => s === 0)) throw bad(paths.scaler, "scale_", "free of zeros");
   return { scaler, imputer, encoder };
@@ -3016,319 +2568,105 @@ export function systemErrorLine(err: NodeJS.ErrnoException): string {
 
 // ## The helper thread, on the other core
 //
-// At millions of rows, reading the CSV is most of a run, and one of the machine's two cores would
-// sit idle. The helper thread is a worker that runs this same file, as the JavaScript tsx made of
-// it (`compiledSource()`, below). It takes blocks of the CSV from the counter it shares with the
-// main thread and sends each back parsed; then it takes its share of Transform's work: the
-// permutation's draws; the rows to scatter into X and y, the medians and the scaling (the printed
-// check with it), in pieces both threads take from a counter as they took the blocks
-// (`onBothThreads()`); the check and hash of big arrays, when it is free first (`firstFree()`); and
-// the sha256 of big files for the manifest. Extract starts it for a CSV of 4 MB or more, else the
-// first job does. Where it cannot start, or stops, the main thread does the rest: the simple
-// versions (`parseBlock()` for every block in turn, `permutation()`, `columnMedians()`,
-// `standardize()`, `sha256File()`'s own hash) give the same bytes. One thing cannot be redone: a
-// piece of X it was scaling may be half scaled, and then the run fails, and nothing is written.
+// At millions of rows, parsing the CSV is most of a run, and one of two cores would sit idle. The
+// helper thread is a worker that loads this same file through tsx's documented `register()` (from
+// `tsx/esm/api`) and does two jobs: it parses blocks of the CSV, taking each from the counter it
+// shares with the main thread (`readBlocks()`), and it hashes big files for the manifest
+// (`sha256File()`). Extract starts it for a CSV of HELPER_BYTES or more, else the first big file
+// to hash does. It fails one way: it stops (it could not start, or it crashed). Every job it owes
+// is then answered `null`, and the main thread does that job itself, with the same bytes.
 
-type HelperMessage = {
-  id: number; value?: unknown; index?: number; block?: BlockResult; done?: boolean; error?: object;
-};
-
-/** The helper thread, started on first use; null where it cannot start. */
-type Helper = {
-  worker: Worker | null; //   null until this file's JavaScript is at hand (compiledSource())
-  unsent: object[]; //        the jobs sent before then, posted once the worker is made
-  workerMade: Promise<void>; // settles once the worker is made, or once it cannot be
-  alive: boolean; //          true once it has answered a job: its code runs
-  next: number; //            the next job's id
-  waiting: Map<number, (m: HelperMessage) => void>; // the jobs not answered yet, by id
-};
-let helperThread: Helper | null | undefined;
-
-/**
- * Starts the helper thread for a CSV of `bytes`, unless it runs (or could not start) already.
- * Its nursery (V8's young generation, where papaparse's short-lived rows die) is kept smaller
- * for a smaller file, where memory is the tighter target (300 MB at 1M rows: with 12 MB the run
- * peaked at 251 to 278 MB, with 16 MB at up to 298), and made bigger from 100 MB on, where
- * collecting it cost a tenth of the helper's time: at 10M rows 7.46 -> 7.13 s.
- */
-function startHelperFor(bytes: number): void {
-  if (bytes < HELPER_BYTES || helperThread !== undefined) return; // small: not worth its start
-  helperThread = startHelper(bytes >= 100e6 ? 32 : 12);
-}
-
-/** A file smaller than this is hashed here: the helper thread is not worth the trip. */
+/** A file smaller than this is parsed and hashed on the main thread alone. */
 const HELPER_BYTES = 1 << 22;
 
-/** The id of the answer a stopped helper gives each job it still owed. */
-const STOPPED_ID = -1;
+/** The helper's answer to job `id`: a parsed block, a value, or `done` after its last block. */
+type HelperAnswer = { id: number; index?: number; block?: BlockResult; value?: unknown; done?: 1 };
+type Answered = (answer: HelperAnswer | null) => void;
+/** The worker; the next job's id; the jobs it owes, by id. */
+type Helper = { worker: Worker; next: number; waiting: Map<number, Answered> };
 
-/** A helper whose worker comes once compiledSource() has this file's JavaScript. */
-function startHelper(nurseryMb = 12): Helper {
-  const helper: Helper = {
-    worker: null, unsent: [], workerMade: Promise.resolve(), alive: false, next: 0,
-    waiting: new Map(),
+/** The helper once started; null once it has stopped, or could not start. */
+let helper: Helper | null | undefined;
+
+/**
+ * Starts the helper for a CSV of `bytes`. Its nursery (V8's young generation, where papaparse's
+ * rows die) is small where memory is the tighter bound, bigger for 100 MB or more, where
+ * collecting it often would cost time.
+ */
+function startHelperFor(bytes: number): void {
+  if (bytes < HELPER_BYTES || helper !== undefined) return;
+  helper = startHelper(bytes >= 100e6 ? 32 : 12);
+}
+
+function startHelper(nurseryMb = 12): Helper | null {
+  const tsx = JSON.stringify(import.meta.resolve("tsx/esm/api"));
+  const boot = `import { register } from ${tsx};\nregister();\n` +
+    `await import(${JSON.stringify(import.meta.url)});`;
+  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), {
+    workerData: { etlHelper: true },
+    execArgv: [], // no flags of this process's: tsx is loaded by the boot code alone
+    resourceLimits: { maxYoungGenerationSizeMb: nurseryMb },
+  });
+  const started: Helper = { worker, next: 0, waiting: new Map() };
+  const stopped = () => {
+    if (helper === started) helper = null; // from now on, the main thread does every job
+    for (const answer of started.waiting.values()) answer(null);
+    started.waiting.clear();
   };
-  helper.workerMade = compiledSource()
-    .then((javaScript) => makeWorker(helper, javaScript, nurseryMb))
-    .catch((err: Error) => helperStopped(helper, err.message));
-  return helper;
+  worker.on("message", (answer: HelperAnswer) => started.waiting.get(answer.id)?.(answer));
+  worker.on("error", stopped);
+  worker.on("exit", stopped);
+  worker.unref(); // idle: the process may end
+  return started;
 }
 
 /**
- * The helper's worker: this file's JavaScript, from a data: URL, with none of this process's
- * flags (tsx's --import among them would load tsx into it for nothing).
+ * Sends `job` to the helper (started on first use). `onAnswer` gets each answer, or null if the
+ * helper stops first, and returns true at the last one. False when there is no helper.
  */
-function makeWorker(helper: Helper, javaScript: string, nurseryMb: number): void {
-  if (helperThread !== helper) return helperStopped(helper, "the helper thread was stopped");
-  const base64 = Buffer.from(javaScript).toString("base64");
-  const url = new URL(`data:text/javascript;base64,${base64}`);
-  const workerData = { etlHelper: true, etlFile: import.meta.url }; // the file's URL: HERE
-  const resourceLimits = { maxYoungGenerationSizeMb: nurseryMb };
-  const worker = new Worker(url, { workerData, resourceLimits, execArgv: [] });
-  worker.on("message", (message: HelperMessage) => {
-    helper.alive = true;
-    helper.waiting.get(message.id)?.(message);
-  });
-  worker.on("error", (err) => helperStopped(helper, err.message));
-  worker.on("exit", () => helperStopped(helper, "the helper thread ended")); // still owing
-  for (const job of helper.unsent.splice(0)) worker.postMessage(job);
-  if (helper.waiting.size === 0) worker.unref(); // idle: let the process end
-  helper.worker = worker;
-}
-
-/** The helper stopped, or never started: every job it owed is answered STOPPED_ID. */
-function helperStopped(helper: Helper, message: string): void {
-  if (helperThread === helper) helperThread = null; // whatever it owed, the main thread does
-  for (const answer of helper.waiting.values()) answer({ id: STOPPED_ID, error: { message } });
-}
-
-/** Whether the helper has answered a job: one sent now is taken while this thread waits. */
-const helperAlive = () => helperThread?.alive === true;
-
-/**
- * Settles once the helper's worker is made (at once without a helper). Making it takes a few
- * turns of this thread's event loop: a thread busy parsing would put it off for 0.1 s.
- */
-const helperWorkerMade = () => helperThread?.workerMade ?? Promise.resolve();
-
-// In a thread of its own, tsx's start costs about 0.15 s: it loads esbuild and starts a loader
-// thread of its own, a sixth of a 1M-row run. The simple version runs this file through it:
-//
-//     const api = import.meta.resolve("tsx/esm/api");
-//     const boot = `import("${api}").then(({ register }) => { register(); ` +
-//       `return import("${import.meta.url}"); });`;
-//     new Worker(boot, { eval: true, workerData });
-//
-// Instead, the main thread asks Node's loaders for what tsx made of this file. The file is
-// loaded already, and Node loads a URL once: so it asks for a new one, `etl.ts?etl-source`.
-// A loader hook of its own (a module given as a data: URL) catches that URL, gets the file's
-// source from the loaders after it (tsx's), passes it back on a port, and hands Node an empty
-// module in its place, so that the file does not run a second time. The worker then runs the
-// source from a data: URL, where import.meta.url is no file: `HERE` is the file's URL there.
-
-const SOURCE_HOOK = `let port;
-export function initialize(data) { port = data.port; }
-export async function load(url, context, nextLoad) {
-  if (!url.endsWith("?etl-source")) return nextLoad(url, context);
-  const { format, source } = await nextLoad(url.slice(0, -"?etl-source".length), context);
-  const text = typeof source === "string" ? source : new TextDecoder().decode(source ?? []);
-  port.postMessage({ format, text });
-  return { format: "module", source: "", shortCircuit: true };
-}`;
-
-/** compiledSource()'s answer, asked for once: after a failure, there is no helper. */
-let compiled: Promise<string> | undefined;
-
-/** This file as JavaScript, as the loaders (tsx's) handed it to Node. */
-function compiledSource(): Promise<string> {
-  compiled ??= (async () => {
-    const { port1, port2 } = new MessageChannel();
-    const sent = new Promise<{ format: string; text: string }>(
-      (resolve) => (port1.onmessage = (m) => resolve(m.data)),
-    );
-    const hookUrl = `data:text/javascript,${encodeURIComponent(SOURCE_HOOK)}`;
-    try {
-      // Node 20.6 on; before it, no helper
-      nodeModule.register(hookUrl, { data: { port: port2 }, transferList: [port2] });
-      const loaded = await import(`${import.meta.url}?etl-source`);
-      // Some other loader ran the file itself (and sent nothing): no helper.
-      if ("runPipeline" in loaded) throw new Error("the file's source could not be had");
-      const { format, text } = await sent; // sent by the hook as it loaded
-      // Node's own TypeScript support (22.6 on) hands over TypeScript: no helper.
-      if (format !== "module") throw new Error(`the file's source is ${format}`);
-      // tsx appends a source map, half the text: a worker without it starts 10 ms sooner.
-      return text.replace(/\n\/\/# sourceMappingURL=data:[^\n]*\s*$/, "\n");
-    } finally {
-      port1.close();
-    }
-  })();
-  return compiled;
-}
-
-/**
- * Stops the helper thread, if it started; what it owed, the main thread does. The next job
- * starts another.
- */
-export async function stopHelper(): Promise<void> {
-  const worker = helperThread?.worker;
-  helperThread = undefined; // a worker still to be made is not made (makeWorker)
-  await worker?.terminate(); // its exit answers every job it owed (helperStopped)
-}
-
-/** Sends `job` to the helper; `onMessage` gets its answers until it returns true (the last). */
-function onHelper(job: object, onMessage: (m: HelperMessage) => boolean): boolean {
-  if (helperThread === undefined) helperThread = startHelper();
-  if (!helperThread) return false;
-  const helper = helperThread;
+function askHelper(job: object, onAnswer: (answer: HelperAnswer | null) => boolean): boolean {
+  if (helper === undefined) helper = startHelper();
+  if (!helper) return false;
+  const { worker, waiting } = helper;
   const id = helper.next++;
-  helper.waiting.set(id, (message) => {
-    if (!onMessage(message)) return;
-    helper.waiting.delete(id);
-    if (helper.waiting.size === 0) helper.worker?.unref(); // idle: let the process end
+  waiting.set(id, (answer) => {
+    if (!onAnswer(answer)) return;
+    waiting.delete(id);
+    if (waiting.size === 0) worker.unref();
   });
-  const message = { id, ...job };
-  if (!helper.worker) {
-    helper.unsent.push(message);
-    return true;
-  }
-  helper.worker.ref(); // answers are owed: keep the process alive for them
-  helper.worker.postMessage(message);
+  worker.ref(); // answers are owed: the process waits for them
+  worker.postMessage({ id, ...job });
   return true;
 }
 
+/** Stops the helper, if it runs; what it owed, the main thread does. A next job starts another. */
+export async function stopHelper(): Promise<void> {
+  const running = helper;
+  helper = undefined;
+  await running?.worker.terminate(); // its exit answers every job it owed with null
+}
+
+/** The value the helper answers `job` with, or null where there is no helper or it stopped. */
+function helperValue(job: object): Promise<unknown> {
+  return new Promise((resolve) => {
+    if (!askHelper(job, (answer) => (resolve(answer?.value ?? null), true))) resolve(null);
+  });
+}
+
 /** The helper thread's id, or null where there is none: so that a test can see it start. */
-export const helperThreadId = () =>
-  askHelper<number>({ kind: "threadId" }) ?? Promise.resolve(null);
+export const helperThreadId = () => helperValue({ kind: "threadId" }) as Promise<number | null>;
 
-/** The file's sha256, hex: at once for a small file, else on the helper thread. */
-export function sha256File(file: string): Promise<string> {
+/** The file's sha256, hex: here for a small file, else on the helper thread (or here if none). */
+export async function sha256File(file: string): Promise<string> {
   const here = () => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
-  if (fs.statSync(file).size < HELPER_BYTES) return Promise.resolve(here());
-  return new Promise((resolve, reject) => {
-    const sent = onHelper({ kind: "sha256", file }, ({ id, value, error }) => {
-      if (id === STOPPED_ID) resolve(Promise.resolve().then(here)); // it stopped: hashed here
-      // A system error is still one: its code, syscall and path come along.
-      else if (error) reject(Object.assign(new Error((error as Error).message), error));
-      else resolve(value as string);
-      return true;
-    });
-    if (!sent) resolve(here());
-  });
+  if (fs.statSync(file).size < HELPER_BYTES) return here();
+  // Here too when the helper could not read it: then the error says why, in this thread.
+  return ((await helperValue({ kind: "sha256", file })) as string | null) ?? here();
 }
 
 /**
- * Runs `job` on the helper for its answer (true for a job that only writes shared memory): null
- * from the promise when the helper stopped first, null at once when there is no helper; either
- * way, the caller does the job itself.
- */
-function askHelper<T>(job: object): Promise<T | null> | null {
-  let settle: (answer: T | null) => void = () => {};
-  const answer = new Promise<T | null>((resolve) => (settle = resolve));
-  const sent = onHelper(job, ({ value, error }) => (settle(error ? null : (value as T)), true));
-  return sent ? answer : null;
-}
-
-/**
- * A job whose pieces either thread can do: the blocks to scatter into X and y, the columns whose
- * medians to find, the pieces of X to scale (PIECE_ROWS rows each).
- */
-type SharedJob =
-  | {
-    kind: "scatter"; blocks: Float32Array[]; firstRows: number[]; place: Uint32Array;
-    X: Float32Array; y: Float32Array; width: number;
-  }
-  | { kind: "medians"; rows: Float32Array; width: number; columns: number[]; medians: Float64Array }
-  | { kind: "standardize"; X: Float32Array; d: number; scaler: StandardScaler; sums: Float64Array };
-
-/** Rows in a piece of X to scale. */
-const PIECE_ROWS = 1 << 16;
-
-/** Does piece p of `job`, the same on either thread. */
-function doPiece(job: SharedJob, p: number): void {
-  if (job.kind === "scatter") {
-    scatterBlocks([job.blocks[p]], [job.firstRows[p]], job.place, job.X, job.y, job.width);
-  } else if (job.kind === "medians") {
-    job.medians[p] = columnMedians(job.rows, job.width, [job.columns[p]])[0];
-  } else {
-    standardizePiece(job, p);
-  }
-}
-
-/** Takes the pieces no thread has taken yet from `counter`, one at a time, and does them. */
-function takePieces(job: SharedJob, counter: Int32Array, done: Uint8Array): void {
-  for (let p = Atomics.add(counter, 0, 1); p < done.length; p = Atomics.add(counter, 0, 1)) {
-    doPiece(job, p);
-    Atomics.store(done, p, 1);
-  }
-}
-
-/**
- * Does the `count` pieces of `job` on both threads, each taking the next piece from a counter
- * they share, as they take the CSV's blocks: a thread slowed by other work (the helper hashing a
- * file, say) takes fewer pieces, so that both finish together. Returns the pieces the helper took
- * and did not finish, if it stopped part-way (the caller redoes them, or fails); without a
- * helper, this thread does them all.
- */
-async function onBothThreads(job: SharedJob, count: number): Promise<number[]> {
-  const counter = new Int32Array(new SharedArrayBuffer(4));
-  const done = new Uint8Array(new SharedArrayBuffer(count)); // done[p]: piece p is finished
-  const helped = askHelper<true>({ ...job, counter, done });
-  takePieces(job, counter, done);
-  const unfinished = () => [...done.keys()].filter((p) => Atomics.load(done, p) === 0);
-  // All done: nothing to wait for, even from a helper still starting up.
-  if (!helped || unfinished().length === 0 || (await helped)) return [];
-  return unfinished();
-}
-
-/** An .npy file's check and hash: the first non-finite value (-1: none) and the sha256. */
-type Verdict = { at: number; sha256: string };
-
-function npyVerdict(header: Uint8Array, array: Float32Array): Verdict {
-  const at = firstNonFinite(array);
-  const hash = createHash("sha256").update(header);
-  return { at, sha256: at >= 0 ? "" : hash.update(npyData(array)).digest("hex") };
-}
-
-// Who has begun a job that either thread may do (firstFree): its flag's values.
-const BEGUN_HERE = 1;
-const BEGUN_BY_HELPER = 2;
-
-/**
- * A job for whichever thread is free first: its answer, and finish(), which this thread calls
- * once it is free: it does the job here unless the helper has begun it, and resolves to the answer.
- */
-type FirstFree<T> = { answer: Promise<T>; finish: () => Promise<T> };
-
-/**
- * Offers `job` to the helper at once, for whichever thread is free first: the work ends sooner
- * than where either thread does it whatever else it has to do. A flag both threads set with
- * compareExchange says who has begun it; the helper answers "taken" when this thread had. Where
- * the helper stops, or never started, the job is done here.
- */
-function firstFree<T>(job: object, here: () => T): FirstFree<T> {
-  const claim = new Int32Array(new SharedArrayBuffer(4)); // 0, BEGUN_HERE or BEGUN_BY_HELPER
-  let settle: (value: T) => void = () => {};
-  const answer = new Promise<T>((resolve) => (settle = resolve));
-  const now = () => {
-    if (Atomics.compareExchange(claim, 0, 0, BEGUN_HERE) === 0) settle(here());
-  };
-  const asked = askHelper<T | "taken">({ ...job, claim });
-  if (!asked) now();
-  asked?.then((value) => {
-    if (value !== null && value !== "taken") settle(value);
-    // It stopped: the job is done here, unless this thread has done it already.
-    const doneHere = value !== null || Atomics.exchange(claim, 0, BEGUN_HERE) === BEGUN_HERE;
-    if (!doneHere) settle(here());
-  });
-  return { answer, finish: () => (now(), answer) };
-}
-
-/** Whether other threads can read `array`'s memory. */
-const isShared = (array: Float32Array) => array.buffer instanceof SharedArrayBuffer;
-
-/**
- * Has the helper parse blocks, taking each from `counter` as the main thread does, and hands
- * every parsed block to `onBlock`. Resolves when it has taken its last (at once without a helper).
+ * Has the helper parse blocks, taking each from `counter` as the main thread does, for `onBlock`.
+ * Resolves after its last block, or once it has stopped (the main thread parses what it owed).
  */
 function parseOnHelper(
   source: CsvSource, spec: BlockSpec, bounds: number[], counter: Int32Array,
@@ -3336,58 +2674,41 @@ function parseOnHelper(
 ): Promise<void> {
   return new Promise((resolve) => {
     const job = { kind: "blocks", source, spec, bounds, counter: counter.buffer };
-    const sent = onHelper(job, ({ index, block, done, error }) => {
-      if (block) onBlock(index!, block);
-      if (done || error) resolve(); // blocks it took and did not send are parsed by the main thread
-      return done === true || error !== undefined;
-    });
-    if (!sent) resolve();
+    const answered = (answer: HelperAnswer | null) => {
+      if (answer?.block) onBlock(answer.index!, answer.block);
+      if (!answer || answer.done) resolve();
+      return !answer || answer.done === 1;
+    };
+    if (!askHelper(job, answered)) resolve();
   });
 }
+
+type BlocksJob = { source: CsvSource; spec: BlockSpec; bounds: number[] };
 
 /** The helper thread's side: answers the main thread's jobs. */
 function serveHelper(): void {
   const port = parentPort!;
-  port.on("message", (job: { id: number; kind: string } & Record<string, never>) => {
+  port.on("message", (job) => {
     if (job.kind === "blocks") {
+      const { source, spec, bounds } = job as BlocksJob;
       const counter = new Int32Array(job.counter);
-      const bounds: number[] = job.bounds;
-      const take = () => Atomics.add(counter, 0, 1); // the next block no thread has taken
       const scratch = { values: new Float32Array(0) };
+      const take = () => Atomics.add(counter, 0, 1); // the next block no thread has taken
       for (let i = take(); i < bounds.length - 1; i = take()) {
-        const block = parseBlock(job.source, job.spec, bounds[i], [bounds[i + 1]], scratch);
-        port.postMessage({ id: job.id, index: i, block }, [block.json.buffer as ArrayBuffer]);
+        const block = parseBlock(source, spec, bounds[i], [bounds[i + 1]], scratch);
+        const moved = [block.json.buffer, block.values.buffer] as ArrayBuffer[]; // not copied
+        port.postMessage({ id: job.id, index: i, block }, moved);
       }
-      port.postMessage({ id: job.id, done: true });
-      return;
-    }
-    if (job.kind === "scatter" || job.kind === "medians" || job.kind === "standardize") {
-      takePieces(job as unknown as SharedJob, job.counter, job.done);
-      port.postMessage({ id: job.id, value: true });
-      return;
-    }
-    if (job.kind === "threadId") {
+      port.postMessage({ id: job.id, done: 1 });
+    } else if (job.kind === "sha256") {
+      const hash = createHash("sha256");
+      fs.createReadStream(job.file, { highWaterMark: 1 << 20 })
+        .on("data", (chunk) => hash.update(chunk))
+        .on("end", () => port.postMessage({ id: job.id, value: hash.digest("hex") }))
+        .on("error", () => port.postMessage({ id: job.id })); // the main thread tries, and says why
+    } else {
       port.postMessage({ id: job.id, value: threadId });
-      return;
     }
-    if (job.kind === "draws") {
-      drawSwaps(job.draws, job.drawn, job.seed);
-      port.postMessage({ id: job.id, value: true });
-      return;
-    }
-    if (job.kind === "npy") { // firstFree(): unless it is begun
-      const taken = Atomics.compareExchange(job.claim, 0, 0, BEGUN_BY_HELPER) !== 0;
-      port.postMessage({ id: job.id, value: taken ? "taken" : npyVerdict(job.header, job.array) });
-      return;
-    }
-    const hash = createHash("sha256");
-    fs.createReadStream(job.file, { highWaterMark: 1 << 20 })
-      .on("data", (chunk) => hash.update(chunk))
-      .on("end", () => port.postMessage({ id: job.id, value: hash.digest("hex") }))
-      .on("error", (err: NodeJS.ErrnoException) => port.postMessage({
-        id: job.id,
-        error: { message: err.message, code: err.code, syscall: err.syscall, path: err.path },
-      }));
   });
 }
 
@@ -3401,20 +2722,9 @@ function serveHelper(): void {
 // settings leave a later step's artifacts behind, those are listed under `stale` until that step
 // runs again. A manifest that cannot be read is rebuilt from the files on disk.
 
-interface FileEntry {
-  path: string; // relative to the output folder
-  sha256: string;
-  bytes: number;
-  dtype?: "float32";
-  shape?: number[];
-}
-
-interface ManifestInput {
-  path: string;
-  sha256: string;
-  bytes: number;
-  rows: number;
-}
+/** A file, its path relative to the output folder; for an array, its dtype and shape too. */
+type FileEntry = { path: string; sha256: string; bytes: number; dtype?: string; shape?: number[] };
+type ManifestInput = { path: string; sha256: string; bytes: number; rows: number };
 
 interface Manifest {
   input?: ManifestInput;
@@ -3426,12 +2736,10 @@ interface Manifest {
 
 /** The artifacts each step writes, in the manifest's order. */
 function stepArtifacts(paths: Paths): Record<Step, string[]> {
+  const { xTrain, xVal, yTrain, yVal, scaler, imputer, encoder, featureColumns } = paths;
   return {
     extract: [paths.raw],
-    transform: [
-      paths.xTrain, paths.xVal, paths.yTrain, paths.yVal,
-      paths.scaler, paths.imputer, paths.encoder, paths.featureColumns,
-    ],
+    transform: [xTrain, xVal, yTrain, yVal, scaler, imputer, encoder, featureColumns],
     load: [paths.trainLoaderInfo, paths.valLoaderInfo],
     apply: [paths.xNew, paths.yNew],
   };
@@ -3464,15 +2772,16 @@ export function readManifest(paths: Paths): { manifest: Manifest | null; problem
     return { manifest: null, problem: "it is not valid JSON" };
   }
   const m = manifest as Manifest | null;
+  const unusable = (problem: string) => ({ manifest: null, problem });
   if (typeof m !== "object" || m === null || Array.isArray(m)) {
-    return { manifest: null, problem: `it holds ${JSON.stringify(m)}, not a manifest` };
+    return unusable(`it holds ${JSON.stringify(m)}, not a manifest`);
   }
   const isEntry = (e: any) => typeof e?.path === "string" && typeof e?.sha256 === "string";
-  const entries = (list: unknown) => Array.isArray(list) && list.every(isEntry);
-  if (!entries(m.artifacts)) return { manifest: null, problem: "it does not list the artifacts" };
+  if (!Array.isArray(m.artifacts) || !m.artifacts.every(isEntry)) {
+    return unusable("it does not list the artifacts");
+  }
   const damaged = settingsProblem(m.config);
-  if (!damaged) return { manifest: m };
-  return { manifest: null, problem: `its settings are damaged (${damaged})` };
+  return damaged ? unusable(`its settings are damaged (${damaged})`) : { manifest: m };
 }
 
 /** Why stored settings cannot be used, or "" when they can. */
@@ -3509,20 +2818,16 @@ function settingsFromManifest(paths: Paths, stored: Record<string, unknown>): Co
 }
 
 /** A file's entry: from this run's writing when it wrote it, else read back from disk. */
-async function fileEntry(
-  paths: Paths, file: string, written: StagedFile[],
-): Promise<FileEntry | null> {
+async function fileEntry(paths: Paths, file: string, written: StagedFile[]) {
   const staged = written.find((f) => f.final === file);
-  const array = (shape?: number[]) => (shape ? { dtype: "float32" as const, shape } : {});
-  if (staged) {
-    const sha256 = await staged.sha256!;
-    return { path: relativePath(paths, file), sha256, bytes: staged.bytes, ...array(staged.shape) };
-  }
-  if (!fs.existsSync(file)) return null;
-  const shape = file.endsWith(".npy") ? readNpy(file).shape : undefined;
-  const sha256 = await sha256File(file);
-  const bytes = fs.statSync(file).size;
-  return { path: relativePath(paths, file), sha256, bytes, ...array(shape) };
+  if (!staged && !fs.existsSync(file)) return null;
+  const shape = staged ? staged.shape : file.endsWith(".npy") ? readNpy(file).shape : undefined;
+  const entry: FileEntry = {
+    path: relativePath(paths, file),
+    sha256: await (staged ? staged.sha256! : sha256File(file)),
+    bytes: staged ? staged.bytes : fs.statSync(file).size,
+  };
+  return shape ? { ...entry, dtype: "float32" as const, shape } : entry;
 }
 
 /** The manifest after this run: the previous one, with what this run wrote and changed. */
@@ -3530,11 +2835,11 @@ async function buildManifest(
   paths: Paths, config: Config, step: Step | "all", written: StagedFile[], input: Input | undefined,
   removed: string[],
 ): Promise<Manifest> {
-  const previous = readManifest(paths).manifest;
-  const files = stepArtifacts(paths);
-  const present = (list: string[]) => list.filter((f) => !removed.includes(f));
+  const [previous, files] = [readManifest(paths).manifest, stepArtifacts(paths)];
+  const relative = (list: string[]) => list.map((f) => relativePath(paths, f));
   const entries = async (list: string[]) => {
-    const all = await Promise.all(present(list).map((f) => fileEntry(paths, f, written)));
+    const present = list.filter((f) => !removed.includes(f));
+    const all = await Promise.all(present.map((f) => fileEntry(paths, f, written)));
     return all.filter((e) => e !== null);
   };
   const inputEntry = input && {
@@ -3542,17 +2847,15 @@ async function buildManifest(
     sha256: await input.sha256, bytes: input.bytes, rows: input.rows,
   };
   const ran: Step[] = step === "all" ? ["extract", "transform", "load"] : [step];
-
-  const artifacts = await entries([...files.extract, ...files.transform, ...files.load]);
+  const pipelineFiles = [...files.extract, ...files.transform, ...files.load];
+  const artifacts = await entries(pipelineFiles);
   if (step === "apply") {
     // apply adds its own entry and changes nothing else (a lost manifest: nothing to vouch for)
     const applied = { input: inputEntry, artifacts: await entries(files.apply) };
-    const pipelineFiles = [...files.extract, ...files.transform, ...files.load];
-    const onDisk = pipelineFiles.filter((f) => fs.existsSync(f));
-    const mine = files.apply.map((f) => relativePath(paths, f));
+    const mine = relative(files.apply);
     const stale = previous
       ? (previous.stale ?? []).filter((f) => !mine.includes(f))
-      : onDisk.map((f) => relativePath(paths, f));
+      : relative(pipelineFiles.filter((f) => fs.existsSync(f)));
     const rest = previous ?? { input: undefined, config: storedSettings(paths, config), artifacts };
     const { stale: _, apply: __, ...kept } = rest;
     return { ...kept, ...(stale.length > 0 && { stale }), apply: applied };
@@ -3569,8 +2872,7 @@ async function buildManifest(
   const differs = (key: keyof Config) =>
     JSON.stringify(previous?.config[key]) !== JSON.stringify(settings[key]);
   const settingChanged = (s: Step) => STEP_SETTINGS[s].some(differs);
-  const wasStale = (s: Step) =>
-    files[s].some((f) => previous?.stale?.includes(relativePath(paths, f)));
+  const wasStale = (s: Step) => relative(files[s]).some((f) => previous?.stale?.includes(f));
   const stale = (s: Step): boolean => {
     if (ran.includes(s)) return false;
     if (!previous || wasStale(s) || (s !== "apply" && settingChanged(s))) return true;
@@ -3579,10 +2881,8 @@ async function buildManifest(
   };
   const staleFiles = STEPS.filter(stale).flatMap((s) => files[s]).filter((f) => fs.existsSync(f));
   return {
-    input: ran.includes("extract") ? inputEntry : previous?.input,
-    config: settings,
-    artifacts,
-    ...(staleFiles.length > 0 && { stale: staleFiles.map((f) => relativePath(paths, f)) }),
+    input: ran.includes("extract") ? inputEntry : previous?.input, config: settings, artifacts,
+    ...(staleFiles.length > 0 && { stale: relative(staleFiles) }),
     ...(applied && { apply: applied }),
   };
 }
@@ -3609,26 +2909,22 @@ export function nameList(names: string[], most = 10): string {
   return more > 0 ? `${shownNames} ... and ${more.toLocaleString("en-US")} more` : shownNames;
 }
 
-/** One updating status line on a terminal; silent when stderr is a file or a pipe. */
+/** One updating status line on a terminal, 5 times a second; silent into a file or a pipe. */
 class Progress {
   private last = 0;
   private readonly started = performance.now();
   constructor(private readonly label: string) {}
 
   update(rows: number, fraction: number): void {
-    const now = performance.now();
+    const [now, count] = [performance.now(), (x: number) => Math.round(x).toLocaleString("en-US")];
     if (!process.stderr.isTTY || now - this.last < 200) return;
     this.last = now;
-    const rate = Math.round(rows / ((now - this.started) / 1000));
-    process.stderr.write(
-      `\r${this.label}: ${rows.toLocaleString("en-US")} rows, ${(100 * fraction).toFixed(0)}%, ` +
-        `${rate.toLocaleString("en-US")} rows/s\x1b[K`,
-    );
+    const rate = `${count(rows / ((now - this.started) / 1000))} rows/s`;
+    const done = `${count(rows)} rows, ${(100 * fraction).toFixed(0)}%`;
+    process.stderr.write(`\r${this.label}: ${done}, ${rate}\x1b[K`);
   }
 
-  done(): void {
-    if (process.stderr.isTTY && this.last > 0) process.stderr.write("\r\x1b[K");
-  }
+  done = () => process.stderr.isTTY && this.last > 0 && process.stderr.write("\r\x1b[K");
 }
 
 function printExtract(file: string, raw: string, table: Table, dtypes: Dtype[], head: string[][]) {
@@ -3669,18 +2965,13 @@ function printTransform(
 
 type LoaderInfo = ReturnType<typeof loaderInfo>;
 function printLoad(batchSize: number, train: LoaderInfo, val: LoaderInfo) {
-  const shape = JSON.stringify;
+  const [shape, rows] = [JSON.stringify, (info: LoaderInfo) => info.num_samples];
+  const batches = (info: LoaderInfo) => `${rows(info)} rows in ${info.num_batches} batches`;
   const first = (info: LoaderInfo) =>
     `first batch x ${shape(info.example_batch_X_shape)} y ${shape(info.example_batch_y_shape)}`;
   console.log(`\nLoad: batch size ${batchSize}, drop_last false`);
-  console.log(
-    `  train: ${train.num_samples} rows in ${train.num_batches} batches, shuffled each epoch; ` +
-      first(train),
-  );
-  console.log(
-    `  val:   ${val.num_samples} rows in ${val.num_batches} batches, the split's order;  ` +
-      first(val),
-  );
+  console.log(`  train: ${batches(train)}, shuffled each epoch; ${first(train)}`);
+  console.log(`  val:   ${batches(val)}, the split's order;  ${first(val)}`);
 }
 
 function printApply(file: string, paths: Paths, n: number, d: number, hasTarget: boolean) {
@@ -3749,41 +3040,61 @@ Flags:
   -h, --help           show this help
 `;
 
-/** Each flag and the setting it gives (--out gives PATHS, not a setting). */
-const FLAGS = {
-  csv: "csv", target: "target", features: "features", drop: "drop", impute: "impute",
-  "max-categories": "maxCategories", seed: "seed", "test-size": "testSize",
-  "batch-size": "batchSize",
-} as const satisfies Record<string, keyof Config>;
+/** A flag's text as its setting's value; the text is refused (exit 2) when it cannot be one. */
+type FlagReader = (text: string, flag: string) => Config[keyof Config];
+const refuse = (message: string) => new EtlError(message, 2);
 
-function parseInteger(flag: string, text: string, min: number, max: number): number {
+/** A whole number from `min` to `max`. */
+const integer = (min: number, max: number): FlagReader => (text, flag) => {
   const value = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!(value >= min && value <= max)) {
-    throw new EtlError(`--${flag} must be a whole number from ${min} to ${max}, got '${text}'`, 2);
-  }
-  return value;
-}
+  if (value >= min && value <= max) return value;
+  throw refuse(`--${flag} must be a whole number from ${min} to ${max}, got '${text}'`);
+};
 
 /** Column names separated by commas; an empty name or one named twice is an error. */
-function columnNames(flag: string, text: string): string[] {
+const columnNames: FlagReader = (text, flag) => {
   const list = text.split(",").map((name) => name.trim());
-  if (list.some((name) => name === "")) {
-    throw new EtlError(`--${flag} takes column names separated by commas, got '${text}'`, 2);
+  if (list.includes("")) {
+    throw refuse(`--${flag} takes column names separated by commas, got '${text}'`);
   }
   const twice = list.find((name, i) => list.indexOf(name) !== i);
-  if (twice !== undefined) {
-    throw new EtlError(`--${flag} names ${quote(twice)} twice; name it once`, 2);
-  }
+  if (twice !== undefined) throw refuse(`--${flag} names ${quote(twice)} twice; name it once`);
   return list;
-}
+};
+
+/** Each flag: the setting it gives, and how its text is read (--out gives PATHS instead). */
+const FLAGS: Record<string, [keyof Config, FlagReader]> = {
+  csv: ["csv", (text) => {
+    if (text.trim() === "") throw refuse("--csv needs a path (or - for standard input)");
+    // Standard input, however named: read from the process's own stdin, which may be a socket.
+    const stdin = ["-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"].includes(text);
+    return stdin ? "-" : path.resolve(text);
+  }],
+  target: ["target", (text) => {
+    if (text.trim() === "") throw refuse("--target needs a column name");
+    return text.trim();
+  }],
+  features: ["features", (text, flag) => (text.trim() === "all" ? "all" : columnNames(text, flag))],
+  drop: ["drop", columnNames],
+  impute: ["impute", (text) => {
+    if (text === "median" || text === "mean") return text;
+    throw refuse(`--impute must be median or mean, got '${text}'`);
+  }],
+  "max-categories": ["maxCategories", integer(1, 1_000_000)],
+  seed: ["seed", integer(0, 2 ** 32 - 1)],
+  "test-size": ["testSize", (text) => {
+    const size = /^\s*$/.test(text) ? NaN : Number(text);
+    if (size > 0 && size < 1) return size;
+    throw refuse(`--test-size must be a fraction between 0 and 1 (exclusive), got '${text}'`);
+  }],
+  "batch-size": ["batchSize", integer(1, Number.MAX_SAFE_INTEGER)],
+};
 
 /**
  * Reads argv: the step, and the settings the flags give (the rest come from CONFIG or the
  * manifest). An unknown flag, a bad value or a flag given twice is an error (exit 2).
  */
-export function parseCommandLine(
-  argv: string[],
-): { step: Step | "all"; given: Partial<Config>; out?: string; help: boolean } {
+export function parseCommandLine(argv: string[]) {
   const flags = [...Object.keys(FLAGS), "out"];
   const options = Object.fromEntries(flags.map((flag) => [flag, { type: "string" as const }]));
   let parsed;
@@ -3794,65 +3105,27 @@ export function parseCommandLine(
     });
   } catch (err) {
     // node:util names the flag in its own words ("Unknown option '--sed'"); keep them.
-    throw new EtlError(`${(err as Error).message.split(/\.\s/)[0]} (see --help)`, 2);
+    throw refuse(`${(err as Error).message.split(/\.\s/)[0]} (see --help)`);
   }
   const { values, positionals, tokens } = parsed;
   for (const flag of flags) {
     const times = tokens.filter((t) => t.kind === "option" && t.name === flag).length;
-    if (times > 1) throw new EtlError(`--${flag} is given ${times} times; give it once`, 2);
+    if (times > 1) throw refuse(`--${flag} is given ${times} times; give it once`);
   }
   const text = values as Record<string, string | undefined>;
-  const given: Partial<Config> = {};
-  if (text.csv !== undefined) {
-    if (text.csv.trim() === "") {
-      throw new EtlError("--csv needs a path (or - for standard input)", 2);
-    }
-    // Standard input, however named: read from the process's own stdin, which may be a socket.
-    const stdin = ["-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"].includes(text.csv);
-    given.csv = stdin ? "-" : path.resolve(text.csv);
-  }
-  if (text.target !== undefined) {
-    if (text.target.trim() === "") throw new EtlError("--target needs a column name", 2);
-    given.target = text.target.trim();
-  }
-  if (text.features !== undefined) {
-    const all = text.features.trim() === "all";
-    given.features = all ? "all" : columnNames("features", text.features);
-  }
-  if (text.drop !== undefined) given.drop = columnNames("drop", text.drop);
-  if (text.impute !== undefined) {
-    if (text.impute !== "median" && text.impute !== "mean") {
-      throw new EtlError(`--impute must be median or mean, got '${text.impute}'`, 2);
-    }
-    given.impute = text.impute;
-  }
-  if (text["max-categories"] !== undefined) {
-    given.maxCategories = parseInteger("max-categories", text["max-categories"], 1, 1_000_000);
-  }
-  if (text.seed !== undefined) given.seed = parseInteger("seed", text.seed, 0, 2 ** 32 - 1);
-  if (text["batch-size"] !== undefined) {
-    given.batchSize = parseInteger("batch-size", text["batch-size"], 1, Number.MAX_SAFE_INTEGER);
-  }
-  if (text["test-size"] !== undefined) {
-    const size = /^\s*$/.test(text["test-size"]) ? NaN : Number(text["test-size"]);
-    if (!(size > 0 && size < 1)) {
-      const got = text["test-size"];
-      const must = "--test-size must be a fraction between 0 and 1 (exclusive)";
-      throw new EtlError(`${must}, got '${got}'`, 2);
-    }
-    given.testSize = size;
+  const given: Record<string, unknown> = {};
+  for (const [flag, [key, read]] of Object.entries(FLAGS)) {
+    if (text[flag] !== undefined) given[key] = read(text[flag]!, flag);
   }
   if (positionals.length > 1 || (positionals[0] && !STEPS.includes(positionals[0] as Step))) {
-    const steps = STEPS.join(", ");
-    const use = `use one of ${steps}, or none for the first three`;
-    throw new EtlError(`unknown step '${positionals.join(" ")}': ${use}`, 2);
+    const use = `use one of ${STEPS.join(", ")}, or none for the first three`;
+    throw refuse(`unknown step '${positionals.join(" ")}': ${use}`);
   }
-  if (text.out !== undefined && text.out.trim() === "") {
-    throw new EtlError("--out needs a folder", 2);
-  }
-  const out = text.out === undefined ? undefined : path.resolve(text.out);
-  const step = (positionals[0] as Step | undefined) ?? "all";
-  return { step, given, out, help: values.help ?? false };
+  if (text.out?.trim() === "") throw refuse("--out needs a folder");
+  return {
+    step: (positionals[0] ?? "all") as Step | "all", given: given as Partial<Config>,
+    out: text.out === undefined ? undefined : path.resolve(text.out), help: values.help ?? false,
+  };
 }
 
 /** The settings each step reads (extract checks the columns that transform will use). */
@@ -3864,7 +3137,8 @@ const STEP_READS: Record<Step, (keyof Config)[]> = {
 };
 
 /** The flag that gives a setting. */
-const flagOf = (key: keyof Config) => Object.entries(FLAGS).find(([, k]) => k === key)?.[0] ?? key;
+const flagOf = (key: keyof Config) =>
+  Object.keys(FLAGS).find((flag) => FLAGS[flag][0] === key) ?? key;
 
 /**
  * The settings of this run. The whole pipeline: CONFIG's, with the flags given. A step alone:
@@ -3874,81 +3148,62 @@ const flagOf = (key: keyof Config) => Object.entries(FLAGS).find(([, k]) => k ==
 function settingsForRun(step: Step | "all", given: Partial<Config>, paths: Paths): Config {
   if (step === "all") return { ...CONFIG, ...given };
   const { manifest, problem } = readManifest(paths);
-  if (problem) {
-    console.error(
-      `note: ${shown(paths.manifest)} cannot be used (${problem}); the default settings and ` +
-        "your flags are used, and it is written anew",
-    );
-  }
+  const anew = "the default settings and your flags are used, and it is written anew";
+  if (problem) console.error(`note: ${shown(paths.manifest)} cannot be used (${problem}); ${anew}`);
   const base = manifest ? settingsFromManifest(paths, manifest.config) : { ...CONFIG };
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   for (const [key, value] of Object.entries(given) as [keyof Config, unknown][]) {
     const flag = `--${flagOf(key)}`;
     if (step === "apply" && !STEP_READS.apply.includes(key)) {
-      const why = "which uses the fitted transform as it is";
-      throw new EtlError(`${flag} does nothing for apply, ${why}`, 2);
+      throw refuse(`${flag} does nothing for apply, which uses the fitted transform as it is`);
     }
     const owner = STEPS.find((s) => STEP_SETTINGS[s].includes(key))!;
     const earlier = step !== "apply" && STEPS.indexOf(owner) < STEPS.indexOf(step);
-    if (earlier && JSON.stringify(value) !== JSON.stringify(base[key])) {
-      throw new EtlError(
+    if (earlier && !same(value, base[key])) {
+      throw refuse(
         `${flag} is a setting of ${owner}, which made the artifacts ${step} reads with ` +
           `${flag} ${settingText(base[key])}; run npx tsx etl.ts ${owner} ${flag} ` +
           `${settingText(value)} first, or the whole pipeline`,
-        2,
       );
     }
   }
   if (manifest) {
     const reused = STEP_READS[step].filter((key) => !(key in given));
-    const isDefault = (key: keyof Config) =>
-      JSON.stringify(base[key]) === JSON.stringify(CONFIG[key]);
-    const differ = reused.filter((key) => !isDefault(key));
+    const differ = reused.filter((key) => !same(base[key], CONFIG[key]));
     const value = (key: keyof Config) => settingText(key === "csv" ? shown(base.csv) : base[key]);
     const flags = differ.map((key) => `--${flagOf(key)} ${value(key)}`);
     const settings = flags.length > 0 ? flags.join(" ") : "the defaults";
-    console.log(
-      `Settings from ${shown(paths.manifest)}: ${settings}` +
-        " (a flag overrides any of them)",
-    );
+    const from = `Settings from ${shown(paths.manifest)}`;
+    console.log(`${from}: ${settings} (a flag overrides any of them)`);
   }
   return { ...base, ...given };
 }
 
 /** A setting as a flag would give it. */
 function settingText(value: unknown): string {
-  if (!Array.isArray(value)) return String(value);
-  if (value.length <= 10) return value.join(",");
+  if (!Array.isArray(value) || value.length <= 10) return String(value);
   return `${value.slice(0, 10).join(",")},... (${value.length} columns)`;
 }
 
 /** The column settings must not contradict each other (exit 2 when they do). */
-function checkColumnSettings(config: Config): void {
-  const features = config.features === "all" ? [] : config.features;
-  if (features.includes(config.target)) {
-    throw new EtlError(
-      `the target ${quote(config.target)} is also among the features; the model cannot be given ` +
-        "what it predicts: leave it out of --features",
-      2,
-    );
+function checkColumnSettings({ features: listed, target, drop }: Config): void {
+  const features = listed === "all" ? [] : listed;
+  if (features.includes(target)) {
+    throw refuse(`the target ${quote(target)} is also among the features; the model cannot be ` +
+      "given what it predicts: leave it out of --features");
   }
-  if (config.drop.includes(config.target)) {
-    const why = "the target is never a feature anyway";
-    throw new EtlError(`--drop names the target ${quote(config.target)}; ${why}`, 2);
+  if (drop.includes(target)) {
+    throw refuse(`--drop names the target ${quote(target)}; the target is never a feature anyway`);
   }
-  const both = features.find((name) => config.drop.includes(name));
+  const both = features.find((name) => drop.includes(name));
   if (both !== undefined) {
-    throw new EtlError(`--features and --drop both name ${quote(both)}; name it in one of them`, 2);
+    throw refuse(`--features and --drop both name ${quote(both)}; name it in one of them`);
   }
-}
-
-function ignoreClosedPipe(err: NodeJS.ErrnoException): void {
-  if (err.code !== "EPIPE") throw err;
 }
 
 /** Runs etl.ts with `argv`; returns the exit code. */
 export async function main(argv: string[], project: Paths = PATHS): Promise<number> {
-  let paths = project;
-  let out = new Staging(paths);
+  let [paths, out] = [project, new Staging(project)];
   const interrupted = (signal: NodeJS.Signals) => {
     if (out.committing) return; // the renames have begun: the run finishes, all of it
     out.discard();
@@ -3958,14 +3213,8 @@ export async function main(argv: string[], project: Paths = PATHS): Promise<numb
   process.on("SIGTERM", interrupted);
   try {
     const { step, given, out: folder, help } = parseCommandLine(argv);
-    if (help) {
-      process.stdout.write(HELP);
-      return 0;
-    }
-    if (folder) {
-      paths = pathsUnder(folder);
-      out = new Staging(paths);
-    }
+    if (help) return (process.stdout.write(HELP), 0);
+    if (folder) [paths, out] = [pathsUnder(folder), new Staging(pathsUnder(folder))];
     finishInterruptedCommit(paths);
     removeStaleTemps(paths);
     const config = settingsForRun(step, given, paths);
@@ -3974,13 +3223,10 @@ export async function main(argv: string[], project: Paths = PATHS): Promise<numb
     return 0;
   } catch (err) {
     out.discard();
-    if (err instanceof EtlError) {
-      console.error(`error: ${err.message}`);
-      return err.exitCode;
-    }
-    if (!isSystemError(err)) throw err;
-    console.error(`error: ${systemErrorLine(err)}`);
-    return 1;
+    if (!(err instanceof EtlError) && !isSystemError(err)) throw err;
+    const line = err instanceof EtlError ? err.message : systemErrorLine(err);
+    console.error(`error: ${line}`);
+    return err instanceof EtlError ? err.exitCode : 1;
   } finally {
     process.off("SIGINT", interrupted);
     process.off("SIGTERM", interrupted);
@@ -3989,7 +3235,6 @@ export async function main(argv: string[], project: Paths = PATHS): Promise<numb
 
 /** Whether this file is the program being run, through a symbolic link (an npm bin) or not. */
 function isTheProgram(): boolean {
-  if (new URL(import.meta.url).search) return false; // etl.ts?etl-source: its source was asked for
   try {
     const me = fs.realpathSync(fileURLToPath(import.meta.url));
     return !!process.argv[1] && fs.realpathSync(process.argv[1]) === me;
@@ -4001,12 +3246,14 @@ function isTheProgram(): boolean {
 if (isMainThread && isTheProgram()) {
   // `npx tsx etl.ts | head` closes the pipe early: what is left to print is dropped, and the
   // run goes on.
-  for (const stream of [process.stdout, process.stderr]) stream.on("error", ignoreClosedPipe);
+  const closedPipe = (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+  };
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", closedPipe);
   process.exitCode = await main(process.argv.slice(2));
   // The run is over, its files in place or none: a signal now would only hide its exit code.
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => {});
-  // Stopped now, not in Node's exit, when the signal handlers are already gone.
-  await stopHelper();
+  await stopHelper(); // now, not in Node's exit, when the signal handlers are already gone
 }
 
 // The helper thread loads this file too: it serves the main thread's jobs, and runs nothing else.

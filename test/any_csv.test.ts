@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { before, describe, test } from "node:test";
-import { MT19937, columnMeans, columnMedians, encodeFeatures, encodedColumns, median, nanMedians, readNpy, trainTestSplit } from "../etl.ts";
+import { MT19937, columnMeans, columnMedians, encodeFeatures, encodedColumns, median, readNpy, trainTestSplit } from "../etl.ts";
 import type { Table } from "../etl.ts";
 import { FIXTURES, readFixture, runEtl, snapshot, tempProject } from "./helpers.ts";
 
@@ -164,7 +164,7 @@ describe("the target and the column kinds", () => {
   test("a text feature blank in every train row is an error naming it (nothing for OneHotEncoder to learn)", async () => {
     // Text in the validation rows only: the first 6 of RandomState(42).permutation(30), which
     // trainTestSplit replays (test/random.test.ts checks it against NumPy's).
-    const { test: validation } = await trainTestSplit(30, 0.2, 42);
+    const { test: validation } = trainTestSplit(30, 0.2, 42);
     const lines = rows.map((r, i) => `${r},${validation.includes(i) ? "late" : ""}`);
     const dir = tempProject();
     fs.writeFileSync(path.join(dir, "in.csv"), [`${header},note`, ...lines].join("\n") + "\n");
@@ -217,15 +217,5 @@ describe("columnMedians and columnMeans", () => {
       assert.equal(medians[c], (present[(m - 1) >> 1] + present[m >> 1]) / 2, `column ${k}`);
     });
     assert.deepEqual(columnMedians(Float32Array.of(NaN, 1, NaN, 2), 2, [0, 1]), [NaN, 1.5]);
-  });
-  test("nanMedians: half of the columns on the helper thread, the same medians", async () => {
-    const rng = new MT19937(6);
-    const [n, width] = [200_000, 4];
-    const rows = new Float32Array(new SharedArrayBuffer(4 * n * width)); // as rowsInOrder makes X
-    for (let i = 0; i < rows.length; i++) {
-      rows[i] = rng.nextUint32() % 7 === 0 ? NaN : (rng.nextUint32() % 1_000_000) / 1000 - 500;
-    }
-    const columns = [3, 0, 2, 1];
-    assert.deepEqual(await nanMedians(rows, width, columns), columnMedians(rows, width, columns));
   });
 });

@@ -1,6 +1,5 @@
-// The helper thread: it starts from the JavaScript tsx made of etl.ts (no tsx in the worker), and
-// whatever it owes when it stops, or when it is stopped before its worker is made, is done here
-// with the same result.
+// The helper thread: it starts (through tsx's register(), on every Node the project is tested on),
+// and whatever it owes when it stops is done here with the same result.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -40,10 +39,10 @@ test("stopped while it hashes a file: the hash is made here, the same", async ()
   assert.equal(await hash, sha256);
 });
 
-test("stopped before its worker is made: the job it was sent is done here", async () => {
+test("stopped right after a job is sent: the job is done here", async () => {
   const { file, sha256 } = bigFile();
   await stopHelper();
-  const hash = sha256File(file); // starts a new helper, whose worker comes later
+  const hash = sha256File(file); // starts a new helper
   await stopHelper();
   assert.equal(await hash, sha256);
   assert.equal(typeof (await helperThreadId()), "number", "the next job starts another");

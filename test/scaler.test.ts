@@ -1,9 +1,7 @@
 // StandardScaler fit and transform against scikit-learn (test/fixtures/scaler.json).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import {
-  MT19937, columnMeansAndStds, fitStandardScaler, scalerTransform, standardize,
-} from "../etl.ts";
+import { MT19937, columnMeansAndStds, fitStandardScaler, standardize } from "../etl.ts";
 import { readFixture } from "./helpers.ts";
 
 interface ScalerCase {
@@ -70,35 +68,30 @@ describe("standardize matches scikit-learn 1.8's float32 transform bit for bit",
   });
 });
 
-// A big X is shared out with the helper thread: pieces of its rows are scaled there, and their
-// part of the printed check measured there. Both must give what one thread gives, to the bit.
-describe("a big X on both threads", () => {
-  const [n, d] = [200_001, 3]; // an odd count: the halves differ by a row
+// The printed check after scaling: each column's mean and std, in one pass over X_train.
+describe("the printed check (columnMeansAndStds)", () => {
+  const [n, d] = [200_001, 3];
   const rng = new MT19937(9);
-  const big = new Float32Array(new SharedArrayBuffer(4 * n * d)); // shared, as transform makes X
-  for (let i = 0; i < big.length; i++) big[i] = (rng.nextUint32() % 1_000_000) / 997 - (i % d) * 50;
-  const scaler = fitStandardScaler(big, d);
+  const X = new Float32Array(n * d);
+  for (let i = 0; i < X.length; i++) X[i] = (rng.nextUint32() % 1_000_000) / 997 - (i % d) * 50;
+  standardize(X, fitStandardScaler(X, d));
 
-  test("scalerTransform: the same bytes as standardize() on one thread", async () => {
-    const alone = Float32Array.from(big); // not shared: one thread
-    standardize(alone, scaler);
-    const shared = new Float32Array(new SharedArrayBuffer(big.byteLength));
-    shared.set(big);
-    await scalerTransform(shared, scaler);
-    assert.deepEqual(Buffer.from(shared.buffer), Buffer.from(alone.buffer));
-  });
-  test("the printed check: the same figures from both threads as from one, and as one pass gives", async () => {
-    const alone = Float32Array.from(big); // not shared: one thread
-    const afterAlone = await scalerTransform(alone, scaler);
-    const shared = new Float32Array(new SharedArrayBuffer(big.byteLength));
-    shared.set(big);
-    const after = await scalerTransform(shared, scaler);
-    assert.deepEqual(after, afterAlone); // the pieces' sums added in piece order, whoever made them
-    const onePass = columnMeansAndStds(alone, d); // the simple version
+  test("agrees with a two-pass mean and std to 1e-12, and says 0 and 1 after scaling", () => {
+    const after = columnMeansAndStds(X, d);
     for (let j = 0; j < d; j++) {
-      assert.ok(Math.abs(after.mean[j] - onePass.mean[j]) < 1e-12, `mean ${j}`);
-      assert.ok(Math.abs(after.std[j] - onePass.std[j]) < 1e-12, `std ${j}`);
+      let sum = 0;
+      for (let i = j; i < X.length; i += d) sum += X[i];
+      const mean = sum / n;
+      let squares = 0;
+      for (let i = j; i < X.length; i += d) squares += (X[i] - mean) ** 2;
+      const std = Math.sqrt(squares / n);
+      assert.ok(Math.abs(after.mean[j] - mean) < 1e-12, `mean ${j}: ${after.mean[j]} vs ${mean}`);
+      assert.ok(Math.abs(after.std[j] - std) < 1e-12, `std ${j}: ${after.std[j]} vs ${std}`);
       assert.ok(Math.abs(after.mean[j]) < 1e-6 && Math.abs(after.std[j] - 1) < 1e-6, "0 and 1");
     }
+  });
+  test("a column left unscaled shows: its mean is not 0", () => {
+    const raw = Float32Array.from({ length: 3 * d }, (_, i) => i);
+    assert.ok(Math.abs(columnMeansAndStds(raw, d).mean[2] - 5) < 1e-12);
   });
 });
