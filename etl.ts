@@ -616,7 +616,8 @@ export class MT19937 {
     for (let k = Math.max(MT_N, key.length); k > 0; k--) {
       const prev = mt[i - 1] ^ (mt[i - 1] >>> 30);
       mt[i] = (mt[i] ^ Math.imul(prev, 1664525)) + key[j] + j;
-      [i, j] = [i + 1, j + 1];
+      i++;
+      j++;
       if (i >= MT_N) { mt[0] = mt[MT_N - 1]; i = 1; }
       if (j >= key.length) j = 0;
     }
@@ -652,7 +653,11 @@ export class MT19937 {
 /** An integer in [0, max], drawn as NumPy's legacy random_interval: mask, then reject. */
 function boundedInteger(rng: MT19937, max: number): number {
   let mask = max; // the smallest 2^k - 1 >= max
-  for (const shift of [1, 2, 4, 8, 16]) mask |= mask >>> shift;
+  mask |= mask >>> 1;
+  mask |= mask >>> 2;
+  mask |= mask >>> 4;
+  mask |= mask >>> 8;
+  mask |= mask >>> 16;
   for (;;) {
     const value = (rng.nextUint32() & mask) >>> 0;
     if (value <= max) return value;
@@ -665,7 +670,9 @@ export function permutation(n: number, rng: MT19937): Uint32Array {
   for (let i = 0; i < n; i++) order[i] = i;
   for (let i = n - 1; i > 0; i--) {
     const j = boundedInteger(rng, i);
-    [order[i], order[j]] = [order[j], order[i]];
+    const swap = order[i];
+    order[i] = order[j];
+    order[j] = swap;
   }
   return order;
 }
@@ -962,8 +969,8 @@ export function* rowChunks(
         if (!known || char < known.char) {
           known = { char: pendingChar, byte: decoded - Buffer.byteLength(pending) };
         }
-        const [from, to] = [known.char - pendingChar, char - pendingChar];
-        known.byte += Buffer.byteLength(pending.slice(from, to));
+        const text = pending.slice(known.char - pendingChar, char - pendingChar);
+        known.byte += Buffer.byteLength(text);
         known.char = char;
         return known.byte;
       };
@@ -1076,12 +1083,16 @@ const quoteMessage = (code: string) => code === "MissingQuotes"
  */
 function keepRows(rows: string[][], newline: "\n" | "\r"): number[] {
   const kept: number[] = [];
-  rows.forEach((row, r) => {
-    const [j, at] = newline === "\n" ? [row.length - 1, row[row.length - 1].length - 1] : [0, 0];
-    const stray = newline === "\n" ? 13 : 10; // CR, or LF
-    if (row[j].charCodeAt(at) === stray) row[j] = at === 0 ? row[j].slice(1) : row[j].slice(0, -1);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    if (newline === "\n") {
+      const last = row[row.length - 1];
+      if (last.charCodeAt(last.length - 1) === 13) row[row.length - 1] = last.slice(0, -1);
+    } else if (row[0].charCodeAt(0) === 10) {
+      row[0] = row[0].slice(1);
+    }
     if (row.length > 1 || row[0] !== "") kept.push(r);
-  });
+  }
   return kept;
 }
 
@@ -1112,12 +1123,12 @@ async function readCsv(
     for (;;) {
       const json = reading.json ? out.open(reading.json) : null;
       const assembled = await readBlocks(source, spec, end, json);
+      const where = (rows: number[]) => rowWhere(source, assembled.starts, rows);
+      const dtypeOfKept = (k: number) => assembled.keptDtype(k);
+      checkKeptColumns(spec.kept, assembled.facts, reading, dtypeOfKept, where);
       // A cell's JSON depends on its column's dtype, known only at the end: the rare column
       // whose cells were written before its dtype settled otherwise gets one more pass.
       if (!assembled.needsRewrite()) {
-        const where = (rows: number[]) => rowWhere(source, assembled.starts, rows);
-        const dtypeOfKept = (k: number) => assembled.keptDtype(k);
-        checkKeptColumns(spec.kept, assembled.facts, reading, dtypeOfKept, where);
         const table = assembled.finish();
         const { file, bytes } = source;
         // The hash is awaited only by the manifest: the helper takes it while Transform runs.
@@ -1387,7 +1398,9 @@ export function pandasFloat(text: string): number {
   while (SPACE(text.charCodeAt(i))) i++;
   const negative = text[i] === "-";
   if (negative || text[i] === "+") i++;
-  let [number, exponent, digits] = [0, 0, 0];
+  let number = 0;
+  let exponent = 0;
+  let digits = 0;
   for (; DIGIT(text.charCodeAt(i)); i++) {
     if (digits < 17) (number = number * 10 + (text.charCodeAt(i) - 48)), digits++;
     else exponent++;
@@ -1405,7 +1418,8 @@ export function pandasFloat(text: string): number {
     const start = ++i;
     const minus = text[i] === "-";
     if (minus || text[i] === "+") i++;
-    let [n, k] = [0, 0];
+    let n = 0;
+    let k = 0;
     for (; k < 17 && DIGIT(text.charCodeAt(i)); i++, k++) {
       n = (Math.imul(n, 10) + text.charCodeAt(i) - 48) | 0;
     }
@@ -1525,7 +1539,10 @@ const ACCEPTS: Record<Encoding, number> = {
  */
 class ByteWriter {
   pos = 0;
-  constructor(public bytes = Buffer.allocUnsafeSlow(1 << 16)) {}
+  bytes: Buffer;
+  constructor(bytes: Buffer) {
+    this.bytes = bytes;
+  }
 
   /** Makes room for `n` more bytes. */
   reserve(n: number): void {
@@ -1564,7 +1581,9 @@ function scanPlainNumber(cell: string, bytes: Uint8Array, pos: number): number {
   if (!(c >= 48 && c <= 57)) return NaN; // a number starts with a digit
   const leadingZero = c === 48 && i + 1 < cell.length && cell.charCodeAt(i + 1) !== 46;
   if (leadingZero) return NaN; // "07" is not JSON
-  let [mantissa, digits, decimals] = [0, 0, -1]; // decimals: digits after the ".", -1 before it
+  let mantissa = 0;
+  let digits = 0;
+  let decimals = -1; // digits after the ".", -1 before one is seen
   for (; i < cell.length; i++) {
     c = cell.charCodeAt(i);
     if (c >= 48 && c <= 57) {
@@ -1742,11 +1761,13 @@ class BlockParser {
   private readonly slot: number[]; //        column -> its place among the kept columns, or -1
   private readonly plain: Uint8Array; //     per column: its cells may be written as plain numbers
   private readonly settled: Uint8Array; //   per column: a plain number tells it nothing new
+  private readonly shapes: Uint8Array; //    per column: the shapes of plain number it has seen
+  private readonly spec: BlockSpec;
+  private readonly out: ByteWriter;
+  private readonly scratch: Scratch;
 
-  constructor(
-    private readonly spec: BlockSpec, private readonly out: ByteWriter,
-    private readonly scratch: Scratch,
-  ) {
+  constructor(spec: BlockSpec, out: ByteWriter, scratch: Scratch) {
+    [this.spec, this.out, this.scratch] = [spec, out, scratch];
     const { columns, kept, categorical } = spec;
     this.slot = columns.map((name) => kept.indexOf(name));
     this.categorical = kept.map((name) => categorical.includes(name));
@@ -1754,6 +1775,7 @@ class BlockParser {
     this.plain = Uint8Array.from(columns, (_, j) =>
       asNumber(j) && !this.categorical[this.slot[j]] ? 1 : 0);
     this.settled = new Uint8Array(columns.length);
+    this.shapes = new Uint8Array(columns.length);
     this.cells = columns.map(noCells);
     this.wrote = new Int32Array(columns.length);
     this.facts = kept.map(noFacts);
@@ -1799,14 +1821,22 @@ class BlockParser {
     this.nRows++;
   }
 
-  /** A plain decimal, seen by its column's tries; once int64's and uint64's are over, settled. */
+  /**
+   * A plain decimal, seen by its column's tries. seeCell() learns nothing from a cell it has seen
+   * before, so each of the four shapes is seen once; once the int64 and uint64 tries are over,
+   * none tells the column anything new (settled).
+   */
   private seePlainNumber(j: number, cell: string): void {
-    const [k, column] = [this.slot[j], this.cells[j]];
+    const shape = (cell.includes(".") ? 2 : 0) + (cell.charCodeAt(0) === 45 ? 1 : 0);
+    if (this.shapes[j] & (1 << shape)) return;
+    this.shapes[j] |= 1 << shape;
+    const k = this.slot[j];
+    const column = this.cells[j];
     if (k >= 0 && !this.categorical[k]) {
       this.facts[k].firstNumber = first(this.facts[k].firstNumber, this.nRows + 1);
     }
     this.wrote[j] |= WROTE.int; // what an int64 and a float64 column both write
-    seeCell(column, PLAIN_CELLS[(cell.includes(".") ? 2 : 0) + (cell[0] === "-" ? 1 : 0)]);
+    seeCell(column, PLAIN_CELLS[shape]);
     if (column.int !== "all" && column.uint !== "all") this.settled[j] = 1;
   }
 
@@ -1827,7 +1857,8 @@ class BlockParser {
     const number = cell.int === "fits" || cell.uint === "big" ? integerToFloat32(text)
       : cell.float === cell.float ? cell.float : cell.bool ? (/^t/i.test(text) ? 1 : 0) : NaN;
     if (k >= 0 && !this.categorical[k] && number === number) {
-      const [facts, row] = [this.facts[k], this.nRows + 1];
+      const facts = this.facts[k];
+      const row = this.nRows + 1;
       if (cell.bool) facts.firstBool = first(facts.firstBool, row);
       else facts.firstNumber = first(facts.firstNumber, row);
     }
@@ -1836,7 +1867,8 @@ class BlockParser {
 
   /** A kept cell that is not a number: missing (NaN), or text (its index in the texts). */
   private keepOther(k: number, cell: string): number {
-    const [facts, row] = [this.facts[k], this.nRows + 1];
+    const facts = this.facts[k];
+    const row = this.nRows + 1;
     return NA_STRINGS.has(cell) ? noteMissing(facts, row)
       : textCode(facts, cell, row, this.spec.textBound);
   }
@@ -1867,10 +1899,11 @@ class TableAssembler {
   private readonly cells: ColumnCells[];
   private readonly wrote: Int32Array;
   private readonly blocks: Float32Array[] = [];
+  private readonly spec: BlockSpec;
+  private readonly json: StagedFile | null;
 
-  constructor(
-    private readonly spec: BlockSpec, private readonly json: StagedFile | null, start: number,
-  ) {
+  constructor(spec: BlockSpec, json: StagedFile | null, start: number) {
+    [this.spec, this.json] = [spec, json];
     this.cells = spec.columns.map(noCells);
     this.wrote = new Int32Array(spec.columns.length);
     this.facts = spec.kept.map(noFacts);
@@ -2252,7 +2285,11 @@ export class StagedFile {
   shape?: number[]; // a .npy array's shape
   sha256?: Promise<string>; // once the file is complete
 
-  constructor(readonly temp: string, readonly final: string) {
+  readonly temp: string;
+  readonly final: string;
+
+  constructor(temp: string, final: string) {
+    [this.temp, this.final] = [temp, final];
     this.fd = fs.openSync(temp, "w");
   }
 
@@ -2286,7 +2323,11 @@ export class Staging {
   obsolete: string[] = []; //            files this run makes obsolete: commit() removes them
   committing = false; //                 the renames have begun: the run finishes, signal or not
 
-  constructor(readonly paths: Paths = PATHS) {}
+  readonly paths: Paths;
+
+  constructor(paths: Paths = PATHS) {
+    this.paths = paths;
+  }
 
   /** Starts a temporary file that commit() will rename to `final`. */
   open(final: string): StagedFile {
@@ -2569,12 +2610,12 @@ export function systemErrorLine(err: NodeJS.ErrnoException): string {
 // ## The helper thread, on the other core
 //
 // At millions of rows, parsing the CSV is most of a run, and one of two cores would sit idle. The
-// helper thread is a worker that loads this same file through tsx's documented `register()` (from
-// `tsx/esm/api`) and does two jobs: it parses blocks of the CSV, taking each from the counter it
-// shares with the main thread (`readBlocks()`), and it hashes big files for the manifest
-// (`sha256File()`). Extract starts it for a CSV of HELPER_BYTES or more, else the first big file
-// to hash does. It fails one way: it stops (it could not start, or it crashed). Every job it owes
-// is then answered `null`, and the main thread does that job itself, with the same bytes.
+// helper thread is a worker that runs this same file and does two jobs: it parses blocks of the
+// CSV, taking each from the counter it shares with the main thread (`readBlocks()`), and it
+// hashes big files for the manifest (`sha256File()`). Extract starts it for a CSV of HELPER_BYTES
+// or more, else the first big file to hash does. It fails one way: it stops (it could not start,
+// or it crashed). Every job it owes is then answered `null`, and the main thread does that job
+// itself, with the same bytes.
 
 /** A file smaller than this is parsed and hashed on the main thread alone. */
 const HELPER_BYTES = 1 << 22;
@@ -2598,13 +2639,20 @@ function startHelperFor(bytes: number): void {
   helper = startHelper(bytes >= 100e6 ? 32 : 12);
 }
 
+/**
+ * A worker that runs this file. Node reads TypeScript itself from 22.18 and 23.6 on (it strips
+ * the types: etl.ts uses no syntax but types that can be erased), and keeps what it compiled in
+ * its compile cache (22.1 on), so that the helper starts in about 0.04 s, not 0.12. An older
+ * Node loads tsx first, through its documented `register()`, and takes about 0.25 s.
+ */
 function startHelper(nurseryMb = 12): Helper | null {
-  const tsx = JSON.stringify(import.meta.resolve("tsx/esm/api"));
-  const boot = `import { register } from ${tsx};\nregister();\n` +
-    `await import(${JSON.stringify(import.meta.url)});`;
+  const typeScript = (process.features as { typescript?: string | false }).typescript;
+  const tsx = `(await import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))})).register();`;
+  const boot = `(await import("node:module")).default.enableCompileCache?.();\n` +
+    `${typeScript ? "" : tsx}\nawait import(${JSON.stringify(import.meta.url)});`;
   const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), {
     workerData: { etlHelper: true },
-    execArgv: [], // no flags of this process's: tsx is loaded by the boot code alone
+    execArgv: [], // none of this process's flags: tsx, if it is needed, is loaded above
     resourceLimits: { maxYoungGenerationSizeMb: nurseryMb },
   });
   const started: Helper = { worker, next: 0, waiting: new Map() };
@@ -2913,11 +2961,16 @@ export function nameList(names: string[], most = 10): string {
 class Progress {
   private last = 0;
   private readonly started = performance.now();
-  constructor(private readonly label: string) {}
+  private readonly label: string;
+
+  constructor(label: string) {
+    this.label = label;
+  }
 
   update(rows: number, fraction: number): void {
-    const [now, count] = [performance.now(), (x: number) => Math.round(x).toLocaleString("en-US")];
+    const now = performance.now();
     if (!process.stderr.isTTY || now - this.last < 200) return;
+    const count = (x: number) => Math.round(x).toLocaleString("en-US");
     this.last = now;
     const rate = `${count(rows / ((now - this.started) / 1000))} rows/s`;
     const done = `${count(rows)} rows, ${(100 * fraction).toFixed(0)}%`;
@@ -2993,8 +3046,11 @@ function printApply(file: string, paths: Paths, n: number, d: number, hasTarget:
  * it as one `error: ...` line and exits with `exitCode`; anything else is a bug and crashes loudly.
  */
 export class EtlError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode = 1) {
     super(message);
+    this.exitCode = exitCode;
   }
 }
 
