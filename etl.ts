@@ -31,8 +31,8 @@
 //
 // **Contents.** Part I, the pipeline: `PATHS`, `CONFIG`; `runPipeline()`; Steps 1 to 4. Part II,
 // how it is made exact, fast and safe: exact NumPy; reading a big CSV fast, as pandas reads it;
-// the errors and their lines; files that are never torn; when the system says no; the helper
-// thread; the manifest; printing; the command line and `main()`. Part II can be skipped on a
+// the errors and their lines; files that are never torn; when the system says no; the second
+// core; the manifest; printing; the command line and `main()`. Part II can be skipped on a
 // first reading.
 
 import { isUtf8 } from "node:buffer";
@@ -44,7 +44,6 @@ import { createInterface } from "node:readline";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Worker, isMainThread, parentPort, threadId, workerData } from "node:worker_threads";
 import { WrapperMatrix1D } from "ml-matrix";
 import Papa from "papaparse";
 
@@ -2638,6 +2637,9 @@ export function systemErrorLine(err: NodeJS.ErrnoException): string {
 // or more, else the first big file to hash does. It fails one way: it stops (it could not start,
 // or it crashed). Every job it owes is then answered `null`, and the main thread does that job
 // itself, with the same bytes.
+
+// (Imports are hoisted: this one stands with the only code that uses it.)
+import { Worker, isMainThread, parentPort, threadId, workerData } from "node:worker_threads";
 
 /** A file smaller than this is parsed and hashed on the main thread alone. */
 const HELPER_BYTES = 1 << 22;
