@@ -285,7 +285,7 @@ export function transform(table: Table, config: Config, out: Staging, paths = PA
 export function trainTestSplit(n: number, testSize: number, seed: number) {
   const nTest = Math.ceil(testSize * n);
   if (n - nTest < 1) throw tooFewRows(n, testSize, nTest);
-  const order = permutation(n, new MT19937(seed)); // order: (n,) uint32
+  const order = permutation(n, new MT19937(seed)); // NumPy's Mersenne Twister; (n,) uint32
   return { order, test: order.subarray(0, nTest), train: order.subarray(nTest) };
 }
 
@@ -375,7 +375,7 @@ export function encodeFeatures(
   const numeric = imputer.feature_names_in_.map((name) => table.kept.indexOf(name));
   // sklearn: imputer.transform(X_numeric)
   if (table.missing > 0) fillMissing(raw, width, numeric, imputer.statistics_);
-  if (encoder.feature_names_in_.length === 0) return raw; // all numeric, in order: nothing to move
+  if (encoder.feature_names_in_.length === 0) return raw; // all numeric, in the fitted order
   const d = encodedColumns(imputer, encoder).length;
   const X = float32Array(n * d, `X (${n} rows x ${d} columns)`); // X: (n, d) float32, zeros
   for (let c = 0; c < numeric.length; c++) {
