@@ -686,11 +686,11 @@ export function permutation(n: number, rng: MT19937): Uint32Array {
  * two middle values' buckets, and counts by the low 16 bits within those find the values.
  */
 export function columnMedians(rows: Float32Array, width: number, columns: number[]): number[] {
+  if (rows.length / width < 1 << 16) return columns.map((k) => sortedMedian(rows, width, k));
+  const bits = new Uint32Array(rows.buffer, rows.byteOffset, rows.length);
   const medians: number[] = [];
   for (let at = 0; at < columns.length; at += 8) {
-    const some = columns.slice(at, at + 8);
-    medians.push(...(rows.length / width < 1 << 16 ? some.map((k) => sortedMedian(rows, width, k))
-      : radixMedians(new Uint32Array(rows.buffer, rows.byteOffset, rows.length), width, some)));
+    medians.push(...radixMedians(bits, width, columns.slice(at, at + 8)));
   }
   return medians;
 }
@@ -1666,6 +1666,7 @@ const noFacts = (): KeptFacts => ({
 /** The first row of a kind: the one already seen, else `row`. */
 const first = (seen: number, row: number) => (seen >= 0 ? seen : row);
 
+/** A missing cell, noted: its value in the table is NaN, which this returns. */
 function noteMissing(facts: KeptFacts, row: number): number {
   facts.missing++;
   if (facts.missingRows.length < 5) facts.missingRows.push(row);
@@ -1896,9 +1897,7 @@ class BlockParser {
 
   /** Room for twice as many rows (the scratch memory grows for the next blocks too). */
   private grow(): Float32Array {
-    const width = this.spec.kept.length;
-    const bigger = float32Array(Math.max(2 * this.nRows, 1024) * width, "the table");
-    bigger.set(this.values.subarray(0, this.nRows * width));
+    const bigger = roomForMoreRows(this.values, this.nRows, this.spec.kept.length);
     return (this.values = this.scratch.values = bigger);
   }
 }
@@ -2006,6 +2005,13 @@ function cellJson(text: string, cell: Cell, encoding: Encoding): string {
   return JSON.stringify(text);
 }
 
+/** The first `rows` rows of values: (capacity, width) float32, with room for twice as many. */
+function roomForMoreRows(values: Float32Array, rows: number, width: number): Float32Array {
+  const bigger = float32Array(Math.max(2 * rows, 1024) * width, "the table");
+  bigger.set(values.subarray(0, rows * width));
+  return bigger;
+}
+
 /** Whether a number keeps a finite value as float32 (its largest is 3.4028235e38). */
 const fitsFloat32 = (value: number) => Math.abs(Math.fround(value)) !== Infinity;
 
@@ -2062,8 +2068,7 @@ export async function readRawTable(file: string, config: Config): Promise<Table>
       slots.every((j) => ["null", "number", "boolean", "string"].includes(cell(j)));
     if (closed || !isRow) throw damaged(`line ${nRows + 2} is not a row of the table`);
     if ((nRows + 1) * kept.length > values.length) {
-      const bigger = float32Array(Math.max(1024, 2 * nRows) * kept.length, "the table");
-      values = (bigger.set(values), bigger);
+      values = roomForMoreRows(values, nRows, kept.length);
     }
     const at = nRows++ * kept.length;
     slots.forEach((j, k) => (values[at + k] = rawValue(row![j], facts[k], nRows, bound)));
@@ -2254,10 +2259,10 @@ function rowStart(source: CsvSource, starts: BlockStart[], row: number): number 
 
 /**
  * The 1-based lines of bytes `at` (ascending) of the file, counted in one pass. With
- * `rowStart`, each is where a row's text starts, and the line breaks and blank lines right after
+ * `rowStarts`, each is where a row's text starts, and the line breaks and blank lines right after
  * it belong to the lines before the row.
  */
-function linesAt(source: CsvSource, at: number[], rowStart = false): number[] {
+function linesAt(source: CsvSource, at: number[], rowStarts = false): number[] {
   const newline = source.newline.charCodeAt(0);
   const buffer = Buffer.allocUnsafe(BLOCK_BYTES);
   const fd = fs.openSync(source.path, "r");
@@ -2272,7 +2277,7 @@ function linesAt(source: CsvSource, at: number[], rowStart = false): number[] {
         for (let i = bytes.indexOf(newline); i >= 0; i = bytes.indexOf(newline, i + 1)) line++;
         position += bytes.length;
       }
-      if (!rowStart) return line;
+      if (!rowStarts) return line;
       const after = buffer.subarray(0, fs.readSync(fd, buffer, 0, CHUNK_BYTES, target));
       let breaks = 0;
       for (let i = 0; i < after.length && (after[i] === 10 || after[i] === 13); i++) {
@@ -2671,14 +2676,20 @@ function startHelperFor(bytes: number): void {
  */
 function startHelper(nurseryMb = 12): Helper | null {
   const typeScript = (process.features as { typescript?: string | false }).typescript;
-  const tsx = `(await import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))})).register();`;
+  const tsx = () => `(await import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}))` +
+    ".register();";
   const boot = `(await import("node:module")).default.enableCompileCache?.();\n` +
-    `${typeScript ? "" : tsx}\nawait import(${JSON.stringify(import.meta.url)});`;
-  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), {
-    workerData: { etlHelper: true },
-    execArgv: [], // none of this process's flags: tsx, if it is needed, is loaded above
-    resourceLimits: { maxYoungGenerationSizeMb: nurseryMb },
-  });
+    `${typeScript ? "" : tsx()}\nawait import(${JSON.stringify(import.meta.url)});`;
+  let worker: Worker;
+  try {
+    worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), {
+      workerData: { etlHelper: true },
+      execArgv: [], // none of this process's flags: tsx, if it is needed, is loaded above
+      resourceLimits: { maxYoungGenerationSizeMb: nurseryMb },
+    });
+  } catch {
+    return null; // no worker can be made here (or no tsx to load): the main thread does it all
+  }
   const started: Helper = { worker, next: 0, waiting: new Map() };
   const stopped = () => {
     if (helper === started) helper = null; // from now on, the main thread does every job
