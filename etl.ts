@@ -90,8 +90,7 @@ export const PATHS: Paths = pathsUnder(PROJECT);
 
 export const CONFIG = {
   csv: PATHS.csv, //                      input table (--csv)
-  features: [ //                          model inputs, or "all" columns (--features); X keeps
-    //                                    the numeric ones in this order, then each text one-hot
+  features: [ //                          inputs, or "all" (--features); X: numbers, then text
     "gpa", "attendance_rate", "sat_math", "sat_ebrw",
     "cte_hours", "internship", "career_interest_clarity", "self_efficacy",
   ] as string[] | "all",
