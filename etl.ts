@@ -95,6 +95,7 @@ export const CONFIG = {
     "cte_hours", "internship", "career_interest_clarity", "self_efficacy",
   ] as string[] | "all",
   target: "readiness_score", //           what the model predicts: y (--target)
+  sep: ",", //                            the CSV's field separator, as pandas' sep (--sep)
   drop: [] as string[], //                columns never used as features, such as an id (--drop)
   impute: "median" as "median" | "mean", // what a blank numeric feature becomes (--impute)
   maxCategories: 1000, //                 most distinct values of a text feature (--max-categories)
@@ -119,7 +120,8 @@ export async function runPipeline(
   const runs = (s: Step) => step === "all" || step === s;
   let table: Table | undefined;
   let arrays: Arrays | undefined;
-  if (runs("extract")) table = await extract(config, out, paths); // CSV -> table, ccr_raw.json
+  const alone = step === "extract"; //  extract alone reads any CSV pandas reads: it keeps no column
+  if (runs("extract")) table = await extract(config, out, paths, alone); // CSV -> ccr_raw.json
   if (runs("transform")) {
     table ??= await readRawTable(paths.raw, config); //            ccr_raw.json -> table
     arrays = transform(table, config, out, paths); //              table -> X, y, fitted state
@@ -127,7 +129,7 @@ export async function runPipeline(
   if (runs("load")) load(arrays ?? readArrays(paths.transformDir), config, out, paths);
   if (step === "apply") await apply(config, out, paths); //         new rows -> X_new.npy
   // The manifest names the features used: "all" resolved to the columns it meant.
-  const used = table ? { ...config, features: table.kept.slice(0, -1) } : config;
+  const used = table && !alone ? { ...config, features: table.kept.slice(0, -1) } : config;
   await out.commit(used, step); //          every file renamed into place, the manifest with them
 }
 
@@ -173,13 +175,18 @@ export interface Table {
   blocks: Float32Array[];
 }
 
-/** Reads `config.csv` into a Table, and writes data/ccr_raw.json through `out`. */
-export async function extract(config: Config, out: Staging, paths: Paths = PATHS): Promise<Table> {
+/**
+ * Reads `config.csv` into a Table, and writes data/ccr_raw.json through `out`. `alone`: no later
+ * step will use the table, so no column is kept or checked (those steps check their own).
+ */
+export async function extract(
+  config: Config, out: Staging, paths: Paths = PATHS, alone = false,
+): Promise<Table> {
   const file = config.csv;
-  const keep = (header: string[]) => keptColumns(file, header, config);
+  const keep = (header: string[]) => (alone ? [] : keptColumns(file, header, config));
   const { target, maxCategories } = config;
   // pandas: df = pd.read_csv(RAW_CSV); df.to_json("ccr_raw.json", orient="split")
-  const reading = { target, maxCategories, json: paths.raw };
+  const reading = { target, maxCategories, json: paths.raw, sep: config.sep };
   const { table, dtypes, head, input } = await readCsv(file, out, keep, reading);
   out.input = input; // the manifest pins the CSV by its size and sha256
   // pandas: print(df.shape); print(df.dtypes); print(df.head(3))
@@ -290,23 +297,25 @@ export function trainTestSplit(n: number, testSize: number, seed: number) {
 
 // ### SimpleImputer and OneHotEncoder
 //
-// A blank number becomes its column's median (or mean) over the train rows. A text column
-// becomes one 0/1 column per distinct train value but the first, in sorted order, named
-// `<column>_<value>` as `pd.get_dummies(drop_first=True)` names them; a blank or never-seen
-// value is all zeros. (The Python original's second variant, for any CSV, imputed before the
-// split, which lets the validation rows shape the training data.)
+// A blank number becomes its column's median (or mean) over the train rows, taken in float32 as
+// NumPy takes it of a float32 array. A text column becomes one 0/1 column per distinct train
+// value but the first, in sorted order, named `<column>_<value>` as scikit-learn names them. A
+// blank is a category of its own, as scikit-learn makes NaN one: sorted after every text, named
+// `<column>_nan`, written `null` in encoder.json. A value the train rows never had is all zeros.
+// (The Python original's second variant, for any CSV, imputed before the split, which lets the
+// validation rows shape the training data.)
 
 /** SimpleImputer(strategy)'s learned state: what a missing cell of each numeric feature becomes. */
 export interface Imputer {
   strategy: "median" | "mean";
   feature_names_in_: string[]; // the numeric feature columns, in X's order
-  statistics_: number[]; //     float64, one per column
+  statistics_: number[]; //     one per column: float32 values for the median, float64 the mean
 }
 
 /** OneHotEncoder(drop="first", handle_unknown="ignore")'s learned state. */
 export interface Encoder {
   feature_names_in_: string[]; // the text feature columns, in X's order
-  categories_: string[][]; //    per column, its distinct train values, sorted
+  categories_: (string | null)[][]; // per column, its distinct train values, sorted; null: NaN
 }
 
 /**
@@ -340,11 +349,14 @@ export function fitEncoder(table: Table, rawTrain: Float32Array): Encoder {
     const text = table.text[k];
     if (text === null) continue;
     const seen = new Uint8Array(text.length); // seen[code]: the value occurs in a train row
+    let blank = false; //                          a train row is blank here: NaN is a category
     for (let i = k; i < rawTrain.length; i += width) {
-      if (!Number.isNaN(rawTrain[i])) seen[rawTrain[i]] = 1;
+      if (Number.isNaN(rawTrain[i])) blank = true;
+      else seen[rawTrain[i]] = 1;
     }
-    const categories = text.filter((_, code) => seen[code]).sort(byCodePoint);
+    const categories: (string | null)[] = text.filter((_, code) => seen[code]).sort(byCodePoint);
     if (categories.length === 0) throw blankInEveryTrainRow(table.kept[k], "no category to learn");
+    if (blank) categories.push(null); // sklearn: NaN sorts after every string
     encoder.feature_names_in_.push(table.kept[k]);
     encoder.categories_.push(categories);
   }
@@ -354,14 +366,14 @@ export function fitEncoder(table: Table, rawTrain: Float32Array): Encoder {
 /** X's column names: the numeric features, then `<column>_<value>` per category but the first. */
 export function encodedColumns(imputer: Imputer, encoder: Encoder): string[] {
   const oneHot = encoder.feature_names_in_.flatMap((name, t) =>
-    encoder.categories_[t].slice(1).map((value) => `${name}_${value}`),
+    encoder.categories_[t].slice(1).map((value) => `${name}_${value ?? "nan"}`),
   );
   return [...imputer.feature_names_in_, ...oneHot];
 }
 
 /**
  * The model's input: numeric features with blanks imputed, then each text feature one-hot, a
- * missing or never-seen value (and the dropped first category) all zeros.
+ * never-seen value (and the dropped first category) all zeros, a blank its `_nan` column.
  *   raw: (n, width) float32, as rowsInOrder lays the features out; blanks are filled in place
  *   returns X: (n, d) float32, row-major, d = encodedColumns().length; `raw` itself when every
  *   feature is numeric
@@ -386,13 +398,16 @@ export function encodeFeatures(
     const k = table.kept.indexOf(name);
     const categories = encoder.categories_[t];
     // This table's text codes -> their one-hot column, or -1 for zeros.
-    const column = Int32Array.from(table.text[k] ?? [], (value) => {
+    const columnOf = (value: string | null) => {
       const c = categories.indexOf(value);
       return c > 0 ? offset + c - 1 : -1;
-    });
+    };
+    const column = Int32Array.from(table.text[k] ?? [], columnOf);
+    const blank = columnOf(null); // NaN's column, when it is a category and not the first
     for (let i = 0; i < n; i++) {
       const code = raw[i * width + k];
-      if (!Number.isNaN(code) && column[code] >= 0) X[i * d + column[code]] = 1;
+      const c = Number.isNaN(code) ? blank : column[code];
+      if (c >= 0) X[i * d + c] = 1;
     }
     offset += categories.slice(1).length; // its columns, as encodedColumns() names them
   });
@@ -557,7 +572,8 @@ export async function apply(config: Config, out: Staging, paths: Paths = PATHS):
   const keep = (header: string[]) => [...featuresIn(file, header, features), config.target];
   // pandas: df = pd.read_csv(NEW_CSV); the text features are read as text, whatever they hold
   const { target, maxCategories } = config;
-  const reading = { target, maxCategories, categorical: encoder.feature_names_in_ };
+  const categorical = encoder.feature_names_in_;
+  const reading = { target, maxCategories, categorical, sep: config.sep };
   const { table, input } = await readCsv(file, out, keep, reading);
   const textual = imputer.feature_names_in_.find((name) => table.text[table.kept.indexOf(name)]);
   if (textual) throw textWhereNumbersWere(file, textual);
@@ -677,7 +693,8 @@ export function permutation(n: number, rng: MT19937): Uint32Array {
 
 /**
  * np.nanmedian(rows, axis=0) for the `columns` of rows: (n, width) float32, NaN left out (NaN
- * for a column with none); for an even count, the float64 mean of the two middle values. The
+ * for a column with none); for an even count, the mean of the two middle values in float32, as
+ * NumPy takes it of a float32 array (SimpleImputer's statistics_ are float32 then). The
  * simple version sorts each column, and serves a few rows. Past them, a radix select: two
  * counting passes over the rows, for up to eight columns at a time, and no sort or copy. A
  * float32's bits, flipped (all of them for a negative number, the sign bit for any other), order
@@ -699,8 +716,11 @@ function sortedMedian(rows: Float32Array, width: number, k: number): number {
   const values = Float32Array.from({ length: rows.length / width }, (_, i) => rows[i * width + k]);
   const sorted = values.filter((value) => value === value).sort();
   const m = sorted.length;
-  return m === 0 ? NaN : (sorted[(m - 1) >> 1] + sorted[m >> 1]) / 2;
+  return m === 0 ? NaN : middle(sorted[(m - 1) >> 1], sorted[m >> 1]);
 }
+
+/** The mean of two float32 values in float32: their sum rounded to float32, then halved. */
+const middle = (lower: number, upper: number) => Math.fround(Math.fround(lower + upper) / 2);
 
 /** The medians of the `columns` of rows, a float32's bits each: (n, width) uint32. */
 function radixMedians(bits: Uint32Array, width: number, columns: number[]): number[] {
@@ -742,23 +762,54 @@ function radixMedians(bits: Uint32Array, width: number, columns: number[]): numb
       while (rank >= low[counts | l]) rank -= low[counts | l++];
       return valueOfOrderedBits(((buckets[r] << 16) | l) >>> 0);
     });
-    return (lower + upper) / 2;
+    return middle(lower, upper);
   });
 }
 
-/** The mean of each of the `columns` of rows: (n, width) float32, NaN left out, in float64. */
+/**
+ * np.ma.mean(rows, axis=0) of the `columns` of rows: (n, width) float32, NaN left out, as
+ * SimpleImputer(strategy="mean") takes it of the array pandas' to_numpy() makes (each column
+ * contiguous): the column with missing cells as 0, summed by NumPy's float32 sum, then divided
+ * by the count of the others in float64.
+ */
 export function columnMeans(rows: Float32Array, width: number, columns: number[]): number[] {
-  const sums = new Float64Array(columns.length);
-  const counts = new Float64Array(columns.length);
-  for (let i = 0; i < rows.length; i += width) {
-    for (let c = 0; c < columns.length; c++) {
-      const value = rows[i + columns[c]];
-      if (value !== value) continue;
-      sums[c] += value;
-      counts[c]++;
-    }
+  return columns.map((k) => {
+    const column = Float32Array.from({ length: rows.length / width }, (_, i) => rows[i * width + k]);
+    const count = column.reduce((n, value) => (value === value ? n + 1 : n), 0);
+    return count === 0 ? NaN : numpySum(column.map((value) => (value === value ? value : 0))) / count;
+  });
+}
+
+/**
+ * np.sum of a contiguous float32 array, in float32 and in NumPy's order: blocks of 8,192 values
+ * (its buffer), each summed pairwise, added one after another.
+ */
+export function numpySum(values: Float32Array): number {
+  let sum = 0;
+  for (let at = 0; at < values.length; at += 8192) {
+    sum = Math.fround(sum + pairwiseSum(values.subarray(at, at + 8192)));
   }
-  return columns.map((_, c) => (counts[c] === 0 ? NaN : sums[c] / counts[c]));
+  return sum;
+}
+
+/**
+ * NumPy's pairwise_sum: under 8 values one after another; up to 128, eight running sums, then
+ * the rest; past that, the two halves (the first a multiple of 8 long) summed apart. Float32.
+ */
+function pairwiseSum(a: Float32Array): number {
+  const n = a.length;
+  const add = (x: number, y: number) => Math.fround(x + y);
+  if (n < 8) return a.reduce(add, 0);
+  if (n > 128) {
+    const half = (n >> 1) - ((n >> 1) % 8);
+    return add(pairwiseSum(a.subarray(0, half)), pairwiseSum(a.subarray(half)));
+  }
+  const r = Float32Array.from(a.subarray(0, 8));
+  let i = 8;
+  for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] += a[i + j];
+  let sum = add(add(add(r[0], r[1]), add(r[2], r[3])), add(add(r[4], r[5]), add(r[6], r[7])));
+  for (; i < n; i++) sum = add(sum, a[i]);
+  return sum;
 }
 
 /** The median of float32 values: one column. */
@@ -870,7 +921,8 @@ export interface CsvSource {
   path: string; //         what is read: the file, or a temporary copy of a pipe's bytes
   bytes: number;
   start: number; //        3 after a UTF-8 byte order mark, else 0
-  newline: "\n" | "\r"; // "\n" for LF and CR LF files (a CR before it is dropped), "\r" for CR
+  newline: "\n" | "\r"; // how the first line ends, where the blocks are cut: "\n" (LF, CR LF)
+  sep: string; //          the field separator, pandas' `sep`: "," unless --sep gives another
   copy: boolean; //        `path` is a temporary copy, removed when reading is done
 }
 
@@ -878,7 +930,7 @@ export interface CsvSource {
  * Checks that `file` is a readable file (or says why not), copies a pipe or standard input (`-`)
  * to a temporary file beside the data, and finds the line ending where the first line ends.
  */
-export async function openCsv(file: string, out: Staging): Promise<CsvSource> {
+export async function openCsv(file: string, out: Staging, sep = ","): Promise<CsvSource> {
   const stdin = file === "-";
   const stat = stdin ? null : fs.statSync(file, { throwIfNoEntry: false });
   const refuse = (why: string) => new EtlError(`${shown(file)}: ${why}`);
@@ -896,7 +948,8 @@ export async function openCsv(file: string, out: Staging): Promise<CsvSource> {
     const input = stdin ? process.stdin : fs.createReadStream(file);
     await pipeline(input, fs.createWriteStream(readFrom));
   }
-  return { file, path: readFrom, bytes: fs.statSync(readFrom).size, copy, ...firstLine(readFrom) };
+  const bytes = fs.statSync(readFrom).size;
+  return { file, path: readFrom, bytes, copy, sep, ...firstLine(readFrom) };
 }
 
 /** Where the text starts (after a byte order mark), and how the first line ends, however long. */
@@ -951,8 +1004,8 @@ export function* rowChunks(
     const stepped: string[][] = []; // with `rowEnds`, the rows papaparse hands over one at a time
     const stepEnds: number[] = [];
     const parser = new Papa.Parser({
-      delimiter: ",",
-      newline: source.newline,
+      delimiter: source.sep,
+      newline: "\n", // a lone CR is made an LF first (loneCrsAsLf)
       step: rowEnds
         ? (row: RowStep) => (stepped.push(row.data[0]), stepEnds.push(row.meta.cursor))
         : undefined,
@@ -1005,13 +1058,14 @@ export function* rowChunks(
         continue;
       }
 
+      pending = loneCrsAsLf(pending, source.sep);
       const result = parser.parse(pending, pendingChar, !eof);
       const rows = rowEnds ? stepped.splice(0) : result.data;
       const rowsEnds = stepEnds.splice(0);
       // An error in the unfinished row is no error yet: that row is parsed again with more text.
       const finished = (e: Papa.ParseError) => eof || e.row! < result.data.length;
       const error = result.errors.find((e) => e.type === "Quotes" && finished(e));
-      const kept = keepRows(rows, source.newline);
+      const kept = keepRows(rows);
       const cursor = result.meta.cursor - pendingChar; // the text after it is an unfinished row
       const clean = eof || cursor === pending.length;
       const done = error !== undefined || (last && (clean || ends.length === 0));
@@ -1098,22 +1152,43 @@ const quoteMessage = (code: string) => code === "MissingQuotes"
 
 /**
  * Which rows to keep: all but blank lines. Each kept row loses the CR that a CR LF line leaves
- * at the end of its last cell (papaparse splits at the LF), or, in a file whose lines end with
- * CR, the LF a CR LF line leaves at the start of its first cell.
+ * at the end of its last cell (papaparse splits at the LF).
  */
-function keepRows(rows: string[][], newline: "\n" | "\r"): number[] {
+function keepRows(rows: string[][]): number[] {
   const kept: number[] = [];
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r];
-    if (newline === "\n") {
-      const last = row[row.length - 1];
-      if (last.charCodeAt(last.length - 1) === 13) row[row.length - 1] = last.slice(0, -1);
-    } else if (row[0].charCodeAt(0) === 10) {
-      row[0] = row[0].slice(1);
-    }
+    const last = row[row.length - 1];
+    if (last.charCodeAt(last.length - 1) === 13) row[row.length - 1] = last.slice(0, -1);
     if (row.length > 1 || row[0] !== "") kept.push(r);
   }
   return kept;
+}
+
+/**
+ * `text` (which starts where a row starts) with each CR that no LF follows, outside quotes, made
+ * an LF: pandas ends a line at an LF, a CR LF or a lone CR, anywhere in a file, and papaparse at
+ * one kind of break. A CR at the text's very end whose LF comes with the next chunk makes a blank
+ * line, which is skipped. A quoted field keeps its CRs, as pandas keeps them.
+ */
+function loneCrsAsLf(text: string, sep: string): string {
+  if (!/\r(?!\n)/.test(text)) return text; // no lone CR: nothing to do (LF and CR LF files)
+  const chars = text.split("");
+  const [quote, separator] = [34, sep.charCodeAt(0)];
+  let [quoted, fieldStart] = [false, true];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (quoted) {
+      if (c === quote && text.charCodeAt(i + 1) === quote) i++; // "" inside quotes
+      else if (c === quote) quoted = false;
+    } else if (c === quote && fieldStart) {
+      [quoted, fieldStart] = [true, false];
+    } else {
+      if (c === 13 && text.charCodeAt(i + 1) !== 10) chars[i] = "\n";
+      fieldStart = c === separator || c === 10 || c === 13;
+    }
+  }
+  return chars.join("");
 }
 
 /** What readCsv() needs to know besides the file. */
@@ -1122,13 +1197,14 @@ interface Reading {
   maxCategories: number; // the most distinct values of a text feature
   categorical?: string[]; // kept columns read as categories, whatever they hold (apply's)
   json?: string; //         where to write the whole CSV as split JSON, if anywhere
+  sep: string; //           the field separator
 }
 
 /** Reads a CSV into a Table of the columns `keep(header)` names, and writes `reading.json`. */
 async function readCsv(
   file: string, out: Staging, keep: (header: string[]) => string[], reading: Reading,
 ): Promise<{ table: Table; dtypes: Dtype[]; head: string[][]; input: Input }> {
-  const source = await openCsv(file, out);
+  const source = await openCsv(file, out, reading.sep);
   try {
     startHelperFor(source.bytes);
     const sha256 = sha256File(source.path); // meanwhile, on the helper thread
@@ -1145,7 +1221,8 @@ async function readCsv(
       const assembled = await readBlocks(source, spec, end, json);
       const where = (rows: number[]) => rowWhere(source, assembled.starts, rows);
       const dtypeOfKept = (k: number) => assembled.keptDtype(k);
-      checkKeptColumns(spec.kept, assembled.facts, reading, dtypeOfKept, where);
+      const { facts, nRows } = assembled;
+      checkKeptColumns(spec.kept, facts, nRows, reading, dtypeOfKept, where);
       // A cell's JSON depends on its column's dtype, known only at the end: the rare column
       // whose cells were written before its dtype settled otherwise gets one more pass.
       if (!assembled.needsRewrite()) {
@@ -1167,7 +1244,7 @@ async function readCsv(
 function readHeader(source: CsvSource): { header: string[]; end: number } {
   for (const chunk of rowChunks(source, source.start, [source.bytes], true)) {
     if (chunk.rows.length > 0) {
-      return { header: checkHeader(source.file, chunk.rows[0]), end: chunk.endBytes![0] };
+      return { header: pandasNames(chunk.rows[0]), end: chunk.endBytes![0] };
     }
     if (chunk.error) throw readError(source, chunk.error.message, chunk.error.byte);
   }
@@ -1654,12 +1731,16 @@ interface KeptFacts {
   unusable: string;
   missingRows: number[]; //      the first five rows with a missing cell
   missing: number; //            how many cells are missing
+  textCells: number; //          how many cells are text
   texts: Map<string, number>; // each distinct text and its index, counted up to a bound
+  // Integers whose float32 differs when read as float64 first, as pandas reads every cell of a
+  // float64 column: row, value, row, value, ... (rare: past 2^53, the two roundings can differ)
+  viaFloat64: number[];
 }
 
 const noFacts = (): KeptFacts => ({
   firstNumber: -1, firstBool: -1, firstText: -1, firstUnusable: -1, unusable: "",
-  missingRows: [], missing: 0, texts: new Map(),
+  missingRows: [], missing: 0, textCells: 0, texts: new Map(), viaFloat64: [],
 });
 
 /** The first row of a kind: the one already seen, else `row`. */
@@ -1680,6 +1761,7 @@ function noteUnusable(facts: KeptFacts, row: number, text: string): void {
 /** A text cell: its index among the column's texts, or NaN past `bound` (it is refused then). */
 function textCode(facts: KeptFacts, text: string, row: number, bound: number): number {
   facts.firstText = first(facts.firstText, row);
+  facts.textCells++;
   return indexOfText(facts.texts, text, bound);
 }
 
@@ -1702,6 +1784,10 @@ function mergeFacts(facts: KeptFacts, block: KeptFacts, rowsBefore: number, boun
   if (block.firstUnusable >= 0) noteUnusable(facts, later(block.firstUnusable), block.unusable);
   for (const row of block.missingRows) noteMissing(facts, later(row));
   facts.missing += block.missing - block.missingRows.length; // the rest of the block's
+  facts.textCells += block.textCells;
+  for (let i = 0; i < block.viaFloat64.length; i += 2) {
+    facts.viaFloat64.push(later(block.viaFloat64[i]), block.viaFloat64[i + 1]);
+  }
   return Float32Array.from(block.texts.keys(), (text) => indexOfText(facts.texts, text, bound));
 }
 
@@ -1749,13 +1835,12 @@ export function parseBlock(
   let error: BlockResult["error"];
   for (const chunk of rowChunks(source, start, ends)) {
     const complete = chunk.error ? chunk.error.rowsBefore : chunk.rows.length;
+    const width = spec.columns.length;
     for (let r = 0; r < complete && !error; r++) {
-      const found = chunk.rows[r].length;
-      if (found === spec.columns.length) parser.add(chunk.rows[r]);
-      else {
-        const message = `expected ${spec.columns.length} fields as in the header, found ${found}`;
-        error = { message, row: parser.nRows + 1 };
-      }
+      const row = chunk.rows[r];
+      while (row.length < width) row.push(""); // read_csv: missing fields are NaN
+      if (row.length === width) parser.add(row);
+      else error = { message: tooManyFields(width, row.length), row: parser.nRows + 1 };
     }
     error ??= chunk.error && { message: chunk.error.message, byte: chunk.error.byte };
     if (chunk.rest !== undefined) rest = chunk.rest;
@@ -1882,6 +1967,8 @@ class BlockParser {
       const row = this.nRows + 1;
       if (cell.bool) facts.firstBool = first(facts.firstBool, row);
       else facts.firstNumber = first(facts.firstNumber, row);
+      const viaFloat64 = Math.fround(cell.float); // pandas' float64, then NumPy's float32
+      if (cell.int !== "no" && viaFloat64 !== number) facts.viaFloat64.push(row, viaFloat64);
     }
     return number;
   }
@@ -1954,6 +2041,16 @@ class TableAssembler {
   columnEncodings = () => this.cells.map(encodingOf);
   dtypes = () => this.cells.map(dtypeOf);
 
+  /** Sets kept column k's value in rows (papaparse's count) to values: row, value, ... */
+  private setRows(k: number, rowsAndValues: number[]): void {
+    const width = this.spec.kept.length;
+    for (let i = 0, b = 0; i < rowsAndValues.length; i += 2) {
+      const row = rowsAndValues[i];
+      while (this.starts[b + 2]?.row <= row) b++; // starts[b + 1]: block b's first row
+      this.blocks[b][(row - this.starts[b + 1].row) * width + k] = rowsAndValues[i + 1];
+    }
+  }
+
   keptDtype(k: number): Dtype {
     const j = this.spec.columns.indexOf(this.spec.kept[k]);
     return j < 0 ? "float64" : dtypeOf(this.cells[j]); // apply's target may be absent: zeros
@@ -1962,6 +2059,9 @@ class TableAssembler {
   finish(): Table {
     this.json?.write("\n]}\n");
     this.json?.close(); // complete: its hash is taken now, while Transform runs
+    this.facts.forEach((facts, k) => {
+      if (this.keptDtype(k) === "float64") this.setRows(k, facts.viaFloat64);
+    });
     return tableOf(this.spec.columns, this.spec.kept, this.facts, this.blocks, this.nRows);
   }
 }
@@ -2076,7 +2176,7 @@ export async function readRawTable(file: string, config: Config): Promise<Table>
   // Row r (papaparse's count, as the rules name it) is the JSON file's line r + 1.
   const where = (rows: number[]) =>
     `${shown(file)} line${rows.length > 1 ? "s" : ""} ${rows.map((r) => r + 1).join(", ")}`;
-  checkKeptColumns(kept, facts, config, () => "float64", where); // JSON holds no text of numbers
+  checkKeptColumns(kept, facts, nRows, config, () => "float64", where); // no text of numbers
   return tableOf(columns, kept, facts, [values.subarray(0, nRows * kept.length)], nRows);
 }
 
@@ -2096,22 +2196,30 @@ function rawValue(cell: unknown, facts: KeptFacts, row: number, bound: number): 
 // the column), what is wrong, and how to fix it. They are gathered here so that Part I reads as
 // the rule (`if (n - nTest < 1) throw tooFewRows(...)`) and this part as its explanation.
 
-/** The header must name each column once, and no name may hold a line break. */
-function checkHeader(file: string, header: string[]): string[] {
-  const where = `${shown(file)} line 1 (header)`;
-  const blank = header.findIndex((name) => name.trim() === "");
-  if (blank >= 0) throw new EtlError(`${where}: column ${blank + 1} has no name`);
-  const broken = header.findIndex((name) => /[\r\n]/.test(name));
-  if (broken >= 0) {
-    const name = `column ${broken + 1}'s name ${quote(header[broken])}`;
-    throw new EtlError(`${where}: ${name} holds a line break; rename it`);
-  }
-  const duplicate = header.find((name, j) => header.indexOf(name) !== j);
-  if (duplicate !== undefined) {
-    throw new EtlError(`${where}: column ${quote(duplicate)} appears twice; rename one`);
-  }
-  return header;
+/**
+ * The header's names as read_csv gives them: a blank one is `Unnamed: j` (j counts from 0), and a
+ * name seen before gets `.1` (`.2`, ... when a column is named so already), as pandas 1.5 names
+ * them.
+ */
+export function pandasNames(header: string[]): string[] {
+  const names = header.map((name, j) => (name === "" ? `Unnamed: ${j}` : name));
+  const counts = new Map<string, number>(); // a name -> the suffix its next repeat tries first
+  names.forEach((original, j) => {
+    let [name, count] = [original, counts.get(original) ?? 0];
+    while (count > 0) {
+      counts.set(original, count + 1);
+      name = `${original}.${count}`;
+      count = names.includes(name) ? count + 1 : counts.get(name) ?? 0;
+    }
+    names[j] = name;
+    counts.set(name, count + 1);
+  });
+  return names;
 }
+
+/** A row longer than the header, which pandas refuses too (in its words, but for the line). */
+const tooManyFields = (width: number, found: number) =>
+  `expected ${width} fields as in the header, saw ${found}`;
 
 /** A hint when a header name differs from a wanted one only by spaces or case. */
 function nearMiss(name: string, header: string[]): string {
@@ -2126,8 +2234,18 @@ function missingColumns(file: string, unknown: string[], header: string[]): EtlE
   const s = unknown.length > 1 ? "s" : "";
   return new EtlError(
     `${shown(file)} line 1 (header): missing column${s} ${nameList(unknown)}; ` +
-      `the file has ${nameList(header)}` + unknown.map((name) => nearMiss(name, header)).join(""),
+      `the file has ${nameList(header)}` + unknown.map((name) => nearMiss(name, header)).join("") +
+      otherSeparator(header),
   );
+}
+
+/** A hint when the header is one column that holds another separator: --sep. */
+function otherSeparator(header: string[]): string {
+  const sep = header.length === 1 ? [";", "\t", "|"].find((s) => header[0].includes(s)) : undefined;
+  if (sep === undefined) return "";
+  const flag = sep === "\t" ? "\\t" : sep;
+  return `; the header is one column holding ${JSON.stringify(sep)}: if that separates the ` +
+    `fields, pass --sep '${flag}'`;
 }
 
 /** Every column named is the target or dropped. */
@@ -2141,7 +2259,7 @@ const noFeaturesLeft = (file: string) => new EtlError(
  * `dtypeOf(k)`, the dtype pandas gives kept column k.
  */
 function checkKeptColumns(
-  kept: string[], facts: KeptFacts[], rules: { target: string; maxCategories: number },
+  kept: string[], facts: KeptFacts[], nRows: number, rules: Rules,
   dtypeOf: (k: number) => Dtype, where: (rows: number[]) => string,
 ): void {
   kept.forEach((name, k) => {
@@ -2158,10 +2276,18 @@ function checkKeptColumns(
     if (firstUnusable >= 0 && !textFirst) {
       throw new EtlError(`${where([firstUnusable])}: ${unusableNumber(name, facts[k].unusable)}`);
     }
+    const { textCells, missing } = facts[k];
+    const numberCells = nRows - textCells - missing;
+    const how = counts(numberCells, textCells);
+    if (mixed && textCells > numberCells && !isTarget) { // the numbers are the odd ones out
+      const firstNumeric = Math.min(...[firstNumber, firstBool].filter((row) => row >= 0));
+      throw new EtlError(`${at([firstNumeric])} is a number, and ${how}; a feature is all text ` +
+        `or all numbers: blank the numbers, or leave the column out with --drop ${name}`);
+    }
     if (mixed) {
       const value = JSON.stringify(texts.keys().next().value); // quoted; a line break shows as \n
       const why = isTarget ? "the target must be a number" : "the column's other cells are numbers";
-      throw new EtlError(`${at([firstText])} is ${value}, not a finite number; ${why}`);
+      throw new EtlError(`${at([firstText])} is ${value}, not a finite number (${how}); ${why}`);
     }
     if (numbers && !booleans && dtypeOf(k) === "object") {
       throw new EtlError(
@@ -2175,6 +2301,14 @@ function checkKeptColumns(
     }
   });
 }
+
+/** The rules kept columns are checked by. */
+type Rules = { target: string; maxCategories: number };
+
+/** How many of a column's cells are numbers and how many text. */
+const counts = (numbers: number, texts: number) =>
+  `${numbers.toLocaleString("en-US")} of its cells are numbers and ` +
+  `${texts.toLocaleString("en-US")} text`;
 
 /** Why a number cannot be kept: float32, which the arrays hold, ends at 3.4028235e38. */
 function unusableNumber(column: string, cell: string): string {
@@ -2262,8 +2396,7 @@ function rowStart(source: CsvSource, starts: BlockStart[], row: number): number 
  * it belong to the lines before the row.
  */
 function linesAt(source: CsvSource, at: number[], rowStarts = false): number[] {
-  const newline = source.newline.charCodeAt(0);
-  const buffer = Buffer.allocUnsafe(BLOCK_BYTES);
+  const buffer = Buffer.allocUnsafe(BLOCK_BYTES + 1); // one byte more: does an LF follow a CR?
   const fd = fs.openSync(source.path, "r");
   try {
     let line = 1;
@@ -2271,22 +2404,30 @@ function linesAt(source: CsvSource, at: number[], rowStarts = false): number[] {
     return at.map((target) => {
       while (position < target) {
         const wanted = Math.min(buffer.length, target - position);
-        const bytes = buffer.subarray(0, fs.readSync(fd, buffer, 0, wanted, position));
-        if (bytes.length === 0) break;
-        for (let i = bytes.indexOf(newline); i >= 0; i = bytes.indexOf(newline, i + 1)) line++;
-        position += bytes.length;
+        const read = fs.readSync(fd, buffer, 0, wanted + 1, position);
+        if (read === 0) break;
+        line += lineBreaks(buffer.subarray(0, read), Math.min(read, wanted));
+        position += Math.min(read, wanted);
       }
       if (!rowStarts) return line;
       const after = buffer.subarray(0, fs.readSync(fd, buffer, 0, CHUNK_BYTES, target));
-      let breaks = 0;
-      for (let i = 0; i < after.length && (after[i] === 10 || after[i] === 13); i++) {
-        if (after[i] === newline) breaks++;
-      }
-      return line + breaks;
+      let blank = 0; // the line breaks right after the row's start
+      while (blank < after.length && (after[blank] === 10 || after[blank] === 13)) blank++;
+      return line + lineBreaks(after, blank);
     });
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** The line breaks (LF, CR LF or a lone CR) that end in bytes[0, end); bytes[end] is the next. */
+function lineBreaks(bytes: Buffer, end: number): number {
+  let breaks = 0;
+  for (let i = bytes.indexOf(10); i >= 0 && i < end; i = bytes.indexOf(10, i + 1)) breaks++;
+  for (let i = bytes.indexOf(13); i >= 0 && i < end; i = bytes.indexOf(13, i + 1)) {
+    if (bytes[i + 1] !== 10) breaks++; // a CR LF is counted at its LF
+  }
+  return breaks;
 }
 
 // ## Files that are never torn
@@ -2571,6 +2712,8 @@ function readFittedState(paths: Paths): FittedState {
   );
   const numbers = (x: unknown) => Array.isArray(x) && x.every((v) => Number.isFinite(v));
   const strings = (x: unknown) => Array.isArray(x) && x.every((v) => typeof v === "string");
+  const categoryList = (x: unknown) => Array.isArray(x) && x.every((v, i) =>
+    typeof v === "string" || (v === null && i === x.length - 1)); // NaN, written null, is last
   if (!numbers(imputer?.statistics_)) throw bad(paths.imputer, "statistics_", "a list of numbers");
   const names = imputer.feature_names_in_;
   if (!strings(names) || names.length !== imputer.statistics_.length) {
@@ -2580,7 +2723,7 @@ function readFittedState(paths: Paths): FittedState {
   if (!strings(textual)) throw bad(paths.encoder, "feature_names_in_", "a list of names");
   const categories = encoder.categories_;
   const perFeature = Array.isArray(categories) && categories.length === textual.length;
-  if (!perFeature || !categories.every(strings)) {
+  if (!perFeature || !categories.every(categoryList)) {
     throw bad(paths.encoder, "categories_", "a list of names per text feature");
   }
   const d = encodedColumns(imputer, encoder).length;
@@ -2829,7 +2972,7 @@ function stepArtifacts(paths: Paths): Record<Step, string[]> {
 
 /** The settings each step's artifacts are made with. */
 const STEP_SETTINGS: Record<Step, (keyof Config)[]> = {
-  extract: ["csv"],
+  extract: ["csv", "sep"],
   transform: ["target", "features", "drop", "impute", "testSize", "seed", "maxCategories"],
   load: ["batchSize", "shuffleTrain", "seed"],
   apply: [],
@@ -3115,6 +3258,7 @@ and takes its settings from artifacts/manifest.json unless a flag gives one):
 Flags:
   --csv PATH           input CSV, or - for standard input  (default: data/ccr_mock.csv)
   --target NAME        the column to predict               (default: ${CONFIG.target})
+  --sep C              the field separator, one character (\\t: tab)   (default: ,)
   --features A,B,...   the feature columns, or 'all' but the target and --drop
                                                            (default: the mock data's 8)
   --drop A,B,...       columns never used as features      (default: none)
@@ -3143,7 +3287,7 @@ const integer = (min: number, max: number): FlagReader => (text, flag) => {
 
 /** Column names separated by commas; an empty name or one named twice is an error. */
 const columnNames: FlagReader = (text, flag) => {
-  const list = text.split(",").map((name) => name.trim());
+  const list = text.split(","); // names as typed: " x" is not "x"
   if (list.includes("")) {
     throw refuse(`--${flag} takes column names separated by commas, got '${text}'`);
   }
@@ -3161,10 +3305,16 @@ const FLAGS: Record<string, [keyof Config, FlagReader]> = {
     return stdin ? "-" : path.resolve(text);
   }],
   target: ["target", (text) => {
-    if (text.trim() === "") throw refuse("--target needs a column name");
-    return text.trim();
+    if (text === "") throw refuse("--target needs a column name");
+    return text;
   }],
-  features: ["features", (text, flag) => (text.trim() === "all" ? "all" : columnNames(text, flag))],
+  sep: ["sep", (text) => {
+    const sep = text === "\\t" ? "\t" : text;
+    if (sep.length === 1 && !/["\r\n]/.test(sep)) return sep;
+    const what = "one character (\\t for a tab), not a quote or a line break";
+    throw refuse(`--sep takes ${what}, got '${text}'`);
+  }],
+  features: ["features", (text, flag) => (text === "all" ? "all" : columnNames(text, flag))],
   drop: ["drop", columnNames],
   impute: ["impute", (text) => {
     if (text === "median" || text === "mean") return text;
@@ -3220,10 +3370,10 @@ export function parseCommandLine(argv: string[]) {
 
 /** The settings each step reads (extract checks the columns that transform will use). */
 const STEP_READS: Record<Step, (keyof Config)[]> = {
-  extract: ["csv", "target", "features", "drop", "maxCategories"],
+  extract: ["csv", "sep", "target", "features", "drop", "maxCategories"],
   transform: STEP_SETTINGS.transform,
   load: STEP_SETTINGS.load,
-  apply: ["csv", "target"],
+  apply: ["csv", "sep", "target"],
 };
 
 /** The flag that gives a setting. */

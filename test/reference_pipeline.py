@@ -9,9 +9,6 @@ from sklearn.impute import SimpleImputer
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-MISSING = "\0missing"  # never a category: a blank text cell encodes as all zeros, like an unseen one
-
-
 def fit(csv, target, drop, seed, test_size, impute):
     df = pd.read_csv(csv)
     features = [c for c in df.columns if c != target and c not in drop]
@@ -22,9 +19,8 @@ def fit(csv, target, drop, seed, test_size, impute):
     train = df.iloc[train_rows]
     imputer = SimpleImputer(strategy=impute).fit(train[numeric].to_numpy(dtype=np.float32)) if numeric else None
     encoders = {}
-    for c in text:
-        present = train[c][train[c].notna()].astype(str).to_frame()
-        encoders[c] = OneHotEncoder(drop="first", handle_unknown="ignore").fit(present)
+    for c in text:  # a blank is NaN, which OneHotEncoder makes a category of its own
+        encoders[c] = OneHotEncoder(drop="first", handle_unknown="ignore").fit(train[[c]])
     state = {"numeric": numeric, "text": text, "imputer": imputer, "encoders": encoders}
     X = encode(state, df)
     scaler = StandardScaler().fit(X[train_rows])
@@ -35,7 +31,7 @@ def fit(csv, target, drop, seed, test_size, impute):
         "X_train": scale(scaler, X[train_rows]), "X_val": scale(scaler, X[val_rows]),
         "y_train": y[train_rows], "y_val": y[val_rows],
         "statistics": [] if imputer is None else [float(v) for v in imputer.statistics_],
-        "categories": {c: [str(v) for v in encoders[c].categories_[0]] for c in text},
+        "categories": {c: [None if v != v else str(v) for v in encoders[c].categories_[0]] for c in text},
     }
 
 
@@ -45,7 +41,7 @@ def encode(state, df):
     if state["numeric"]:
         parts.append(state["imputer"].transform(df[state["numeric"]].to_numpy(dtype=np.float32)).astype(np.float32))
     for c in state["text"]:
-        values = df[c].where(df[c].notna(), MISSING).astype(str).to_frame()
+        values = df[[c]]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "unknown categories ... encoded as all zeros": what we want
             parts.append(state["encoders"][c].transform(values).toarray().astype(np.float32))
