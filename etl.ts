@@ -1334,7 +1334,10 @@ function blockError(source: CsvSource, block: BlockResult, table: TableAssembler
   const { message, byte, row } = block.error!;
   if (row === undefined) return readError(source, message, byte!);
   const starts = [...table.starts, { row: table.nRows + 1, byte: start }]; // this block's too
-  return new EtlError(`${rowWhere(source, starts, [table.nRows + row])}: ${message}`);
+  // A first row longer than the header: pandas makes its first fields the frame's index.
+  const index = table.nRows + row === 1 ? "; pandas would take the extra first fields as the " +
+    "row index, which etl.ts does not keep: give each field a name in the header" : "";
+  return new EtlError(`${rowWhere(source, starts, [table.nRows + row])}: ${message}${index}`);
 }
 
 function readError(source: CsvSource, message: string | null, byte: number) {

@@ -155,12 +155,12 @@ describe("the target and the column kinds", () => {
   test("a text target is an error naming the line", () => {
     const result = run(rows.map((r, i) => (i === 7 ? r.replace(/,\d+$/, ",high") : r)));
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /^error: in\.csv line 9: column "score" is "high", not a finite number; the target must be a number\n$/);
+    assert.match(result.stderr, /^error: in\.csv line 9: column "score" is "high", not a finite number \(29 of its cells are numbers and 1 text\); the target must be a number\n$/);
   });
   test("a feature column that mixes numbers and text is an error naming the first text cell", () => {
     const result = run(rows.map((r, i) => (i === 12 ? r.replace(/^(\d+),[^,]*/, "$1,3.x") : r)));
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /^error: in\.csv line 14: column "gpa" is "3\.x", not a finite number; the column's other cells are numbers\n$/);
+    assert.match(result.stderr, /^error: in\.csv line 14: column "gpa" is "3\.x", not a finite number \(29 of its cells are numbers and 1 text\); the column's other cells are numbers\n$/);
   });
   test("a text feature blank in every train row is an error naming it (nothing for OneHotEncoder to learn)", async () => {
     // Text in the validation rows only: the first 6 of RandomState(42).permutation(30), which
