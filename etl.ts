@@ -2202,19 +2202,24 @@ function rawValue(cell: unknown, facts: KeptFacts, row: number, bound: number): 
 /**
  * The header's names as read_csv gives them: a blank one is `Unnamed: j` (j counts from 0), and a
  * name seen before gets `.1` (`.2`, ... when a column is named so already), as pandas 1.5 names
- * them.
+ * them: the named columns first, so that a given name is kept and an unnamed one renamed.
  */
 export function pandasNames(header: string[]): string[] {
   const names = header.map((name, j) => (name === "" ? `Unnamed: ${j}` : name));
   const counts = new Map<string, number>(); // a name -> the suffix its next repeat tries first
-  names.forEach((original, j) => {
+  const unnamed = header.flatMap((name, j) => (name === "" ? [j] : []));
+  const order = [...names.keys()].filter((j) => header[j] !== "").concat(unnamed);
+  const taken = new Set(names); // a renamed column's old name stays taken by an earlier one
+  order.forEach((j) => {
+    const original = names[j];
     let [name, count] = [original, counts.get(original) ?? 0];
     while (count > 0) {
       counts.set(original, count + 1);
       name = `${original}.${count}`;
-      count = names.includes(name) ? count + 1 : counts.get(name) ?? 0;
+      count = taken.has(name) ? count + 1 : counts.get(name) ?? 0;
     }
     names[j] = name;
+    taken.add(name);
     counts.set(name, count + 1);
   });
   return names;

@@ -202,9 +202,9 @@ describe("4. a run commits all of its files and its manifest, or nothing", () =>
   test("a refused run into a new --out folder leaves no folder behind, and keeps one it found", () => {
     const dir = tempProject();
     fs.writeFileSync(path.join(dir, "short.csv"), `${shipped}1,2\n`);
-    expectRefused(dir, ["--csv", "short.csv", "--out", "runs/a"], /line 202: expected 9 fields/);
+    expectRefused(dir, ["--csv", "short.csv", "--out", "runs/a"], /line 202: column "readiness_score", the target, is blank/);
     fs.mkdirSync(path.join(dir, "mine"));
-    expectRefused(dir, ["--csv", "short.csv", "--out", "mine"], /line 202: expected 9 fields/);
+    expectRefused(dir, ["--csv", "short.csv", "--out", "mine"], /line 202: column "readiness_score", the target, is blank/);
   });
 
   test("SIGINT and SIGTERM at any moment of transform: exit 0 with the manifest describing the files, or nothing changed", async () => {
