@@ -773,10 +773,12 @@ function radixMedians(bits: Uint32Array, width: number, columns: number[]): numb
  * by the count of the others in float64.
  */
 export function columnMeans(rows: Float32Array, width: number, columns: number[]): number[] {
+  const n = rows.length / width;
   return columns.map((k) => {
-    const column = Float32Array.from({ length: rows.length / width }, (_, i) => rows[i * width + k]);
-    const count = column.reduce((n, value) => (value === value ? n + 1 : n), 0);
-    return count === 0 ? NaN : numpySum(column.map((value) => (value === value ? value : 0))) / count;
+    const column = Float32Array.from({ length: n }, (_, i) => rows[i * width + k]);
+    const count = column.reduce((sum, value) => (value === value ? sum + 1 : sum), 0);
+    const filled = column.map((value) => (value === value ? value : 0)); // np.ma's filled(0)
+    return count === 0 ? NaN : numpySum(filled) / count;
   });
 }
 
@@ -3025,7 +3027,8 @@ function settingsProblem(config: unknown): string {
   const checks: [keyof Config, boolean][] = [
     ["csv", typeof c.csv === "string"],
     ["target", typeof c.target === "string" && c.target !== ""],
-    ["features", names(c.features) && (c.features as string[]).length > 0],
+    ["features", c.features === "all" || (names(c.features) && (c.features as any[]).length > 0)],
+    ["sep", c.sep === undefined || (typeof c.sep === "string" && c.sep.length === 1)],
     ["drop", names(c.drop)],
     ["impute", c.impute === "median" || c.impute === "mean"],
     ["testSize", typeof c.testSize === "number" && c.testSize > 0 && c.testSize < 1],
@@ -3047,7 +3050,8 @@ function storedSettings(paths: Paths, config: Config): Record<string, unknown> {
 function settingsFromManifest(paths: Paths, stored: Record<string, unknown>): Config {
   const csv = stored.csv as string;
   const input = csv === "-" ? "-" : path.resolve(paths.out, csv);
-  return { ...(stored as unknown as Config), csv: input };
+  const sep = (stored.sep as string | undefined) ?? ","; // a manifest from before --sep has none
+  return { ...(stored as unknown as Config), csv: input, sep };
 }
 
 /** A file's entry: from this run's writing when it wrote it, else read back from disk. */
