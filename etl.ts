@@ -153,7 +153,9 @@ export async function runPipeline(
 // int64 but all fit a uint64, `float64` when every cell is a number (or missing: NaN), `bool`
 // when every cell is a boolean, `object` (text) otherwise. Each try stops at the first cell it
 // cannot read, so where integers beyond int64 meet fractions the order of the cells decides, in
-// pandas as here.
+// pandas as here. The rows and names are read_csv's too: LF, CR LF and a lone CR each end a
+// line; a short row's missing fields are missing cells; a blank name is `Unnamed: j`, a repeat
+// `name.1`.
 //
 // The kept columns have stricter rules, since a typo must not become a feature: the target is a
 // number in every row; a feature is all numbers (booleans are 1 and 0, blanks are imputed in
