@@ -254,6 +254,7 @@ export function transform(table: Table, config: Config, out: Staging, paths = PA
   const encoder = fitEncoder(table, rawTrain);
   const columns = encodedColumns(imputer, encoder); //     X's d column names
   const d = columns.length;
+  if (d === 0) throw noColumnsInX(encoder.feature_names_in_); // scikit-learn refuses it too
   const X = encodeFeatures(table, raw, imputer, encoder); // X: (n, d) float32, row-major
   const xVal = X.subarray(0, nVal * d); //                  X_val: (nVal, d) float32
   const xTrain = X.subarray(nVal * d); //                   X_train: (nTrain, d) float32
@@ -928,6 +929,8 @@ export interface CsvSource {
   newline: "\n" | "\r"; // how the first line ends, where the blocks are cut: "\n" (LF, CR LF)
   sep: string; //          the field separator, pandas' `sep`: "," unless --sep gives another
   copy: boolean; //        `path` is a temporary copy, removed when reading is done
+  fd: number; //           the input, opened once: every block is read through it
+  mtimeMs: number; //      when it was last changed, as it was opened
 }
 
 /**
@@ -952,32 +955,34 @@ export async function openCsv(file: string, out: Staging, sep = ","): Promise<Cs
     const input = stdin ? process.stdin : fs.createReadStream(file);
     await pipeline(input, fs.createWriteStream(readFrom));
   }
-  const bytes = fs.statSync(readFrom).size;
-  return { file, path: readFrom, bytes, copy, sep, ...firstLine(readFrom) };
+  const fd = fs.openSync(readFrom, "r"); // one snapshot: a file renamed over it is not read
+  const { size: bytes, mtimeMs } = fs.fstatSync(fd);
+  return { file, path: readFrom, bytes, copy, sep, fd, mtimeMs, ...firstLine(fd) };
+}
+
+/** Stops the run if the input's size or time of change differ from when it was opened. */
+function checkUnchanged(source: CsvSource): void {
+  const { size, mtimeMs } = fs.fstatSync(source.fd);
+  if (size !== source.bytes || mtimeMs !== source.mtimeMs) throw inputChanged(source);
 }
 
 /** Where the text starts (after a byte order mark), and how the first line ends, however long. */
-function firstLine(file: string): { start: number; newline: "\n" | "\r" } {
-  const fd = fs.openSync(file, "r");
-  try {
-    const bytes = Buffer.alloc(CHUNK_BYTES + 1);
-    const start = fs.readSync(fd, bytes, 0, 3, 0) === 3 && bytes.readUIntBE(0, 3) === 0xefbbbf
-      ? 3 : 0;
-    let quoted = false;
-    for (let position = start; ; position += CHUNK_BYTES) {
-      // One byte more than a chunk: a CR at a chunk's end sees whether an LF follows.
-      const length = fs.readSync(fd, bytes, 0, bytes.length, position);
-      if (length === 0) return { start, newline: "\n" }; // one line, or none
-      for (let i = 0; i < Math.min(length, CHUNK_BYTES); i++) {
-        if (bytes[i] === 0x22) quoted = !quoted; // "" inside quotes flips twice: still quoted
-        if (quoted || (bytes[i] !== 0x0a && bytes[i] !== 0x0d)) continue;
-        // An LF, or a CR LF, ends the line "\n"; a CR alone, "\r".
-        const crLf = bytes[i] === 0x0d && i + 1 < length && bytes[i + 1] === 0x0a;
-        return { start, newline: bytes[i] === 0x0a || crLf ? "\n" : "\r" };
-      }
+function firstLine(fd: number): { start: number; newline: "\n" | "\r" } {
+  const bytes = Buffer.alloc(CHUNK_BYTES + 1);
+  const start = fs.readSync(fd, bytes, 0, 3, 0) === 3 && bytes.readUIntBE(0, 3) === 0xefbbbf
+    ? 3 : 0;
+  let quoted = false;
+  for (let position = start; ; position += CHUNK_BYTES) {
+    // One byte more than a chunk: a CR at a chunk's end sees whether an LF follows.
+    const length = fs.readSync(fd, bytes, 0, bytes.length, position);
+    if (length === 0) return { start, newline: "\n" }; // one line, or none
+    for (let i = 0; i < Math.min(length, CHUNK_BYTES); i++) {
+      if (bytes[i] === 0x22) quoted = !quoted; // "" inside quotes flips twice: still quoted
+      if (quoted || (bytes[i] !== 0x0a && bytes[i] !== 0x0d)) continue;
+      // An LF, or a CR LF, ends the line "\n"; a CR alone, "\r".
+      const crLf = bytes[i] === 0x0d && i + 1 < length && bytes[i + 1] === 0x0a;
+      return { start, newline: bytes[i] === 0x0a || crLf ? "\n" : "\r" };
     }
-  } finally {
-    fs.closeSync(fd);
   }
 }
 
@@ -1003,94 +1008,90 @@ interface RowChunk {
 export function* rowChunks(
   source: CsvSource, start: number, ends: number[], rowEnds = false,
 ): Generator<RowChunk> {
-  const fd = fs.openSync(source.path, "r");
-  try {
-    const stepped: string[][] = []; // with `rowEnds`, the rows papaparse hands over one at a time
-    const stepEnds: number[] = [];
-    const parser = new Papa.Parser({
-      delimiter: source.sep,
-      newline: "\n", // a lone CR is made an LF first (loneCrsAsLf)
-      step: rowEnds
-        ? (row: RowStep) => (stepped.push(row.data[0]), stepEnds.push(row.meta.cursor))
-        : undefined,
-    }) as unknown as PapaCoreParser;
-    const buffer = Buffer.allocUnsafe(CHUNK_BYTES + 4);
-    let position = start; //   the next byte to read
-    let carried = 0; //        bytes of a character cut by the last chunk's end
-    let pending = ""; //       text not parsed yet: the start of a row a chunk cut
-    let pendingChar = 0; //    where `pending` starts, in characters of the range's text
-    let waitFor = 0; //        parse again once `pending` is this long: a row longer than a chunk
-    let end = ends.shift()!;
-    for (;;) {
-      const wanted = Math.min(CHUNK_BYTES, end - position);
-      const read = fs.readSync(fd, buffer, carried, wanted, position);
-      if (read === 0 && wanted > 0) throw inputChanged(source);
-      const last = position + read === end; // at a candidate end: parse what is there
-      const eof = last && end === source.bytes;
-      const length = carried + read;
-      const complete = eof ? length : length - cutCharacter(buffer, length);
-      const bad = notTextAt(buffer.subarray(0, complete));
-      if (bad >= 0) {
-        const error = { message: null, byte: position - carried + bad, rowsBefore: 0 };
-        return yield { rows: [], parsed: 0, error };
-      }
-      pending += buffer.toString("utf8", 0, complete);
-      position += read;
-      carried = length - complete;
-      buffer.copy(buffer, 0, complete, length);
-      const decoded = position - carried; // bytes of the file decoded so far
-      // Where a character of the text is in the file. Rows are asked for in order, so each is
-      // counted on from the last one: counting back from the end would cost a chunk per row.
-      let known: { char: number; byte: number } | null = null;
-      const byteOf = (char: number) => {
-        if (!known || char < known.char) {
-          known = { char: pendingChar, byte: decoded - Buffer.byteLength(pending) };
-        }
-        const text = pending.slice(known.char - pendingChar, char - pendingChar);
-        known.byte += Buffer.byteLength(text);
-        known.char = char;
-        return known.byte;
-      };
-      if (pending.length > MAX_ROW_CHARS) {
-        const error = tooLong(parser, pending, pendingChar, byteOf);
-        return yield { rows: [], parsed: pending.length, error };
-      }
-      // A row longer than a chunk is parsed again only once its text has doubled, candidate ends
-      // or not: a 100 MB quoted field of many lines spans a hundred blocks' ends.
-      if (pending.length < waitFor && !(last && ends.length === 0)) {
-        if (last) end = ends.shift()!; // no reason to think a row ends here: read on
-        continue;
-      }
-
-      pending = loneCrsAsLf(pending, source.sep);
-      const result = parser.parse(pending, pendingChar, !eof);
-      const rows = rowEnds ? stepped.splice(0) : result.data;
-      const rowsEnds = stepEnds.splice(0);
-      // An error in the unfinished row is no error yet: that row is parsed again with more text.
-      const finished = (e: Papa.ParseError) => eof || e.row! < result.data.length;
-      const error = result.errors.find((e) => e.type === "Quotes" && finished(e));
-      const kept = keepRows(rows);
-      const cursor = result.meta.cursor - pendingChar; // the text after it is an unfinished row
-      const clean = eof || cursor === pending.length;
-      const done = error !== undefined || (last && (clean || ends.length === 0));
-      yield {
-        rows: kept.length === rows.length ? rows : kept.map((r) => rows[r]),
-        parsed: pending.length,
-        endBytes: rowEnds ? kept.map((r) => byteOf(rowsEnds[r])) : undefined,
-        error: error && {
-          message: quoteMessage(error.code), byte: byteOf(pendingChar + error.index!),
-          rowsBefore: kept.filter((r) => r < error.row!).length,
-        },
-        rest: done ? decoded - Buffer.byteLength(pending.slice(cursor)) : undefined,
-      };
-      if (done) return;
-      pending = pending.slice(cursor);
-      pendingChar += cursor;
-      waitFor = pending.length > CHUNK_BYTES ? 2 * pending.length : 0;
-      if (last) end = ends.shift()!; // the row goes on past this end: read on to the next
+  const fd = source.fd;
+  const stepped: string[][] = []; // with `rowEnds`, the rows papaparse hands over one at a time
+  const stepEnds: number[] = [];
+  const parser = new Papa.Parser({
+    delimiter: source.sep,
+    newline: "\n", // a lone CR is made an LF first (loneCrsAsLf)
+    step: rowEnds
+      ? (row: RowStep) => (stepped.push(row.data[0]), stepEnds.push(row.meta.cursor))
+      : undefined,
+  }) as unknown as PapaCoreParser;
+  const buffer = Buffer.allocUnsafe(CHUNK_BYTES + 4);
+  let position = start; //   the next byte to read
+  let carried = 0; //        bytes of a character cut by the last chunk's end
+  let pending = ""; //       text not parsed yet: the start of a row a chunk cut
+  let pendingChar = 0; //    where `pending` starts, in characters of the range's text
+  let waitFor = 0; //        parse again once `pending` is this long: a row longer than a chunk
+  let end = ends.shift()!;
+  for (;;) {
+    const wanted = Math.min(CHUNK_BYTES, end - position);
+    const read = fs.readSync(fd, buffer, carried, wanted, position);
+    if (read === 0 && wanted > 0) throw inputChanged(source);
+    const last = position + read === end; // at a candidate end: parse what is there
+    const eof = last && end === source.bytes;
+    const length = carried + read;
+    const complete = eof ? length : length - cutCharacter(buffer, length);
+    const bad = notTextAt(buffer.subarray(0, complete));
+    if (bad >= 0) {
+      const error = { message: null, byte: position - carried + bad, rowsBefore: 0 };
+      return yield { rows: [], parsed: 0, error };
     }
-  } finally {
-    fs.closeSync(fd);
+    pending += buffer.toString("utf8", 0, complete);
+    position += read;
+    carried = length - complete;
+    buffer.copy(buffer, 0, complete, length);
+    const decoded = position - carried; // bytes of the file decoded so far
+    // Where a character of the text is in the file. Rows are asked for in order, so each is
+    // counted on from the last one: counting back from the end would cost a chunk per row.
+    let known: { char: number; byte: number } | null = null;
+    const byteOf = (char: number) => {
+      if (!known || char < known.char) {
+        known = { char: pendingChar, byte: decoded - Buffer.byteLength(pending) };
+      }
+      const text = pending.slice(known.char - pendingChar, char - pendingChar);
+      known.byte += Buffer.byteLength(text);
+      known.char = char;
+      return known.byte;
+    };
+    if (pending.length > MAX_ROW_CHARS) {
+      const error = tooLong(parser, pending, pendingChar, byteOf);
+      return yield { rows: [], parsed: pending.length, error };
+    }
+    // A row longer than a chunk is parsed again only once its text has doubled, candidate ends
+    // or not: a 100 MB quoted field of many lines spans a hundred blocks' ends.
+    if (pending.length < waitFor && !(last && ends.length === 0)) {
+      if (last) end = ends.shift()!; // no reason to think a row ends here: read on
+      continue;
+    }
+
+    pending = loneCrsAsLf(pending, source.sep);
+    const result = parser.parse(pending, pendingChar, !eof);
+    const rows = rowEnds ? stepped.splice(0) : result.data;
+    const rowsEnds = stepEnds.splice(0);
+    // An error in the unfinished row is no error yet: that row is parsed again with more text.
+    const finished = (e: Papa.ParseError) => eof || e.row! < result.data.length;
+    const error = result.errors.find((e) => e.type === "Quotes" && finished(e));
+    const kept = keepRows(rows);
+    const cursor = result.meta.cursor - pendingChar; // the text after it is an unfinished row
+    const clean = eof || cursor === pending.length;
+    const done = error !== undefined || (last && (clean || ends.length === 0));
+    yield {
+      rows: kept.length === rows.length ? rows : kept.map((r) => rows[r]),
+      parsed: pending.length,
+      endBytes: rowEnds ? kept.map((r) => byteOf(rowsEnds[r])) : undefined,
+      error: error && {
+        message: quoteMessage(error.code), byte: byteOf(pendingChar + error.index!),
+        rowsBefore: kept.filter((r) => r < error.row!).length,
+      },
+      rest: done ? decoded - Buffer.byteLength(pending.slice(cursor)) : undefined,
+    };
+    if (done) return;
+    pending = pending.slice(cursor);
+    pendingChar += cursor;
+    waitFor = pending.length > CHUNK_BYTES ? 2 * pending.length : 0;
+    if (last) end = ends.shift()!; // the row goes on past this end: read on to the next
   }
 }
 
@@ -1209,9 +1210,14 @@ async function readCsv(
   file: string, out: Staging, keep: (header: string[]) => string[], reading: Reading,
 ): Promise<{ table: Table; dtypes: Dtype[]; head: string[][]; input: Input }> {
   const source = await openCsv(file, out, reading.sep);
+  let sha256: Promise<string> | undefined;
   try {
     startHelperFor(source.bytes);
-    const sha256 = sha256File(source.path); // meanwhile, on the helper thread
+    // Meanwhile, on the helper thread: the bytes that are parsed, checked unchanged at the end.
+    sha256 = sha256Snapshot(source).then((hash) => {
+      checkUnchanged(source);
+      return hash;
+    });
     sha256.catch(() => {});
     const { header, end } = readHeader(source);
     const categorical = reading.categorical ?? [];
@@ -1223,6 +1229,7 @@ async function readCsv(
     for (;;) {
       const json = reading.json ? out.open(reading.json) : null;
       const assembled = await readBlocks(source, spec, end, json);
+      checkUnchanged(source);
       const where = (rows: number[]) => rowWhere(source, assembled.starts, rows);
       const dtypeOfKept = (k: number) => assembled.keptDtype(k);
       const { facts, nRows } = assembled;
@@ -1234,13 +1241,15 @@ async function readCsv(
         const { file, bytes } = source;
         // The hash is awaited only by the manifest: the helper takes it while Transform runs.
         const input = { file, sha256, bytes, rows: table.nRows };
-        if (source.copy) await sha256; // a pipe's copy is removed below
         return { table, dtypes: assembled.dtypes(), head: assembled.head, input };
       }
       spec.encodings = assembled.columnEncodings();
     }
   } finally {
-    if (source.copy) fs.rmSync(source.path, { force: true });
+    if (source.copy) fs.rmSync(source.path, { force: true }); // read on through its descriptor
+    const close = () => fs.closeSync(source.fd);
+    if (sha256) sha256.then(close, close);
+    else close();
   }
 }
 
@@ -1312,23 +1321,19 @@ async function readBlocks(
 /** Where the blocks start and end: after the first line break at or past each BLOCK_BYTES. */
 function blockBounds(source: CsvSource, start: number): number[] {
   const bounds = [start];
-  const fd = fs.openSync(source.path, "r");
-  try {
-    const window = Buffer.allocUnsafe(CHUNK_BYTES);
-    const newline = source.newline.charCodeAt(0);
-    for (let at = start + BLOCK_BYTES; at < source.bytes; at += BLOCK_BYTES) {
-      let [bound, from] = [-1, Math.max(at, bounds[bounds.length - 1])];
-      for (; bound < 0 && from < source.bytes; from += window.length) {
-        const read = fs.readSync(fd, window, 0, window.length, from);
-        const i = window.subarray(0, read).indexOf(newline);
-        if (i >= 0) bound = from + i + 1;
-      }
-      if (bound < 0) bound = source.bytes;
-      if (bound > bounds[bounds.length - 1] && bound < source.bytes) bounds.push(bound);
-      at = Math.max(at, bound - BLOCK_BYTES); // a line longer than a block: the next one after it
+  const fd = source.fd;
+  const window = Buffer.allocUnsafe(CHUNK_BYTES);
+  const newline = source.newline.charCodeAt(0);
+  for (let at = start + BLOCK_BYTES; at < source.bytes; at += BLOCK_BYTES) {
+    let [bound, from] = [-1, Math.max(at, bounds[bounds.length - 1])];
+    for (; bound < 0 && from < source.bytes; from += window.length) {
+      const read = fs.readSync(fd, window, 0, window.length, from);
+      const i = window.subarray(0, read).indexOf(newline);
+      if (i >= 0) bound = from + i + 1;
     }
-  } finally {
-    fs.closeSync(fd);
+    if (bound < 0) bound = source.bytes;
+    if (bound > bounds[bounds.length - 1] && bound < source.bytes) bounds.push(bound);
+    at = Math.max(at, bound - BLOCK_BYTES); // a line longer than a block: the next one after it
   }
   return [...bounds, source.bytes];
 }
@@ -2348,6 +2353,13 @@ const tooFewRows = (n: number, testSize: number, nTest: number) => new EtlError(
     "add rows or lower --test-size",
 );
 
+/** Every feature a text column of one category, which drop="first" drops: X has no column. */
+const noColumnsInX = (names: string[]) => new EtlError(
+  `X would have no columns: ${nameList(names)} ${names.length > 1 ? "have" : "has"} one ` +
+    "category in the train rows, and one-hot encoding drops the first; add features with " +
+    "--features",
+);
+
 /** A feature with no value in any train row: nothing to impute it from, or to encode it by. */
 const blankInEveryTrainRow = (name: string, why: string) => new EtlError(
   `column ${quote(name)} is blank in every train row, so there is ${why}; ` +
@@ -2409,27 +2421,23 @@ function rowStart(source: CsvSource, starts: BlockStart[], row: number): number 
  */
 function linesAt(source: CsvSource, at: number[], rowStarts = false): number[] {
   const buffer = Buffer.allocUnsafe(BLOCK_BYTES + 1); // one byte more: does an LF follow a CR?
-  const fd = fs.openSync(source.path, "r");
-  try {
-    let line = 1;
-    let position = source.start;
-    return at.map((target) => {
-      while (position < target) {
-        const wanted = Math.min(buffer.length, target - position);
-        const read = fs.readSync(fd, buffer, 0, wanted + 1, position);
-        if (read === 0) break;
-        line += lineBreaks(buffer.subarray(0, read), Math.min(read, wanted));
-        position += Math.min(read, wanted);
-      }
-      if (!rowStarts) return line;
-      const after = buffer.subarray(0, fs.readSync(fd, buffer, 0, CHUNK_BYTES, target));
-      let blank = 0; // the line breaks right after the row's start
-      while (blank < after.length && (after[blank] === 10 || after[blank] === 13)) blank++;
-      return line + lineBreaks(after, blank);
-    });
-  } finally {
-    fs.closeSync(fd);
-  }
+  const fd = source.fd;
+  let line = 1;
+  let position = source.start;
+  return at.map((target) => {
+    while (position < target) {
+      const wanted = Math.min(buffer.length, target - position);
+      const read = fs.readSync(fd, buffer, 0, wanted + 1, position);
+      if (read === 0) break;
+      line += lineBreaks(buffer.subarray(0, read), Math.min(read, wanted));
+      position += Math.min(read, wanted);
+    }
+    if (!rowStarts) return line;
+    const after = buffer.subarray(0, fs.readSync(fd, buffer, 0, CHUNK_BYTES, target));
+    let blank = 0; // the line breaks right after the row's start
+    while (blank < after.length && (after[blank] === 10 || after[blank] === 13)) blank++;
+    return line + lineBreaks(after, blank);
+  });
 }
 
 /** The line breaks (LF, CR LF or a lone CR) that end in bytes[0, end); bytes[end] is the next. */
@@ -2593,15 +2601,17 @@ export class Staging {
     this.madeFolders = [];
   }
 
-  /** mkdir -p, remembering each folder it made, for discard() to take away. */
+  /**
+   * mkdir -p, one folder at a time from the deepest one that is there (Node's recursive mkdir
+   * loops for ever under /proc), remembering each folder it made, for discard() to take away.
+   */
   private makeFolder(dir: string): void {
-    const first = fs.mkdirSync(dir, { recursive: true }); // the top folder made, if any
-    if (first === undefined) return;
-    const [top, made] = [path.resolve(first), [path.resolve(dir)]];
-    for (let at = made[0]; at !== top && path.dirname(at) !== at; made.push(at)) {
-      at = path.dirname(at);
+    const missing: string[] = [];
+    for (let at = path.resolve(dir); !fs.existsSync(at); at = path.dirname(at)) missing.push(at);
+    for (const folder of missing.reverse()) {
+      fs.mkdirSync(folder);
+      this.madeFolders.push(folder);
     }
-    this.madeFolders.push(...made.reverse());
   }
 }
 
@@ -2901,6 +2911,23 @@ export async function sha256File(file: string): Promise<string> {
   return ((await helperValue({ kind: "sha256", file })) as string | null) ?? here();
 }
 
+/** The sha256 of the input's bytes as it was opened (its descriptor): the bytes that are parsed. */
+async function sha256Snapshot(source: CsvSource): Promise<string> {
+  const { fd, bytes } = source;
+  const here = () => {
+    const [hash, chunk] = [createHash("sha256"), Buffer.allocUnsafe(1 << 20)];
+    for (let at = 0; at < bytes;) {
+      const read = fs.readSync(fd, chunk, 0, Math.min(chunk.length, bytes - at), at);
+      if (read === 0) throw inputChanged(source); // cut short since it was opened
+      hash.update(chunk.subarray(0, read));
+      at += read;
+    }
+    return hash.digest("hex");
+  };
+  if (bytes < HELPER_BYTES) return here();
+  return ((await helperValue({ kind: "sha256", fd, bytes })) as string | null) ?? here();
+}
+
 /**
  * Has the helper parse blocks, taking each from `counter` as the main thread does, for `onBlock`.
  * Resolves after its last block, or once it has stopped (the main thread parses what it owed).
@@ -2939,7 +2966,9 @@ function serveHelper(): void {
       port.postMessage({ id: job.id, done: 1 });
     } else if (job.kind === "sha256") {
       const hash = createHash("sha256");
-      fs.createReadStream(job.file, { highWaterMark: 1 << 20 })
+      // A path, or the first `bytes` of an open descriptor (the main thread keeps it open).
+      const part = job.fd === undefined ? {} : { fd: job.fd, end: job.bytes - 1, autoClose: false };
+      fs.createReadStream(job.file ?? "", { highWaterMark: 1 << 20, start: 0, ...part })
         .on("data", (chunk) => hash.update(chunk))
         .on("end", () => port.postMessage({ id: job.id, value: hash.digest("hex") }))
         .on("error", () => port.postMessage({ id: job.id })); // the main thread tries, and says why
@@ -3138,8 +3167,9 @@ export function formatTable(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join("\n");
 }
 
-/** A column name as a message shows it: quoted, so that spaces and line breaks are seen. */
-export const quote = (name: string) => JSON.stringify(name);
+/** A name or value as a message shows it: quoted, so that spaces and line breaks are seen; cut. */
+export const quote = (name: string) =>
+  JSON.stringify(name.length > 100 ? `${name.slice(0, 80)}...${name.slice(-15)}` : name);
 
 /** Names for a message, quoted, the list cut after `most` of them. */
 export function nameList(names: string[], most = 10): string {
@@ -3250,8 +3280,9 @@ export const shown = (file: string) => {
   if (file === "-") return "standard input";
   const rel = path.relative(process.cwd(), file);
   const name = rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
-  // A path of 5,000 x's is shown by its two ends.
-  return name.length > 160 ? `${name.slice(0, 60)}...${name.slice(-60)}` : name;
+  // A path of 5,000 x's is shown by its two ends; one with a line break in it, quoted.
+  const cut = name.length > 160 ? `${name.slice(0, 60)}...${name.slice(-60)}` : name;
+  return /[\x00-\x1f\x7f]/.test(cut) ? JSON.stringify(cut) : cut;
 };
 
 export const STEPS = ["extract", "transform", "load", "apply"] as const;
@@ -3479,13 +3510,17 @@ export async function main(argv: string[], project: Paths = PATHS): Promise<numb
     out.discard();
     if (!(err instanceof EtlError) && !isSystemError(err)) throw err;
     const line = err instanceof EtlError ? err.message : systemErrorLine(err);
-    console.error(`error: ${line}`);
+    console.error(`error: ${bounded(line)}`);
     return err instanceof EtlError ? err.exitCode : 1;
   } finally {
     process.off("SIGINT", interrupted);
     process.off("SIGTERM", interrupted);
   }
 }
+
+/** One line of at most 600 characters: a long one keeps its start and its end (the remedy). */
+const bounded = (line: string) =>
+  line.length > 600 ? `${line.slice(0, 400)} ... ${line.slice(-195)}` : line;
 
 /** Whether this file is the program being run, through a symbolic link (an npm bin) or not. */
 function isTheProgram(): boolean {

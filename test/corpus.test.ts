@@ -10,8 +10,8 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
-import { main, pathsUnder } from "../etl.ts";
-import { PYTHON_MISSING, REPO, referencePython, tempDir } from "./helpers.ts";
+import { pathsUnder } from "../etl.ts";
+import { PYTHON_MISSING, REPO, etlInProcess, referencePython, tempDir } from "./helpers.ts";
 
 const python = referencePython();
 if (!python && process.env.CI) test("corpus: reference libraries", () => assert.fail(`CI is set, and the corpus test ${PYTHON_MISSING}`));
@@ -36,18 +36,6 @@ function csvFilesUnder(dir: string, found: string[] = []): string[] {
   return found;
 }
 
-/** Runs etl.ts in this process (no process start per file); its exit code and error lines. */
-async function etl(argv: string[]): Promise<{ status: number; stderr: string }> {
-  const [log, error] = [console.log, console.error];
-  let stderr = "";
-  console.log = () => {};
-  console.error = (...parts: unknown[]) => (stderr += parts.join(" ") + "\n");
-  try {
-    return { status: await main(argv, pathsUnder(argv[argv.indexOf("--out") + 1])), stderr };
-  } finally {
-    [console.log, console.error] = [log, error];
-  }
-}
 
 /**
  * Where etl.ts knowingly parts from read_csv, and refuses in one line instead: pandas' index
@@ -62,10 +50,10 @@ const KNOWN_REFUSALS = /row index, which etl\.ts does not keep|text after its cl
  * --drop. Returns the last run and the flags it took.
  */
 async function pipeline(file: string, target: string, out: string) {
-  const flags = ["--csv", file, "--target", target, "--features", "all", "--out", out];
+  const flags = ["--csv", file, "--target", target, "--features", "all"];
   const drop: string[] = [];
   for (;;) {
-    const run = await etl([...flags, ...(drop.length ? ["--drop", drop.join(",")] : [])]);
+    const run = await etlInProcess([...flags, ...(drop.length ? ["--drop", drop.join(",")] : [])], out);
     const remedy = /distinct values, .*--max-categories/.test(run.stderr) && !flags.includes("--max-categories")
       ? ["--max-categories", "1000000"] : null;
     const dropped = /a feature is all text or all numbers: .*--drop (.*)\n/.exec(run.stderr)?.[1];
@@ -90,7 +78,7 @@ describe("CSV files shipped inside installed packages, judged by pandas and scik
     const runs = [];
     for (const [i, item] of plan.entries()) {
       const out = path.join(dir, String(i));
-      const extract = { ...(await etl(["extract", "--csv", item.file, "--out", out])), raw: pathsUnder(out).raw };
+      const extract = { ...(await etlInProcess(["extract", "--csv", item.file], out)), raw: pathsUnder(out).raw };
       const known = extract.status !== 0 && KNOWN_REFUSALS.test(extract.stderr);
       const fitted = item.reads && item.target && extract.status === 0
         ? await pipeline(item.file, item.target, path.join(dir, `${i}-pipeline`)) : null;

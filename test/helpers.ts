@@ -171,3 +171,20 @@ export function assertManifestDescribesFiles(dir: string): void {
     assert.equal(bytes.length, entry.bytes, entry.path);
   }
 }
+
+/**
+ * Runs etl.ts's main() in this process (no process start, and a test may step in while it
+ * runs): its exit code, what it printed on stderr, and the artifacts under `out`.
+ */
+export async function etlInProcess(argv: string[], out: string): Promise<{ status: number; stderr: string }> {
+  const { main, pathsUnder } = await import("../etl.ts");
+  const [log, error] = [console.log, console.error];
+  let stderr = "";
+  console.log = () => {};
+  console.error = (...parts: unknown[]) => (stderr += parts.join(" ") + "\n");
+  try {
+    return { status: await main([...argv, "--out", out], pathsUnder(out)), stderr };
+  } finally {
+    [console.log, console.error] = [log, error];
+  }
+}
