@@ -2565,13 +2565,54 @@ export class Staging {
     const manifest = await buildManifest(paths, config, step, pending, input, obsolete);
     this.write(this.paths.manifest, JSON.stringify(manifest, null, 2) + "\n");
     const moves = this.pending.map((file) => [file.temp, file.final]);
+    const olds = this.keepOldFiles(moves.map(([, final]) => final));
     const journal = writeJournal(this.paths, moves, this.obsolete);
     this.committing = true;
     // From here on nothing awaits, so no signal handler runs before every file is in place.
-    for (const [temp, final] of moves) fs.renameSync(temp, final);
+    let renamed = 0;
+    try {
+      for (; renamed < moves.length; renamed++) fs.renameSync(moves[renamed][0], moves[renamed][1]);
+    } catch (err) {
+      // A rename failed (a file made immutable, say): the last good set comes back, all of it.
+      for (const [, final] of moves.slice(0, renamed)) {
+        const old = olds.get(final);
+        if (old) fs.renameSync(old, final);
+        else fs.rmSync(final, { force: true });
+      }
+      fs.rmSync(journal, { force: true });
+      this.committing = false;
+      throw err;
+    } finally {
+      for (const old of olds.values()) fs.rmSync(old, { force: true });
+    }
     for (const file of [...this.obsolete, journal]) fs.rmSync(file, { force: true });
     [this.pending, this.madeFolders] = [[], []]; // the folders hold the artifacts now
     this.reportStale(manifest);
+  }
+
+  /**
+   * A second name (a hard link, else a copy) for each of `files` that is there, so that a commit
+   * whose renames fail halfway can put the old files back. Made before any rename: if one cannot
+   * be made, nothing has changed yet. The next run removes any a kill left behind.
+   */
+  private keepOldFiles(files: string[]): Map<string, string> {
+    const olds = new Map<string, string>();
+    try {
+      for (const file of files.filter((f) => fs.existsSync(f))) {
+        const name = `.${path.basename(file)}.${process.pid}.old.etl-tmp`;
+        const old = path.join(path.dirname(file), name);
+        try {
+          fs.linkSync(file, old);
+        } catch {
+          fs.copyFileSync(file, old); // a file system without hard links
+        }
+        olds.set(file, old);
+      }
+    } catch (err) {
+      for (const old of olds.values()) fs.rmSync(old, { force: true });
+      throw err;
+    }
+    return olds;
   }
 
   /** Says which artifacts the manifest now lists as made from older inputs or settings. */
@@ -3085,6 +3126,17 @@ function settingsFromManifest(paths: Paths, stored: Record<string, unknown>): Co
   return { ...(stored as unknown as Config), csv: input, sep };
 }
 
+/** Artifacts that differ from what the manifest lists: they and the rest do not belong together. */
+function changedSinceMade(paths: Paths, files: string[]): EtlError {
+  const steps = STEPS.filter((s) => stepArtifacts(paths)[s].some((f) => files.includes(f)));
+  return new EtlError(
+    `${nameList(files.map((f) => relativePath(paths, f)))} differ from what ` +
+      `${shown(paths.manifest)} lists (changed since ${steps.join(" and ")} made them), so the ` +
+      "artifacts do not belong together; run the whole pipeline (npx tsx etl.ts) to make them " +
+      "again",
+  );
+}
+
 /** A file's entry: from this run's writing when it wrote it, else read back from disk. */
 async function fileEntry(paths: Paths, file: string, written: StagedFile[]) {
   const staged = written.find((f) => f.final === file);
@@ -3117,6 +3169,13 @@ async function buildManifest(
   const ran: Step[] = step === "all" ? ["extract", "transform", "load"] : [step];
   const pipelineFiles = [...files.extract, ...files.transform, ...files.load];
   const artifacts = await entries(pipelineFiles);
+  const before = (file: string) =>
+    previous?.artifacts.find((e) => e.path === relativePath(paths, file));
+  const now = (file: string) => artifacts.find((e) => e.path === relativePath(paths, file));
+  // A file this run did not write must be the one the manifest lists, or the set is torn.
+  const unlisted = pipelineFiles.filter((f) => !written.some((w) => w.final === f) &&
+    before(f) !== undefined && now(f) !== undefined && before(f)!.sha256 !== now(f)!.sha256);
+  if (unlisted.length > 0) throw changedSinceMade(paths, unlisted);
   if (step === "apply") {
     // apply adds its own entry and changes nothing else (a lost manifest: nothing to vouch for)
     const applied = { input: inputEntry, artifacts: await entries(files.apply) };
@@ -3129,9 +3188,6 @@ async function buildManifest(
     return { ...kept, ...(stale.length > 0 && { stale }), apply: applied };
   }
   const applied = previous?.apply;
-  const before = (file: string) =>
-    previous?.artifacts.find((e) => e.path === relativePath(paths, file));
-  const now = (file: string) => artifacts.find((e) => e.path === relativePath(paths, file));
   // A step's artifacts are stale when the ones it read changed, or its settings did, and it did
   // not run again; without a previous manifest, no artifact but this run's can be vouched for.
   const changed = (s: Step) =>

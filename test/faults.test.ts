@@ -104,3 +104,36 @@ describe("every refusal is one short line", () => {
     expectRefused(dir, ["--out", "/proc/1/etl-out"], /^error: \/proc\/1\/etl-out: /);
   });
 });
+
+describe("a commit is all or nothing, even when a rename fails", () => {
+  test("y_train.npy cannot be replaced: the run fails, and the last good set is back, whole", async () => {
+    const dir = tempProject();
+    assert.equal((await etlInProcess([], dir)).status, 0);
+    const before = snapshot(dir);
+    const rename = fs.renameSync;
+    (fs as { renameSync: unknown }).renameSync = (from: fs.PathLike, to: fs.PathLike) => {
+      if (String(to).endsWith("y_train.npy")) throw Object.assign(new Error("operation not permitted"), { code: "EPERM", syscall: "rename", path: String(to) });
+      return rename(from, to);
+    };
+    let run;
+    try {
+      run = await etlInProcess(["--seed", "5"], dir);
+    } finally {
+      (fs as { renameSync: unknown }).renameSync = rename;
+    }
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(run.stderr, /^error: .*y_train\.npy.*EPERM/);
+    assert.deepEqual(snapshot(dir), before, "every artifact from the run before, no temporary file, no journal");
+  });
+  test("an artifact changed behind the manifest's back: a step run alone refuses to vouch for the set", async () => {
+    const dir = tempProject();
+    assert.equal((await etlInProcess([], dir)).status, 0);
+    const xTrain = path.join(dir, "artifacts/transform_artifacts/X_train.npy");
+    const bytes = fs.readFileSync(xTrain);
+    bytes[bytes.length - 1] ^= 1;
+    fs.writeFileSync(xTrain, bytes);
+    const run = await etlInProcess(["load"], dir);
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(run.stderr, /X_train\.npy" differ from what .*manifest\.json lists \(changed since transform made them\).*run the whole pipeline/);
+  });
+});
