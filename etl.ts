@@ -203,7 +203,8 @@ export async function extract(
 export function keptColumns(file: string, header: string[], config: Config): string[] {
   const listed = config.features === "all" ? [] : config.features;
   const named = [config.target, ...listed, ...config.drop];
-  const unknown = [...new Set(named.filter((name) => !header.includes(name)))];
+  const inHeader = new Set(header);
+  const unknown = [...new Set(named.filter((name) => !inHeader.has(name)))];
   if (unknown.length > 0) throw missingColumns(file, unknown, header);
   const candidates = config.features === "all" ? header : config.features;
   const isFeature = (name: string) => name !== config.target && !config.drop.includes(name);
@@ -323,7 +324,7 @@ export interface Encoder {
 
 /**
  * SimpleImputer(strategy).fit on the numeric features' train rows: each column's median (or
- * mean) over its non-missing train values, in float64.
+ * mean) over its non-missing train values, as NumPy takes them of a float32 array.
  *   rawTrain: (nTrain, width) float32, as rowsInOrder lays the features out; NaN is missing
  */
 export function fitImputer(
@@ -331,7 +332,7 @@ export function fitImputer(
 ): Imputer {
   const width = table.kept.length - 1;
   const numeric = table.kept.slice(0, -1).filter((_, k) => table.text[k] === null);
-  const columns = numeric.map((name) => table.kept.indexOf(name));
+  const columns = numeric.map(positionsIn(table.kept)); // their places among the kept columns
   const statistics = strategy === "median"
     ? columnMedians(rawTrain, width, columns) // np.nanmedian(X_train, axis=0)
     : columnMeans(rawTrain, width, columns); //  np.nanmean(X_train, axis=0)
@@ -386,7 +387,8 @@ export function encodeFeatures(
 ): Float32Array {
   const width = table.kept.length - 1;
   const n = raw.length / width;
-  const numeric = imputer.feature_names_in_.map((name) => table.kept.indexOf(name));
+  const keptAt = positionsIn(table.kept); // a column's place among the kept columns
+  const numeric = imputer.feature_names_in_.map(keptAt);
   // sklearn: imputer.transform(X_numeric)
   if (table.missing > 0) fillMissing(raw, width, numeric, imputer.statistics_);
   if (encoder.feature_names_in_.length === 0) return raw; // all numeric, in the fitted order
@@ -398,7 +400,7 @@ export function encodeFeatures(
   // sklearn: encoder.transform(X_text)
   let offset = numeric.length;
   encoder.feature_names_in_.forEach((name, t) => {
-    const k = table.kept.indexOf(name);
+    const k = keptAt(name);
     const categories = encoder.categories_[t];
     // This table's text codes -> their one-hot column, or -1 for zeros.
     const columnOf = (value: string | null) => {
@@ -578,7 +580,8 @@ export async function apply(config: Config, out: Staging, paths: Paths = PATHS):
   const categorical = encoder.feature_names_in_;
   const reading = { target, maxCategories, categorical, sep: config.sep };
   const { table, input } = await readCsv(file, out, keep, reading);
-  const textual = imputer.feature_names_in_.find((name) => table.text[table.kept.indexOf(name)]);
+  const keptAt = positionsIn(table.kept);
+  const textual = imputer.feature_names_in_.find((name) => table.text[keptAt(name)]);
   if (textual) throw textWhereNumbersWere(file, textual);
   // The rows stay in file order; rowsInOrder only parts the features from the target.
   const identity = Uint32Array.from({ length: table.nRows }, (_, i) => i);
@@ -1800,8 +1803,12 @@ function mergeFacts(facts: KeptFacts, block: KeptFacts, rowsBefore: number, boun
   for (let i = 0; i < block.viaFloat64.length; i += 2) {
     facts.viaFloat64.push(later(block.viaFloat64[i]), block.viaFloat64[i + 1]);
   }
+  if (block.texts.size === 0) return NO_CODES;
   return Float32Array.from(block.texts.keys(), (text) => indexOfText(facts.texts, text, bound));
 }
+
+/** A block without text: no codes to map. */
+const NO_CODES = new Float32Array(0);
 
 /** The distinct texts of a kept column are counted up to this many times --max-categories. */
 const DISTINCT_COUNTED = 100;
@@ -1887,8 +1894,10 @@ class BlockParser {
   constructor(spec: BlockSpec, out: ByteWriter, scratch: Scratch) {
     [this.spec, this.out, this.scratch] = [spec, out, scratch];
     const { columns, kept, categorical } = spec;
-    this.slot = columns.map((name) => kept.indexOf(name));
-    this.categorical = kept.map((name) => categorical.includes(name));
+    const keptAt = positionsIn(kept);
+    this.slot = columns.map((name) => keptAt(name) ?? -1);
+    const categories = new Set(categorical);
+    this.categorical = kept.map((name) => categories.has(name));
     const asNumber = (j: number) => ["int", "float", undefined].includes(spec.encodings?.[j]);
     this.plain = Uint8Array.from(columns, (_, j) =>
       asNumber(j) && !this.categorical[this.slot[j]] ? 1 : 0);
@@ -2017,6 +2026,7 @@ class TableAssembler {
   private readonly cells: ColumnCells[];
   private readonly wrote: Int32Array;
   private readonly blocks: Float32Array[] = [];
+  private columnAt?: (name: string) => number; // a column's index in the header
   private readonly spec: BlockSpec;
   private readonly json: StagedFile | null;
 
@@ -2064,8 +2074,9 @@ class TableAssembler {
   }
 
   keptDtype(k: number): Dtype {
-    const j = this.spec.columns.indexOf(this.spec.kept[k]);
-    return j < 0 ? "float64" : dtypeOf(this.cells[j]); // apply's target may be absent: zeros
+    this.columnAt ??= positionsIn(this.spec.columns);
+    const j = this.columnAt(this.spec.kept[k]);
+    return j === undefined ? "float64" : dtypeOf(this.cells[j]); // apply's target may be absent
   }
 
   finish(): Table {
@@ -2160,7 +2171,7 @@ export async function readRawTable(file: string, config: Config): Promise<Table>
       if (!match) throw damaged("not written by etl.ts extract");
       columns = JSON.parse(match[1]) as string[];
       kept = keptColumns(file, columns, config);
-      slots = kept.map((name) => columns!.indexOf(name)); // kept column -> its index in a row
+      slots = kept.map(positionsIn(columns)); // kept column -> its index in a row
       facts = kept.map(noFacts);
       continue;
     }
@@ -2368,7 +2379,8 @@ const blankInEveryTrainRow = (name: string, why: string) => new EtlError(
 
 /** `features`, the fitted transform's, when the header of new rows for `apply` has them all. */
 function featuresIn(file: string, header: string[], features: string[]): string[] {
-  const missing = features.filter((name) => !header.includes(name));
+  const inHeader = new Set(header);
+  const missing = features.filter((name) => !inHeader.has(name));
   if (missing.length === 0) return features;
   const s = missing.length > 1 ? "s" : "";
   throw new EtlError(
@@ -2573,7 +2585,9 @@ export class Staging {
     try {
       for (; renamed < moves.length; renamed++) fs.renameSync(moves[renamed][0], moves[renamed][1]);
     } catch (err) {
-      // A rename failed (a file made immutable, say): the last good set comes back, all of it.
+      // The system refused a rename (a file made immutable, say): the last good set comes back,
+      // all of it. (Anything else is a bug, and crashes: the journal finishes the commit.)
+      if (!isSystemError(err)) throw err;
       for (const [, final] of moves.slice(0, renamed)) {
         const old = olds.get(final);
         if (old) fs.renameSync(old, final);
@@ -2599,7 +2613,7 @@ export class Staging {
     const olds = new Map<string, string>();
     try {
       for (const file of files.filter((f) => fs.existsSync(f))) {
-        const name = `.${path.basename(file)}.${process.pid}.old.etl-tmp`;
+        const name = `.${path.basename(file)}.old.${process.pid}.etl-tmp`; // as TEMP_FILE reads it
         const old = path.join(path.dirname(file), name);
         try {
           fs.linkSync(file, old);
@@ -2648,7 +2662,10 @@ export class Staging {
    */
   private makeFolder(dir: string): void {
     const missing: string[] = [];
-    for (let at = path.resolve(dir); !fs.existsSync(at); at = path.dirname(at)) missing.push(at);
+    for (let at = path.resolve(dir); !fs.existsSync(at); at = path.dirname(at)) {
+      if (fs.lstatSync(at, { throwIfNoEntry: false })) fs.statSync(at); // a link that leads nowhere
+      missing.push(at);
+    }
     for (const folder of missing.reverse()) {
       fs.mkdirSync(folder);
       this.madeFolders.push(folder);
@@ -3223,6 +3240,15 @@ export function formatTable(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join("\n");
 }
 
+/**
+ * A function from a name to its place in `names` (undefined for none): one Map, made once, so
+ * that finding many names among many columns stays linear.
+ */
+export function positionsIn(names: string[]): (name: string) => number {
+  const at = new Map(names.map((name, i) => [name, i]));
+  return (name: string) => at.get(name)!;
+}
+
 /** A name or value as a message shows it: quoted, so that spaces and line breaks are seen; cut. */
 export const quote = (name: string) =>
   JSON.stringify(name.length > 100 ? `${name.slice(0, 80)}...${name.slice(-15)}` : name);
@@ -3392,7 +3418,8 @@ const columnNames: FlagReader = (text, flag) => {
   if (list.includes("")) {
     throw refuse(`--${flag} takes column names separated by commas, got '${text}'`);
   }
-  const twice = list.find((name, i) => list.indexOf(name) !== i);
+  const seen = new Set<string>();
+  const twice = list.find((name) => seen.size === seen.add(name).size); // added before: no growth
   if (twice !== undefined) throw refuse(`--${flag} names ${quote(twice)} twice; name it once`);
   return list;
 };

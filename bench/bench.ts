@@ -189,7 +189,31 @@ if (tenMillion) {
   console.log(`| ${f(etl, 3)} | ${f(floor, 3)} | ${python === null ? "-" : f(python, 3)} | ${f(etl / floor, 3)} | ${python === null ? "-" : f(etl / python, 3)} |`);
 }
 
+// Wide as well as tall: 60,000 columns x 30 rows, against the same cells as 30 x 60,000.
+function gridCsv(columns: number, rows: number): string {
+  const file = path.join(CACHE, `grid_${columns}x${rows}.csv`);
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(CACHE, { recursive: true });
+    let seed = 1;
+    const cell = () => String((seed = (seed * 48271) % 2147483647) % 1000); // a small LCG
+    const lines = [[...Array.from({ length: columns }, (_, j) => `c${j}`), "y"].join(",")];
+    for (let i = 0; i < rows; i++) lines.push([...Array.from({ length: columns }, cell), String(i)].join(","));
+    fs.writeFileSync(file, lines.join("\n") + "\n");
+  }
+  return file;
+}
+const gridRun = (file: string) => () =>
+  timed(TSX, ["etl.ts", "--csv", file, "--target", "y", "--features", "all"], tempProject());
+const [wideRuns, tallRuns] = [[] as Timing[], [] as Timing[]];
+for (let i = 0; i < runs; i++) {
+  wideRuns.push(gridRun(gridCsv(60_000, 30))());
+  tallRuns.push(gridRun(gridCsv(30, 60_000))());
+}
+const [wide, tall] = [wideRuns, tallRuns].map((ts) => median(ts.map((t) => t.seconds)));
+console.log(`\nWide and tall: 60,000 columns x 30 rows ${f(wide)} s, 30 columns x 60,000 rows ${f(tall)} s\n`);
+
 const checks: [string, number | null, number][] = [];
+checks.push(["60,000 columns x 30 rows / 30 x 60,000 (time)", wide / tall, 3]);
 if (shipped.python) checks.push(["200 rows: etl.ts / Python original", shipped.etl.seconds / shipped.python.seconds, 0.2]);
 checks.push(["1M rows: etl.ts / papaparse alone", million.etl.seconds / million.floor.seconds, 1.8]);
 if (million.python) checks.push(["1M rows: etl.ts / Python original", million.etl.seconds / million.python.seconds, 0.45]);
