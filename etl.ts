@@ -98,7 +98,7 @@ export const CONFIG = {
   sep: ",", //                            the CSV's field separator, as pandas' sep (--sep)
   drop: [] as string[], //                columns never used as features, such as an id (--drop)
   impute: "median" as "median" | "mean", // what a blank numeric feature becomes (--impute)
-  maxCategories: 1000, //                 most distinct values of a text feature (--max-categories)
+  maxCategories: 0, //                    most categories, 0: as Step 1 says (--max-categories)
   testSize: 0.2, //                       fraction of rows held out for validation (--test-size)
   seed: 42, //                            seeds the split and the train shuffle (--seed)
   batchSize: 32, //                       rows per mini-batch (--batch-size)
@@ -159,8 +159,10 @@ export async function runPipeline(
 //
 // The kept columns have stricter rules, since a typo must not become a feature: the target is a
 // number in every row; a feature is all numbers (booleans are 1 and 0, blanks are imputed in
-// Step 2) or all text (one-hot encoded, at most --max-categories distinct values); no number is
-// beyond float32's range. A cell that breaks a rule stops the run, naming its line.
+// Step 2) or all text (one-hot encoded, with at most `--max-categories` distinct values: unless
+// the flag says otherwise, 1,000, and no more than half its cells, since a column of nearly all
+// distinct values is an id or free text); no number is beyond float32's range. A cell that
+// breaks a rule stops the run, naming its line.
 
 /**
  * The table as the later steps need it: every column's name, and the kept columns' cells.
@@ -187,11 +189,11 @@ export async function extract(
   const file = config.csv;
   const keep = (header: string[]) => (alone ? [] : keptColumns(file, header, config));
   const { target, maxCategories } = config;
-  // pandas: df = pd.read_csv(RAW_CSV); df.to_json("ccr_raw.json", orient="split")
+  //     pandas: df = pd.read_csv(RAW_CSV); df.to_json("ccr_raw.json", orient="split")
   const reading = { target, maxCategories, json: paths.raw, sep: config.sep };
   const { table, dtypes, head, input } = await readCsv(file, out, keep, reading);
   out.input = input; // the manifest pins the CSV by its size and sha256
-  // pandas: print(df.shape); print(df.dtypes); print(df.head(3))
+  //     pandas: print(df.shape); print(df.dtypes); print(df.head(3))
   printExtract(file, paths.raw, table, dtypes, head);
   return table;
 }
@@ -205,7 +207,9 @@ export function keptColumns(file: string, header: string[], config: Config): str
   const named = [config.target, ...listed, ...config.drop];
   const inHeader = new Set(header);
   const unknown = [...new Set(named.filter((name) => !inHeader.has(name)))];
-  if (unknown.length > 0) throw missingColumns(file, unknown, header);
+  if (unknown.length > 0) {
+    throw missingColumns(file, unknown, header, defaultsHint(config, unknown, header));
+  }
   const candidates = config.features === "all" ? header : config.features;
   const isFeature = (name: string) => name !== config.target && !config.drop.includes(name);
   const features = candidates.filter(isFeature);
@@ -241,17 +245,17 @@ const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n";
 
 /** Splits, imputes, encodes and scales the table; writes the arrays and the fitted state. */
 export function transform(table: Table, config: Config, out: Staging, paths = PATHS): Arrays {
-  // sklearn: train_test_split(X, y, test_size=0.2, random_state=42)
+  //     sklearn: train_test_split(X, y, test_size=0.2, random_state=42)
   const { order, train, test } = trainTestSplit(table.nRows, config.testSize, config.seed);
   const [nTrain, nVal] = [train.length, test.length];
-  // numpy: X = df[FEATURES].to_numpy(np.float32)[order]; y = df[TARGET]...[order]
+  //     numpy: X = df[FEATURES].to_numpy(np.float32)[order]; y = df[TARGET]...[order]
   const { X: raw, y } = rowsInOrder(table, order); //       raw: (n, width), y: (n,) float32
   // The validation rows come first in `order`: each split is a view of one array, not a copy.
   const width = table.kept.length - 1; //                  the raw feature columns
   const rawTrain = raw.subarray(nVal * width); //          (nTrain, width) float32
-  // sklearn: SimpleImputer(strategy="median").fit(X_train_numeric)
+  //     sklearn: SimpleImputer(strategy="median").fit(X_train_numeric)
   const imputer = fitImputer(table, rawTrain, config.impute);
-  // sklearn: OneHotEncoder(drop="first", handle_unknown="ignore").fit(X_train_text)
+  //     sklearn: OneHotEncoder(drop="first", handle_unknown="ignore").fit(X_train_text)
   const encoder = fitEncoder(table, rawTrain);
   const columns = encodedColumns(imputer, encoder); //     X's d column names
   const d = columns.length;
@@ -262,15 +266,15 @@ export function transform(table: Table, config: Config, out: Staging, paths = PA
   const yVal = y.subarray(0, nVal); //                      y_val: (nVal,) float32
   const yTrain = y.subarray(nVal); //                       y_train: (nTrain,) float32
 
-  // sklearn: scaler = StandardScaler().fit(X_train)
+  //     sklearn: scaler = StandardScaler().fit(X_train)
   const scaler = fitStandardScaler(xTrain, d); //           mean_, var_, scale_: (d,) float64
-  // sklearn: X_train = scaler.transform(X_train); X_val = scaler.transform(X_val)
+  //     sklearn: X_train = scaler.transform(X_train); X_val = scaler.transform(X_val)
   standardize(xTrain, scaler); //                          in place
   standardize(xVal, scaler);
   const after = columnMeansAndStds(xTrain, d); //          the printed check: 0 and 1
   const arrays = { xTrain, xVal, yTrain, yVal, nFeatures: d };
 
-  // numpy: np.save("X_train.npy", X_train), and so on (`columns`: for an error's message)
+  //     numpy: np.save("X_train.npy", X_train), and so on (`columns`: for an error's message)
   out.writeArray(paths.xTrain, xTrain, [nTrain, d], columns);
   out.writeArray(paths.xVal, xVal, [nVal, d], columns);
   out.writeArray(paths.yTrain, yTrain, [nTrain]);
@@ -280,7 +284,7 @@ export function transform(table: Table, config: Config, out: Staging, paths = PA
   out.write(paths.scaler, json({ ...scalerState, with_mean: true, with_std: true }));
   out.write(paths.imputer, json(imputer));
   out.write(paths.encoder, json({ ...encoder, drop: "first", handle_unknown: "ignore" }));
-  // python: json.dump(FEATURES, f, indent=2), here X's d column names, one-hot ones included
+  //     python: json.dump(FEATURES, f, indent=2), here X's d column names, one-hot ones included
   out.write(paths.featureColumns, JSON.stringify(columns, null, 2));
   printTransform(columns, scaler, arrays, after);
   return arrays;
@@ -389,7 +393,7 @@ export function encodeFeatures(
   const n = raw.length / width;
   const keptAt = positionsIn(table.kept); // a column's place among the kept columns
   const numeric = imputer.feature_names_in_.map(keptAt);
-  // sklearn: imputer.transform(X_numeric)
+  //     sklearn: imputer.transform(X_numeric)
   if (table.missing > 0) fillMissing(raw, width, numeric, imputer.statistics_);
   if (encoder.feature_names_in_.length === 0) return raw; // all numeric, in the fitted order
   const d = encodedColumns(imputer, encoder).length;
@@ -397,7 +401,7 @@ export function encodeFeatures(
   for (let c = 0; c < numeric.length; c++) {
     for (let i = 0; i < n; i++) X[i * d + c] = raw[i * width + numeric[c]];
   }
-  // sklearn: encoder.transform(X_text)
+  //     sklearn: encoder.transform(X_text)
   let offset = numeric.length;
   encoder.feature_names_in_.forEach((name, t) => {
     const k = keptAt(name);
@@ -552,10 +556,10 @@ export function loaderInfo(X: Float32Array, y: Float32Array, options: BatchOptio
 export function load(arrays: Arrays, config: Config, out: Staging, paths: Paths = PATHS): void {
   const options = { batchSize: config.batchSize, seed: config.seed, epoch: 0 };
   const shuffle = config.shuffleTrain;
-  // torch: DataLoader(train, batch_size=32, shuffle=True); DataLoader(val, batch_size=32)
+  //     torch: DataLoader(train, batch_size=32, shuffle=True); DataLoader(val, batch_size=32)
   const train = loaderInfo(arrays.xTrain, arrays.yTrain, { ...options, shuffle });
   const val = loaderInfo(arrays.xVal, arrays.yVal, { ...options, shuffle: false });
-  // python: json.dump(info, f, indent=2)
+  //     python: json.dump(info, f, indent=2)
   out.write(paths.trainLoaderInfo, JSON.stringify(train, null, 2));
   out.write(paths.valLoaderInfo, JSON.stringify(val, null, 2));
   printLoad(config.batchSize, train, val);
@@ -569,16 +573,17 @@ export function load(arrays: Arrays, config: Config, out: Staging, paths: Paths 
 
 /** Reads `config.csv` (new rows) and writes X_new.npy, and y_new.npy when the target is there. */
 export async function apply(config: Config, out: Staging, paths: Paths = PATHS): Promise<void> {
-  // python: scaler = pickle.load(open("scaler.pkl", "rb"))
+  //     python: scaler = pickle.load(open("scaler.pkl", "rb"))
   const { scaler, imputer, encoder } = readFittedState(paths);
   const file = config.csv;
   const features = [...imputer.feature_names_in_, ...encoder.feature_names_in_];
   // Every fitted feature must be there; a target the file lacks is a column of zeros, unused.
   const keep = (header: string[]) => [...featuresIn(file, header, features), config.target];
-  // pandas: df = pd.read_csv(NEW_CSV); the text features are read as text, whatever they hold
-  const { target, maxCategories } = config;
+  //     pandas: df = pd.read_csv(NEW_CSV); the text features are read as text, whatever they hold
+  const { target } = config;
   const categorical = encoder.feature_names_in_;
-  const reading = { target, maxCategories, categorical, sep: config.sep };
+  // New rows may hold any number of unseen categories (all zeros): no limit on them.
+  const reading = { target, maxCategories: Infinity, categorical, sep: config.sep };
   const { table, input } = await readCsv(file, out, keep, reading);
   const keptAt = positionsIn(table.kept);
   const textual = imputer.feature_names_in_.find((name) => table.text[keptAt(name)]);
@@ -587,7 +592,7 @@ export async function apply(config: Config, out: Staging, paths: Paths = PATHS):
   const identity = Uint32Array.from({ length: table.nRows }, (_, i) => i);
   const { X: raw, y } = rowsInOrder(table, identity); //     raw: (n, width), y: (n,)
   const X = encodeFeatures(table, raw, imputer, encoder); //  X: (n, d) float32
-  // sklearn: X_new = scaler.transform(X_new)
+  //     sklearn: X_new = scaler.transform(X_new)
   standardize(X, scaler);
   const d = scaler.mean_.length;
   out.writeArray(paths.xNew, X, [table.nRows, d], encodedColumns(imputer, encoder));
@@ -1227,7 +1232,7 @@ async function readCsv(
     const spec: BlockSpec = {
       columns: header, kept: keep(header), categorical, encodings: null,
       // New rows for `apply` may hold any number of unseen categories: all zeros, all counted.
-      textBound: categorical.length > 0 ? Infinity : DISTINCT_COUNTED * reading.maxCategories,
+      textBound: categorical.length > 0 ? Infinity : textBound(reading.maxCategories),
     };
     for (;;) {
       const json = reading.json ? out.open(reading.json) : null;
@@ -2159,7 +2164,7 @@ export async function readRawTable(file: string, config: Config): Promise<Table>
   requireArtifact(file, "extract");
   const damaged = (detail: string) =>
     new EtlError(`${shown(file)}: ${detail}; run npx tsx etl.ts extract to write it again`);
-  const bound = DISTINCT_COUNTED * config.maxCategories;
+  const bound = textBound(config.maxCategories);
   let columns: string[] | null = null;
   let [kept, slots, facts] = [[] as string[], [] as number[], [] as KeptFacts[]];
   let values: Float32Array = new Float32Array(0);
@@ -2249,22 +2254,67 @@ export function pandasNames(header: string[]): string[] {
 const tooManyFields = (width: number, found: number) =>
   `expected ${width} fields as in the header, saw ${found}`;
 
-/** A hint when a header name differs from a wanted one only by spaces or case. */
+/** A hint when a header name differs from a wanted one by spaces or case, or a letter or two. */
 function nearMiss(name: string, header: string[]): string {
   const loose = (s: string) => s.trim().toLowerCase();
   const close = header.find((h) => loose(h) === loose(name));
-  if (close === undefined) return "";
-  return `; ${quote(close)} differs from ${quote(name)} only by spaces or case`;
+  const differs = `differs from ${quote(name)} only by spaces or case`;
+  if (close !== undefined) return `; ${quote(close)} ${differs}`;
+  const meant = nearest(name, header);
+  return meant.length === 0 ? "" : `; did you mean ${meant.map(quote).join(" or ")}?`;
+}
+
+/** The ones of `names` a typo of `name` most likely meant: the nearest, 2 edits away at most. */
+export function nearest(name: string, names: string[]): string[] {
+  const most = name.length <= 4 ? 1 : 2; // a short name: one edit
+  let [best, bestDistance] = [[] as string[], most + 1];
+  for (const candidate of names) {
+    if (Math.abs(candidate.length - name.length) > most) continue;
+    const distance = editDistance(name, candidate);
+    if (distance < bestDistance) [best, bestDistance] = [[], distance];
+    if (distance === bestDistance && best.length < 3) best.push(candidate);
+  }
+  return best;
+}
+
+/** Levenshtein's distance: the fewest insertions, deletions and substitutions from a to b. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length];
 }
 
 /** Columns the flags name that the header lacks. */
-function missingColumns(file: string, unknown: string[], header: string[]): EtlError {
+function missingColumns(file: string, unknown: string[], header: string[], hint = ""): EtlError {
   const s = unknown.length > 1 ? "s" : "";
   return new EtlError(
     `${shown(file)} line 1 (header): missing column${s} ${nameList(unknown)}; ` +
       `the file has ${nameList(header)}` + unknown.map((name) => nearMiss(name, header)).join("") +
-      otherSeparator(header),
+      otherSeparator(header) + hint,
   );
+}
+
+/**
+ * When the missing columns are CONFIG's defaults, the shipped mock data's columns, and the file
+ * is another one (most of them missing, and no near miss), a word on naming its own.
+ */
+function defaultsHint(config: Config, unknown: string[], header: string[]): string {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const defaults = CONFIG.features as string[];
+  const features = same(config.features, CONFIG.features) &&
+    unknown.filter((name) => defaults.includes(name)).length > defaults.length / 2;
+  const target = config.target === CONFIG.target && unknown.includes(config.target) &&
+    nearMiss(config.target, header) === "";
+  const flags = [target && "--target NAME", features && "--features A,B,... (or all)"];
+  if (!features && !target) return "";
+  return "; the default target and features are the shipped mock data's columns: name yours " +
+    `with ${flags.filter(Boolean).join(" and ")}`;
 }
 
 /** A hint when the header is one column that holds another separator: --sep. */
@@ -2309,8 +2359,9 @@ function checkKeptColumns(
     const how = counts(numberCells, textCells);
     if (mixed && textCells > numberCells && !isTarget) { // the numbers are the odd ones out
       const firstNumeric = Math.min(...[firstNumber, firstBool].filter((row) => row >= 0));
+      const remedy = `blank the numbers, or leave the column out with --drop ${shellWord(name)}`;
       throw new EtlError(`${at([firstNumeric])} is a number, and ${how}; a feature is all text ` +
-        `or all numbers: blank the numbers, or leave the column out with --drop ${name}`);
+        `or all numbers: ${remedy}`);
     }
     if (mixed) {
       const value = JSON.stringify(texts.keys().next().value); // quoted; a line break shows as \n
@@ -2323,12 +2374,34 @@ function checkKeptColumns(
           "text (booleans among numbers, or an integer beyond int64); make them one kind",
       );
     }
-    if (!isTarget && texts.size > rules.maxCategories) {
-      const exact = texts.size < DISTINCT_COUNTED * rules.maxCategories;
-      throw tooManyCategories(name, rules.maxCategories, exact, texts.size);
+    const limit = rules.maxCategories || MAX_CATEGORIES;
+    if (!isTarget && texts.size > limit) {
+      throw tooManyCategories(name, limit, texts.size < textBound(limit), texts.size);
+    }
+    // An id or free text: more distinct values than half the cells (when no limit was given).
+    const cells = nRows - facts[k].missing;
+    if (!isTarget && !rules.maxCategories && texts.size > ID_LIKE * cells && texts.size > 20) {
+      throw idLike(name, texts.size, cells);
     }
   });
 }
+
+/** The most distinct values of a text feature, unless --max-categories gives another. */
+const MAX_CATEGORIES = 1000;
+
+/** A text feature with distinct values in more than this fraction of its cells is an id. */
+const ID_LIKE = 0.5;
+
+/** Distinct texts are counted up to this many, for a limit of `maxCategories` (0: the default). */
+const textBound = (maxCategories: number) => DISTINCT_COUNTED * (maxCategories || MAX_CATEGORIES);
+
+/** A text feature whose values are nearly all distinct: an id, an address, free text. */
+const idLike = (column: string, distinct: number, cells: number) => new EtlError(
+  `column ${quote(column)} has ${thousands(distinct)} distinct values in ${thousands(cells)} ` +
+    `cells, more than half: an id or free text, no feature (one-hot encoding would make a ` +
+    `column of each); leave it out with --drop ${shellWord(column)}, or keep it with ` +
+    `--max-categories ${distinct}`,
+);
 
 /** The rules kept columns are checked by. */
 type Rules = { target: string; maxCategories: number };
@@ -2353,7 +2426,7 @@ function tooManyCategories(column: string, maxCategories: number, exact: boolean
   return new EtlError(
     `column ${quote(column)} has ${how} distinct values, and one-hot encoding makes a column of ` +
       `each (at most --max-categories ${maxCategories}); an id or free text is no feature: ` +
-      `leave it out with --drop ${column}`,
+      `leave it out with --drop ${shellWord(column)}`,
   );
 }
 
@@ -2374,7 +2447,7 @@ const noColumnsInX = (names: string[]) => new EtlError(
 /** A feature with no value in any train row: nothing to impute it from, or to encode it by. */
 const blankInEveryTrainRow = (name: string, why: string) => new EtlError(
   `column ${quote(name)} is blank in every train row, so there is ${why}; ` +
-    `leave it out with --drop ${name}`,
+    `leave it out with --drop ${shellWord(name)}`,
 );
 
 /** `features`, the fitted transform's, when the header of new rows for `apply` has them all. */
@@ -2520,6 +2593,7 @@ export class Staging {
   input?: Input; //                      the CSV the run read, for the manifest
   obsolete: string[] = []; //            files this run makes obsolete: commit() removes them
   committing = false; //                 the renames have begun: the run finishes, signal or not
+  committed: string[] = []; //           the files commit() put in place
 
   readonly paths: Paths;
 
@@ -2601,6 +2675,7 @@ export class Staging {
     }
     for (const file of [...this.obsolete, journal]) fs.rmSync(file, { force: true });
     [this.pending, this.madeFolders] = [[], []]; // the folders hold the artifacts now
+    this.committed = moves.map(([, final]) => final);
     this.reportStale(manifest);
   }
 
@@ -2635,7 +2710,9 @@ export class Staging {
       const files = stepArtifacts(this.paths)[step].map((file) => relativePath(this.paths, file));
       if (!files.some((file) => manifest.stale?.includes(file))) continue;
       const older = `were made from older inputs or settings than this run's`;
-      const todo = `run npx tsx etl.ts ${step} to remake them`;
+      const todo = step === "apply"
+        ? "to remake them, run npx tsx etl.ts apply --csv NEW.csv on the new rows they are for"
+        : `run npx tsx etl.ts ${step} to remake them`;
       console.error(`note: ${step}'s artifacts (${path.dirname(files[0])}/) ${older}; ${todo}`);
     }
   }
@@ -2696,7 +2773,7 @@ function nonFiniteError(
   return new EtlError(
     `column ${quote(column)} of ${name} is ${value} in row ${row} after scaling: ` +
       "(x - mean_) / scale_ overflows float32 when a column's values come near +-3.4e38; " +
-      `divide the column by a power of ten first, or leave it out with --drop ${column}`,
+      `divide the column by a power of ten first, or leave it out with --drop ${shellWord(column)}`,
   );
 }
 
@@ -3124,7 +3201,7 @@ function settingsProblem(config: unknown): string {
     ["seed", Number.isInteger(c.seed) && (c.seed as number) >= 0 && (c.seed as number) < 2 ** 32],
     ["batchSize", Number.isSafeInteger(c.batchSize) && (c.batchSize as number) >= 1],
     ["shuffleTrain", typeof c.shuffleTrain === "boolean"],
-    ["maxCategories", Number.isSafeInteger(c.maxCategories) && (c.maxCategories as number) >= 1],
+    ["maxCategories", Number.isSafeInteger(c.maxCategories) && (c.maxCategories as number) >= 0],
   ];
   return checks.filter(([, ok]) => !ok).map(([key]) => key).join(", ");
 }
@@ -3249,6 +3326,10 @@ export function positionsIn(names: string[]): (name: string) => number {
   return (name: string) => at.get(name)!;
 }
 
+/** A name as a remedy gives it, ready to paste into a shell: quoted when it needs to be. */
+const shellWord = (name: string) =>
+  /^[\w.,:@%+=\/-]+$/.test(name) ? name : `'${name.replace(/'/g, "'\\''")}'`;
+
 /** A name or value as a message shows it: quoted, so that spaces and line breaks are seen; cut. */
 export const quote = (name: string) =>
   JSON.stringify(name.length > 100 ? `${name.slice(0, 80)}...${name.slice(-15)}` : name);
@@ -3284,7 +3365,7 @@ class Progress {
 }
 
 function printExtract(file: string, raw: string, table: Table, dtypes: Dtype[], head: string[][]) {
-  const size = `${table.nRows} rows x ${table.columns.length} columns`;
+  const size = `${counted(table.nRows, "row")} x ${counted(table.columns.length, "column")}`;
   console.log(`Extract: ${size} from ${shown(file)} -> ${shown(raw)}`);
   console.log(`  dtypes: ${table.columns.map((name, j) => `${name} ${dtypes[j]}`).join(", ")}`);
   const header = ["", ...table.columns.map(escapeBreaks)];
@@ -3316,13 +3397,27 @@ function printTransform(
     fixed(after.std[j]),
   ]);
   const header = ["feature", "mean_", "scale_", "train mean after", "train std after"];
-  console.log(formatTable(header, rows));
+  console.log(formatTable(header, rows.slice(0, SHOWN_COLUMNS)));
+  const more = rows.length - SHOWN_COLUMNS;
+  const all = "feature_columns.json names them all";
+  if (more > 0) console.log(`  ... and ${counted(more, "more column")} (${all})`);
 }
+
+/** Transform prints the first this many of X's columns. */
+const SHOWN_COLUMNS = 20;
+
+/** A number as people write it: 1,000,000. */
+const thousands = (n: number) => n.toLocaleString("en-US");
+
+/** "1 row", "2 rows", "1,000,000 rows". */
+const counted = (n: number, one: string, many = `${one}s`) =>
+  `${thousands(n)} ${n === 1 ? one : many}`;
 
 type LoaderInfo = ReturnType<typeof loaderInfo>;
 function printLoad(batchSize: number, train: LoaderInfo, val: LoaderInfo) {
   const [shape, rows] = [JSON.stringify, (info: LoaderInfo) => info.num_samples];
-  const batches = (info: LoaderInfo) => `${rows(info)} rows in ${info.num_batches} batches`;
+  const batches = (info: LoaderInfo) =>
+    `${counted(rows(info), "row")} in ${counted(info.num_batches, "batch", "batches")}`;
   const first = (info: LoaderInfo) =>
     `first batch x ${shape(info.example_batch_X_shape)} y ${shape(info.example_batch_y_shape)}`;
   console.log(`\nLoad: batch size ${batchSize}, drop_last false`);
@@ -3330,9 +3425,22 @@ function printLoad(batchSize: number, train: LoaderInfo, val: LoaderInfo) {
   console.log(`  val:   ${batches(val)}, the split's order;  ${first(val)}`);
 }
 
+/** The run's last line: the output folder, and what the run put in it. */
+function printWritten(paths: Paths, files: string[]): void {
+  const folders = new Map<string, string[]>(); // a folder of the output, and its files written
+  for (const file of files.map((f) => relativePath(paths, f))) {
+    folders.set(path.dirname(file), [...(folders.get(path.dirname(file)) ?? []), file]);
+  }
+  const what = [...folders].map(([folder, list]) =>
+    list.length === 1 ? list[0] : `${folder}/ (${counted(list.length, "file")})`);
+  const out = path.resolve(paths.out) === process.cwd() ? "." : shown(paths.out);
+  console.log(`\nWrote ${counted(files.length, "file")} under ${out}/: ${what.join(", ")}`);
+}
+
 function printApply(file: string, paths: Paths, n: number, d: number, hasTarget: boolean) {
   const y = hasTarget ? ` and ${shown(paths.yNew)}` : "";
-  console.log(`Apply: ${n} rows from ${shown(file)} -> ${shown(paths.xNew)} (${n}, ${d})${y}`);
+  const to = `${shown(paths.xNew)} (${n}, ${d})${y}`;
+  console.log(`Apply: ${counted(n, "row")} from ${shown(file)} -> ${to}`);
 }
 
 // ## The command line and main()
@@ -3392,7 +3500,7 @@ Flags:
   --impute STRATEGY    a blank numeric feature becomes the train rows' median or mean
                                                            (default: ${CONFIG.impute})
   --max-categories N   the most distinct values a text feature may have (one-hot columns)
-                                                           (default: ${CONFIG.maxCategories})
+                       (default: 1,000, and no more than half its cells: more is an id)
   --seed N             split and shuffle seed, 0..4294967295        (default: ${CONFIG.seed})
   --test-size F        validation fraction, 0 < F < 1               (default: ${CONFIG.testSize})
   --batch-size N       rows per batch, N >= 1                       (default: ${CONFIG.batchSize})
@@ -3472,8 +3580,7 @@ export function parseCommandLine(argv: string[]) {
       options: { ...options, help: { type: "boolean", short: "h" } },
     });
   } catch (err) {
-    // node:util names the flag in its own words ("Unknown option '--sed'"); keep them.
-    throw refuse(`${(err as Error).message.split(/\.\s/)[0]} (see --help)`);
+    throw refuse(flagError((err as Error).message, flags)); // node:util's words, made ours
   }
   const { values, positionals, tokens } = parsed;
   for (const flag of flags) {
@@ -3494,6 +3601,22 @@ export function parseCommandLine(argv: string[]) {
     step: (positionals[0] ?? "all") as Step | "all", given: given as Partial<Config>,
     out: text.out === undefined ? undefined : path.resolve(text.out), help: values.help ?? false,
   };
+}
+
+/** What node:util's parseArgs refused, in this tool's words, with the flag meant if it is near. */
+function flagError(message: string, flags: string[]): string {
+  const flag = /'(-[^' ,]*)/.exec(message)?.[1] ?? "";
+  if (/Unknown option/.test(message)) {
+    const meant = nearest(flag.replace(/^-+/, ""), [...flags, "help"]).map((f) => `--${f}`);
+    const hint = meant.length > 0 ? `; did you mean ${meant.join(" or ")}?` : "";
+    return `unknown flag ${flag}${hint} (see --help)`;
+  }
+  if (/ambiguous/.test(message)) {
+    return `${flag} needs a value; one that starts with a dash is written ${flag}=-1, say`;
+  }
+  if (/argument missing/.test(message)) return `${flag} needs a value (see --help)`;
+  if (/does not take an argument/.test(message)) return `--help takes no value`;
+  return `${message.split(/\.\s/)[0]} (see --help)`;
 }
 
 /** The settings each step reads (extract checks the columns that transform will use). */
@@ -3588,6 +3711,7 @@ export async function main(argv: string[], project: Paths = PATHS): Promise<numb
     const config = settingsForRun(step, given, paths);
     checkColumnSettings(config);
     await runPipeline(config, paths, step, out);
+    printWritten(paths, out.committed);
     return 0;
   } catch (err) {
     out.discard();

@@ -148,7 +148,8 @@ const f = (x: number, digits = 2) => x.toFixed(digits);
 const spread = (t: Timing) => (t.range && t.range[0] !== t.range[1] ? ` (${f(t.range[0])}-${f(t.range[1])})` : "");
 const count = (x: number) => Math.round(x).toLocaleString("en-US");
 const tenRuns = Math.min(runs, 3);
-console.log(`\netl.ts benchmark: ${os.cpus().length} cores, Node ${process.version}, medians of ${runs} runs (${tenRuns} at 10M rows)\n`);
+const tenNote = large ? ` (${tenRuns} at 10M rows)` : "";
+console.log(`\netl.ts benchmark: ${os.cpus().length} cores, Node ${process.version}, medians of ${runs} runs${tenNote}\n`);
 console.log("| rows | CSV MB | etl.ts s (fastest-slowest) | rows/s | etl.ts peak RSS MB | papaparse alone s | etl.ts / papaparse | Python original s | etl.ts / Python |");
 console.log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 for (const r of results) {

@@ -70,6 +70,7 @@ function main(): void {
     fs.writeSync(fd, lines.join("\n") + "\n");
   }
   fs.closeSync(fd);
+  console.log(`Wrote ${rows.toLocaleString("en-US")} rows (seed ${values.seed}) to ${values.out}`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

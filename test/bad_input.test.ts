@@ -99,7 +99,7 @@ describe("bad input: one clear line, a non-zero exit, the last good artifacts ke
     [["--seed", "-1"], /--seed/],
     [["--seed", "4294967296"], /--seed must be a whole number from 0 to 4294967295/],
     [["--seed", "1.5"], /--seed .* got '1\.5'/],
-    [["--sed", "3"], /Unknown option '--sed'/],
+    [["--sed", "3"], /unknown flag --sed; did you mean --sep or --seed\?/],
     [["--seed"], /--seed/],
     [["transfrom"], /unknown step 'transfrom': use one of extract, transform, load/],
   ];

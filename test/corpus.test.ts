@@ -54,9 +54,9 @@ async function pipeline(file: string, target: string, out: string) {
   const drop: string[] = [];
   for (;;) {
     const run = await etlInProcess([...flags, ...(drop.length ? ["--drop", drop.join(",")] : [])], out);
-    const remedy = /distinct values, .*--max-categories/.test(run.stderr) && !flags.includes("--max-categories")
+    const remedy = /distinct values.*--max-categories/.test(run.stderr) && !flags.includes("--max-categories")
       ? ["--max-categories", "1000000"] : null;
-    const dropped = /a feature is all text or all numbers: .*--drop (.*)\n/.exec(run.stderr)?.[1];
+    const dropped = /a feature is all text or all numbers: .*--drop (.*)\n/.exec(run.stderr)?.[1]?.replace(/^'(.*)'$/, "$1");
     if (remedy) flags.push(...remedy);
     else if (dropped && !drop.includes(dropped)) drop.push(dropped);
     else return { ...run, out, drop };

@@ -486,7 +486,7 @@ describe("11. messages show what is wrong", () => {
   test("a feature blank in every train row: named, quoted", () => {
     const rows = ROWS.map((r) => `${r},`);
     const dir = projectWith("in.csv", [`${HEADER},gap year`, ...rows].join("\n") + "\n");
-    expectRefused(dir, ["--csv", "in.csv", "--features", "gpa,gap year"], /^error: column "gap year" is blank in every train row, so there is nothing to impute it from; leave it out with --drop gap year$/m);
+    expectRefused(dir, ["--csv", "in.csv", "--features", "gpa,gap year"], /^error: column "gap year" is blank in every train row, so there is nothing to impute it from; leave it out with --drop 'gap year'$/m);
   });
   test("10,000 columns: the list is cut", () => {
     const names = Array.from({ length: 10_000 }, (_, i) => `c${i}`);
