@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
-import { readArrays } from "../etl.ts";
+import { readArrays, readNpy } from "../etl.ts";
 import { FIXTURES, PYTHON_MISSING, REPO, referencePython, runEtl, tempProject } from "./helpers.ts";
 
 /** The fenced code block of README.md whose info string is `info` (```python scaler, say). */
@@ -109,3 +109,30 @@ function leastSquaresValidationError(X: Float32Array, y: Float32Array, Xv: Float
   }
   return squares / yv.length;
 }
+
+describe("the README's own-CSV commands, as printed", () => {
+  test("the id column refused with its remedy; with --drop, a run into runs/housing; apply on the new rows", () => {
+    const dir = tempProject();
+    for (const file of ["housing.csv", "housing_new.csv"]) fs.copyFileSync(path.join(REPO, "data", file), path.join(dir, "data", file));
+    const readme = fs.readFileSync(path.join(REPO, "README.md"), "utf8");
+    const own = readme.split("## Your own CSV")[1].split("\n## ")[0];
+    const commands = [...own.matchAll(/^npx tsx etl\.ts (.*?)(?:\s+#.*)?$/gm)].map((m) => m[1].split(/\s+/));
+    assert.equal(commands.length, 3, "three commands");
+    const [refused, fit, apply] = commands.map((args) => runEtl(dir, args));
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /column "house_id" has 300 distinct values in 300 cells, .*--drop house_id/);
+    assert.equal(fit.status, 0, fit.stderr);
+    assert.match(fit.stdout, /Wrote 12 files under runs\/housing\/: /);
+    assert.equal(apply.status, 0, apply.stderr);
+    assert.deepEqual(readNpy(path.join(dir, "runs/housing/artifacts/inference_artifacts/X_new.npy")).shape, [20, 8]);
+  });
+});
+
+const torch = python && spawnSync(python, ["-c", "import torch"]).status === 0;
+describe("the README's PyTorch block, as printed", { skip: torch ? false : "needs python3-torch" }, () => {
+  test("the train loader's first batch: (32, 8) and (32, 1)", () => {
+    const dir = tempProject();
+    assert.equal(runEtl(dir).status, 0);
+    assert.equal(runPython(dir, readmeBlock("python torch")).trim(), "torch.Size([32, 8]) torch.Size([32, 1])");
+  });
+});
