@@ -1076,19 +1076,26 @@ export function* rowChunks(
 
     pending = loneCrsAsLf(pending, source.sep);
     const result = parser.parse(pending, pendingChar, !eof);
-    const rows = rowEnds ? stepped.splice(0) : result.data;
-    const rowsEnds = stepEnds.splice(0);
-    // An error in the unfinished row is no error yet: that row is parsed again with more text.
-    const finished = (e: Papa.ParseError) => eof || e.row! < result.data.length;
-    const error = result.errors.find((e) => e.type === "Quotes" && finished(e));
+    // A quote closed before its field ends ("a"b): pandas reads on, papaparse stops. Such text
+    // is read again as pandas' tokenizer reads it (it is rare: no faster way is needed).
+    const invalid = result.errors.some((e) => e.code === "InvalidQuotes");
+    const papa = () => ({
+      rows: rowEnds ? stepped.splice(0) : result.data,
+      ends: stepEnds.splice(0).map((end) => end - pendingChar),
+      cursor: result.meta.cursor - pendingChar, // the text after it is an unfinished row
+      // An error in the unfinished row is no error yet: that row is parsed again with more text.
+      error: result.errors.find((e) => e.type === "Quotes" && (eof || e.row! < result.data.length)),
+    });
+    const { rows, ends: rowsEnds, cursor, error } = invalid ? pandasRows(pending, source.sep, eof)
+      : papa();
+    [stepped.length, stepEnds.length] = [0, 0];
     const kept = keepRows(rows);
-    const cursor = result.meta.cursor - pendingChar; // the text after it is an unfinished row
     const clean = eof || cursor === pending.length;
     const done = error !== undefined || (last && (clean || ends.length === 0));
     yield {
       rows: kept.length === rows.length ? rows : kept.map((r) => rows[r]),
       parsed: pending.length,
-      endBytes: rowEnds ? kept.map((r) => byteOf(rowsEnds[r])) : undefined,
+      endBytes: rowEnds ? kept.map((r) => byteOf(pendingChar + rowsEnds[r])) : undefined,
       error: error && {
         message: quoteMessage(error.code), byte: byteOf(pendingChar + error.index!),
         rowsBefore: kept.filter((r) => r < error.row!).length,
@@ -1101,6 +1108,54 @@ export function* rowChunks(
     waitFor = pending.length > CHUNK_BYTES ? 2 * pending.length : 0;
     if (last) end = ends.shift()!; // the row goes on past this end: read on to the next
   }
+}
+
+/**
+ * The rows of `text` (which starts where a row starts) as pandas' C tokenizer cuts them, for the
+ * text papaparse refuses: after a quoted field's closing quote, the field goes on unquoted
+ * (`"a"b` is `ab`, `"a,"b` is `a,b`). Each row's end is the index after its line break;
+ * `cursor` is where the unfinished row starts, unless the text is `final`.
+ */
+function pandasRows(text: string, sep: string, final: boolean) {
+  const rows: string[][] = [];
+  const ends: number[] = [];
+  let row: string[] = [];
+  let field = "";
+  let state: "start" | "field" | "quoted" | "quote" = "start"; // "quote": just after a closing "
+  let [rowStart, quoteAt] = [0, 0];
+  const endRow = (end: number) => {
+    row.push(field);
+    rows.push(row);
+    ends.push(end);
+    [row, field, state, rowStart] = [[], "", "start", end];
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (state === "quoted") {
+      if (c === '"') state = "quote";
+      else field += c;
+    } else if (state === "quote" && c === '"') {
+      field += c; // "" inside quotes
+      state = "quoted";
+    } else if (c === sep) {
+      row.push(field);
+      [field, state] = ["", "start"];
+    } else if (c === "\n") {
+      endRow(i + 1);
+    } else if (c === '"' && state === "start") {
+      [state, quoteAt] = ["quoted", i];
+    } else {
+      field += c;
+      state = "field";
+    }
+  }
+  if (!final) return { rows, ends, cursor: rowStart, error: undefined };
+  if (state === "quoted") {
+    const error = { code: "MissingQuotes", index: quoteAt, row: rows.length };
+    return { rows, ends, cursor: text.length, error };
+  }
+  if (rowStart < text.length) endRow(text.length);
+  return { rows, ends, cursor: text.length, error: undefined };
 }
 
 /** papaparse's core parser, as etl.ts drives it (its typings describe only Papa.parse). */

@@ -58,6 +58,9 @@ describe("Extract reads what read_csv reads", { skip }, () => {
     extractsAsPandas("t,f,c\n1,2,x\r5\n3,4,y\r\n6,7,\"a\rb\"\r8,9,y\n10,11,x\n");
     extractsAsPandas(`t,f\n${rows(5, (i) => `${i},${i}`)}\n${rows(5, (i) => `${i},${i}`).replace(/\n/g, "\r")}\r`);
   });
+  test("a quote closed before its field ends: the field goes on unquoted, as pandas' tokenizer reads it", () => {
+    extractsAsPandas('a,b\n"x"y,2\n"x""y"z,3\n"x"y"z",4\n"x,"y,5\nq"r,6\n"SELVAGEM 1938, Is,"I,7\n');
+  });
   test("extract alone needs no target or features: an all-text file, a one-column file", () => {
     extractsAsPandas("name,city\nann,Paris\nbob,Rome\n");
     extractsAsPandas("only\n1\n2\n");
