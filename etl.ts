@@ -2,8 +2,8 @@
 //
 // **Extract, Transform and Load for tabular machine-learning data, in one file.** This is a
 // TypeScript port of a small Python pipeline (pandas, then scikit-learn, then PyTorch). It turns
-// a CSV into standardized float32 train and validation arrays and cuts those into mini-batches,
-// leaving after every step an artifact that NumPy or pandas can open:
+// a CSV into standardized float32 train and validation arrays and describes the mini-batches a
+// training loop cuts from them, leaving after every step an artifact NumPy or pandas can open:
 //
 // 1. **Extract** reads `data/ccr_mock.csv`, writes the table as pandas JSON, `data/ccr_raw.json`.
 // 2. **Transform** writes `X_train.npy`, `X_val.npy`, `y_train.npy`, `y_val.npy`, the fitted
@@ -21,8 +21,9 @@
 // transform, for inference.
 //
 // Left out on purpose: the model and its training loop, DataLoader worker processes, and silent
-// repairs. A blank feature is imputed from the train rows, as scikit-learn would, but a cell that
-// cannot be used (text among numbers, a blank target) stops the run, naming its line.
+// repairs. A blank number is imputed from the train rows and a blank text is a category of its
+// own, as scikit-learn would have them, but a cell that cannot be used (text among numbers, a
+// blank target) stops the run, naming its line.
 //
 //     npx tsx etl.ts                   # the three steps
 //     npx tsx etl.ts transform         # one step, on what the step before it left
@@ -98,11 +99,11 @@ export const CONFIG = {
   sep: ",", //                            the CSV's field separator, as pandas' sep (--sep)
   drop: [] as string[], //                columns never used as features, such as an id (--drop)
   impute: "median" as "median" | "mean", // what a blank numeric feature becomes (--impute)
-  maxCategories: 0, //                    most categories, 0: as Step 1 says (--max-categories)
+  maxCategories: 0, //                    0: 1,000, under half the cells (--max-categories)
   testSize: 0.2, //                       fraction of rows held out for validation (--test-size)
   seed: 42, //                            seeds the split and the train shuffle (--seed)
   batchSize: 32, //                       rows per mini-batch (--batch-size)
-  shuffleTrain: true, //                  the train loader shuffles (batches(), Step 3); val never
+  shuffleTrain: true, //                  the train loader is a shuffled one (Step 3); val never
 };
 export type Config = typeof CONFIG;
 
@@ -159,10 +160,11 @@ export async function runPipeline(
 //
 // The kept columns have stricter rules, since a typo must not become a feature: the target is a
 // number in every row; a feature is all numbers (booleans are 1 and 0, blanks are imputed in
-// Step 2) or all text (one-hot encoded, with at most `--max-categories` distinct values: unless
-// the flag says otherwise, 1,000, and no more than half its cells, since a column of nearly all
-// distinct values is an id or free text); no number is beyond float32's range. A cell that
-// breaks a rule stops the run, naming its line.
+// Step 2) or all text (one-hot encoded, with at most `--max-categories` distinct values over the
+// whole column: unless the flag says otherwise, 1,000, and no more than half its cells, since a
+// column of nearly all distinct values is an id or free text); no number is infinite or beyond
+// float32's range. A cell that breaks a rule stops the run, naming its line. Text is kept as it
+// is, spaces and case included.
 
 /**
  * The table as the later steps need it: every column's name, and the kept columns' cells.
@@ -568,8 +570,9 @@ export function load(arrays: Arrays, config: Config, out: Staging, paths: Paths 
 // ## Step 4: Apply
 //
 // *New rows -> X_new.npy, through the fitted transform, exactly as the validation rows went.*
-// Only the fitted state is read (scaler.json, imputer.json, encoder.json): a blank becomes the
-// train rows' statistic, an unseen category all zeros, and the columns may come in any order.
+// Only the fitted state is read (scaler.json, imputer.json, encoder.json): a blank number becomes
+// the train rows' statistic, a blank text its `_nan` column (all zeros if the train rows had no
+// blank), an unseen category all zeros, and the columns may come in any order.
 
 /** Reads `config.csv` (new rows) and writes X_new.npy, and y_new.npy when the target is there. */
 export async function apply(config: Config, out: Staging, paths: Paths = PATHS): Promise<void> {

@@ -32,7 +32,8 @@ const CASES: [string, string | Buffer, RegExp][] = [
   ["a row with too few fields", csvWith([...good, "3.1,0.9,500"]), /line 22: column "readiness_score", the target, is blank or missing/],
   ["a row with too many fields", csvWith([...good.slice(0, 5), good[5] + ",7", ...good.slice(6)]), /line 7: expected 9 fields as in the header, saw 10/],
   ["an unclosed quote", csvWith([...good.slice(0, 8), '"3.1,0.9,500,500,1,1,1,1,1', ...good.slice(8)]), /line 10: a quoted field is never closed/],
-  ["a malformed quote", csvWith([...good.slice(0, 3), '"3.1"x,0.9,500,500,1,1,1,1,1', ...good.slice(3)]), /line 5: a quoted field has text after its closing "/],
+  // pandas reads on after the closing quote: the cell is 3.1x, text in a numeric column.
+  ["a malformed quote", csvWith([...good.slice(0, 3), '"3.1"x,0.9,500,500,1,1,1,1,1', ...good.slice(3)]), /line 5: column "gpa" is "3\.1x", not a finite number/],
   ["a row number past a quoted line break",
     [header + ",note", ...good.slice(0, 2).map((r) => r + ',"one line"'), good[2] + ',"two\nlines, quoted"', good[3] + ",x", "x" + good[4].slice(4) + ",y"].join("\n"),
     /line 7: column "gpa" is "x"/],
