@@ -161,10 +161,10 @@ export async function runPipeline(
 // The kept columns have stricter rules, since a typo must not become a feature: the target is a
 // number in every row; a feature is all numbers (booleans are 1 and 0, blanks are imputed in
 // Step 2) or all text (one-hot encoded, with at most `--max-categories` distinct values over the
-// whole column: unless the flag says otherwise, 1,000, and no more than half its cells, since a
-// column of nearly all distinct values is an id or free text); no number is infinite or beyond
-// float32's range. A cell that breaks a rule stops the run, naming its line. Text is kept as it
-// is, spaces and case included.
+// whole column: unless the flag says otherwise, 1,000, and past 20 no more than half its cells,
+// since a column of nearly all distinct values is an id or free text); no number is infinite
+// or beyond float32's range. A cell that breaks a rule stops the run, naming its line. Text is
+// kept as it is, spaces and case included.
 
 /**
  * The table as the later steps need it: every column's name, and the kept columns' cells.
@@ -3558,7 +3558,7 @@ Flags:
   --impute STRATEGY    a blank numeric feature becomes the train rows' median or mean
                                                            (default: ${CONFIG.impute})
   --max-categories N   the most distinct values a text feature may have (one-hot columns)
-                       (default: 1,000, and no more than half its cells: more is an id)
+                       (default: 1,000, and past 20 no more than half its cells: an id)
   --seed N             split and shuffle seed, 0..4294967295        (default: ${CONFIG.seed})
   --test-size F        validation fraction, 0 < F < 1               (default: ${CONFIG.testSize})
   --batch-size N       rows per batch, N >= 1                       (default: ${CONFIG.batchSize})
