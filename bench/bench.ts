@@ -120,7 +120,9 @@ for (const rows of sizes) {
   const baselineProject = values.baseline ? tempProject(path.resolve(values.baseline)) : null;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "etl-bench-py-"));
   for (let r = 0; r < repeat; r++) {
-    process.stderr.write(`${rows.toLocaleString("en-US")} rows, run ${r + 1}/${repeat}\r`);
+    // On a terminal, one line that updates; into a file or a pipe, one line per run.
+    const line = `${rows.toLocaleString("en-US")} rows, run ${r + 1}/${repeat}`;
+    process.stderr.write(process.stderr.isTTY ? `${line}\r` : `${line}\n`);
     etl.push(timed(TSX, ["etl.ts", "--csv", csv], project));
     if (baselineProject) baseline.push(timed(TSX, ["etl.ts", "--csv", csv], baselineProject));
     floor.push(timed(TSX, ["bench/papaparse_floor.ts", csv]));
@@ -140,7 +142,7 @@ for (const rows of sizes) {
     floor: summary(floor), python: hasPython ? summary(python) : null,
   });
 }
-process.stderr.write("\x1b[K");
+if (process.stderr.isTTY) process.stderr.write("\x1b[K");
 
 // ---- Report ---------------------------------------------------------------------------------------
 
