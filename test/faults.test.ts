@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
-import { MT19937 } from "../etl.ts";
+import { MT19937, readNpy } from "../etl.ts";
 import { mockRow } from "../data/generate_mock.ts";
 import { etlInProcess, expectRefused, snapshot, tempProject } from "./helpers.ts";
 
@@ -135,5 +135,23 @@ describe("a commit is all or nothing, even when a rename fails", () => {
     const run = await etlInProcess(["load"], dir);
     assert.equal(run.status, 1, run.stderr);
     assert.match(run.stderr, /X_train\.npy" differ from what .*manifest\.json lists \(changed since transform made them\).*run the whole pipeline/);
+  });
+});
+
+describe("apply reads a text feature as text, as the fit did", () => {
+  test("007 in a text feature of new rows is an unseen category (all zeros), not a number refused", async () => {
+    const dir = tempProject();
+    const fit = ["color,x,y", ...Array.from({ length: 30 }, (_, i) => `${["red", "blue", "green"][i % 3]},${i % 7},${i}`)];
+    fs.writeFileSync(path.join(dir, "fit.csv"), fit.join("\n") + "\n");
+    assert.equal((await etlInProcess(["--csv", path.join(dir, "fit.csv"), "--target", "y", "--features", "all"], dir)).status, 0);
+    fs.writeFileSync(path.join(dir, "new.csv"), "color,x\n007,3\nred,4\n");
+    const run = await etlInProcess(["apply", "--csv", path.join(dir, "new.csv")], dir);
+    assert.equal(run.status, 0, run.stderr);
+    const { data, shape } = readNpy(path.join(dir, "artifacts/inference_artifacts/X_new.npy"));
+    assert.deepEqual(shape, [2, 3]); // x, color_green, color_red
+    const scaler = JSON.parse(fs.readFileSync(path.join(dir, "artifacts/transform_artifacts/scaler.json"), "utf8"));
+    for (const c of [1, 2]) {
+      assert.equal(data[c], Math.fround((0 - Math.fround(scaler.mean_[c])) / Math.fround(scaler.scale_[c])), `column ${c}: a zero, scaled`);
+    }
   });
 });
