@@ -44,7 +44,7 @@ def plan(files):
 
 
 def read_back(raw):
-    return pd.read_json(raw, orient="split", dtype=False, precise_float=True, convert_dates=False)
+    return pd.read_json(raw, orient="split", dtype=False, precise_float=True, convert_dates=False, convert_axes=False)
 
 
 def one_float32_step(ours, theirs):

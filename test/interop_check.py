@@ -46,7 +46,7 @@ def _():
 
 @check("pd.read_json(ccr_raw.json, orient='split') equals pd.read_csv of the input")
 def _():
-    raw = pd.read_json(os.path.join(root, "data", "ccr_raw.json"), orient="split", dtype=False, precise_float=True, convert_dates=False)
+    raw = pd.read_json(os.path.join(root, "data", "ccr_raw.json"), orient="split", dtype=False, precise_float=True, convert_dates=False, convert_axes=False)
     pd.testing.assert_frame_equal(raw, df, check_dtype=True, check_exact=True)
 
 

@@ -65,6 +65,9 @@ describe("Extract reads what read_csv reads", { skip }, () => {
     extractsAsPandas("name,city\nann,Paris\nbob,Rome\n");
     extractsAsPandas("only\n1\n2\n");
   });
+  test("columns named like numbers read back, by the README's line, as the strings read_csv made them", () => {
+    extractsAsPandas("1,2,3\n4,5,6\n7,8,9\n");
+  });
   test("columns named like dates read back, by the README's line, as read_csv made them", () => {
     extractsAsPandas("date,modified,created_at,x\n19-Sep-03,2020-01-01,1,2\n20-Sep-03,2020-01-02,3,4\n");
   });

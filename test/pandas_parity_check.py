@@ -16,10 +16,10 @@ from checks import check, report  # noqa: E402
 
 csv, raw = sys.argv[1:3]
 expected = pd.read_csv(csv)
-actual = pd.read_json(raw, orient="split", dtype=False, precise_float=True, convert_dates=False)
+actual = pd.read_json(raw, orient="split", dtype=False, precise_float=True, convert_dates=False, convert_axes=False)
 
 
-@check("pd.read_json(ccr_raw.json, orient='split', dtype=False, convert_dates=False) equals pd.read_csv, column by column")
+@check("pd.read_json(ccr_raw.json, orient='split', dtype=False, convert_dates=False, convert_axes=False) equals pd.read_csv, column by column")
 def _():
     assert list(actual.columns) == list(expected.columns), "columns differ"
     wrong = []
