@@ -156,7 +156,7 @@ export async function runPipeline(
 // cannot read, so where integers beyond int64 meet fractions the order of the cells decides, in
 // pandas as here. The rows and names are read_csv's too: LF, CR LF and a lone CR each end a
 // line; a short row's missing fields are missing cells; a blank name is `Unnamed: j`, a repeat
-// `name.1`.
+// `name.1`; a first row with one field more than the header makes each row's first field the index.
 //
 // The kept columns have stricter rules, since a typo must not become a feature: the target is a
 // number in every row; a feature is all numbers (booleans are 1 and 0, blanks are imputed in
@@ -1287,8 +1287,10 @@ async function readCsv(
     sha256.catch(() => {});
     const { header, end } = readHeader(source);
     const categorical = reading.categorical ?? [];
+    const index = firstRowLength(source, end) === header.length + 1; // pandas' implicit index
     const spec: BlockSpec = {
-      columns: header, kept: keep(header), categorical, encodings: null,
+      columns: index ? [INDEX_COLUMN, ...header] : header, kept: keep(header), categorical,
+      encodings: null, index,
       // New rows for `apply` may hold any number of unseen categories: all zeros, all counted.
       textBound: categorical.length > 0 ? Infinity : textBound(reading.maxCategories),
     };
@@ -1307,7 +1309,10 @@ async function readCsv(
         const { file, bytes } = source;
         // The hash is awaited only by the manifest: the helper takes it while Transform runs.
         const input = { file, sha256, bytes, rows: table.nRows };
-        return { table, dtypes: assembled.dtypes(), head: assembled.head, input };
+        // Printed as pandas prints the frame: each row's label first, the index's or its number.
+        const head = assembled.head.map((cells, i) => (index ? cells : [String(i), ...cells]));
+        const dtypes = assembled.dtypes().slice(index ? 1 : 0);
+        return { table, dtypes, head, input };
       }
       spec.encodings = assembled.columnEncodings();
     }
@@ -1317,6 +1322,15 @@ async function readCsv(
     if (sha256) sha256.then(close, close);
     else close();
   }
+}
+
+/** How many fields the first row from byte `start` has (-1: none, or it cannot be read). */
+function firstRowLength(source: CsvSource, start: number): number {
+  for (const chunk of rowChunks(source, start, [source.bytes])) {
+    if (chunk.rows.length > 0) return chunk.rows[0].length;
+    if (chunk.error) return -1;
+  }
+  return -1;
 }
 
 /** The header, the file's first row that is no blank line, and the byte after it. */
@@ -1409,9 +1423,9 @@ function blockError(source: CsvSource, block: BlockResult, table: TableAssembler
   const { message, byte, row } = block.error!;
   if (row === undefined) return readError(source, message, byte!);
   const starts = [...table.starts, { row: table.nRows + 1, byte: start }]; // this block's too
-  // A first row longer than the header: pandas makes its first fields the frame's index.
-  const index = table.nRows + row === 1 ? "; pandas would take the extra first fields as the " +
-    "row index, which etl.ts does not keep: give each field a name in the header" : "";
+  // A first row two or more fields longer than the header: pandas makes a MultiIndex of them.
+  const index = table.nRows + row === 1 ? "; pandas would make the extra first fields a " +
+    "MultiIndex, which etl.ts does not keep: give each field a name in the header" : "";
   return new EtlError(`${rowWhere(source, starts, [table.nRows + row])}: ${message}${index}`);
 }
 
@@ -1883,7 +1897,15 @@ interface BlockSpec {
   categorical: string[]; //        kept columns read as categories (apply's text features)
   encodings: Encoding[] | null; // each column's JSON, once a first pass found its dtype
   textBound: number; //            distinct texts counted per kept column
+  index: boolean; //               columns[0] is pandas' implicit index (INDEX_COLUMN)
 }
+
+/**
+ * The name the implicit index goes by while it is read as a column: the first field of each row
+ * when the first data row has one field more than the header, which pandas makes the frame's
+ * index. (A CSV holds no NUL: no header name can be this one.)
+ */
+const INDEX_COLUMN = "\u0000index";
 
 /** A block of rows, parsed: what the table needs of it, in a form that can cross threads. */
 interface BlockResult {
@@ -2090,6 +2112,7 @@ class TableAssembler {
   private readonly wrote: Int32Array;
   private readonly blocks: Float32Array[] = [];
   private columnAt?: (name: string) => number; // a column's index in the header
+  private readonly index: string[] = []; //       the implicit index's cells, as JSON
   private readonly spec: BlockSpec;
   private readonly json: StagedFile | null;
 
@@ -2099,7 +2122,8 @@ class TableAssembler {
     this.wrote = new Int32Array(spec.columns.length);
     this.facts = spec.kept.map(noFacts);
     this.starts = [{ row: 0, byte: start }];
-    json?.write(`{"columns":${JSON.stringify(spec.columns)},"data":[`);
+    const names = spec.index ? spec.columns.slice(1) : spec.columns;
+    json?.write(`{"columns":${JSON.stringify(names)},"data":[`);
   }
 
   /** The next block, in file order, whose rows start at byte `start`. */
@@ -2116,8 +2140,10 @@ class TableAssembler {
       }
     });
     this.blocks.push(block.values);
+    // pandas' index is no column: its cells go to the split JSON's "index", after the rows.
+    const rows = this.spec.index ? withoutIndex(block.json, this.index) : block.json;
     // The table's first row goes without the "," that every row of a block starts with.
-    this.json?.write(before === 0 ? block.json.subarray(1) : block.json);
+    this.json?.write(before === 0 ? rows.subarray(1) : rows);
     this.nRows += block.rows;
   }
 
@@ -2143,13 +2169,41 @@ class TableAssembler {
   }
 
   finish(): Table {
+    if (this.spec.index) this.json?.write(`\n],"index":[\n${this.index.join(",\n")}`);
     this.json?.write("\n]}\n");
     this.json?.close(); // complete: its hash is taken now, while Transform runs
     this.facts.forEach((facts, k) => {
       if (this.keptDtype(k) === "float64") this.setRows(k, facts.viaFloat64);
     });
-    return tableOf(this.spec.columns, this.spec.kept, this.facts, this.blocks, this.nRows);
+    const columns = this.spec.index ? this.spec.columns.slice(1) : this.spec.columns;
+    return tableOf(columns, this.spec.kept, this.facts, this.blocks, this.nRows);
   }
+}
+
+/**
+ * A block's rows as JSON (each `,\n[cell,...]`) without their first cell, pandas' implicit index,
+ * whose JSON goes to `index`. A row's bytes end at a line break: JSON strings hold none.
+ */
+function withoutIndex(json: Uint8Array, index: string[]): Uint8Array {
+  const rows = new Uint8Array(json.length);
+  let w = 0;
+  for (let line = json.indexOf(10); line >= 0;) {
+    const next = json.indexOf(10, line + 1);
+    const row = json.subarray(line + 1, next < 0 ? json.length : next - 1); // [cell,...]
+    let cut = 1; // the end of the first cell: a string's closing quote, else the first comma
+    if (row[cut] === 34) {
+      for (cut++; row[cut] !== 34; cut++) if (row[cut] === 92) cut++;
+      cut++;
+    } else {
+      while (row[cut] !== 44) cut++;
+    }
+    index.push(Buffer.from(row.subarray(1, cut)).toString());
+    rows.set([44, 10, 91], w); // ,\n[
+    rows.set(row.subarray(cut + 1), w + 3);
+    w += 3 + row.length - cut - 1;
+    line = next;
+  }
+  return rows.subarray(0, w);
 }
 
 /** The Table of kept columns whose cells `facts` describe and `blocks` hold. */
@@ -2226,7 +2280,7 @@ export async function readRawTable(file: string, config: Config): Promise<Table>
   let columns: string[] | null = null;
   let [kept, slots, facts] = [[] as string[], [] as number[], [] as KeptFacts[]];
   let values: Float32Array = new Float32Array(0);
-  let [nRows, closed] = [0, false];
+  let [nRows, closed, inIndex] = [0, false, false];
   const input = fs.createReadStream(file, { encoding: "utf8" });
   for await (const line of createInterface({ input, crlfDelay: Infinity })) {
     if (!columns) {
@@ -2239,9 +2293,11 @@ export async function readRawTable(file: string, config: Config): Promise<Table>
       continue;
     }
     if (line === "]}") {
-      closed = true;
+      [closed, inIndex] = [true, false];
       continue;
     }
+    if (line === '],"index":[') inIndex = true; // pandas' implicit index, a cell per line
+    if (inIndex) continue; //                     (Transform has no use for it)
     let row: unknown[] | null = null;
     try {
       row = JSON.parse(line.endsWith(",") ? line.slice(0, -1) : line);
@@ -3427,7 +3483,7 @@ function printExtract(file: string, raw: string, table: Table, dtypes: Dtype[], 
   console.log(`Extract: ${size} from ${shown(file)} -> ${shown(raw)}`);
   console.log(`  dtypes: ${table.columns.map((name, j) => `${name} ${dtypes[j]}`).join(", ")}`);
   const header = ["", ...table.columns.map(escapeBreaks)];
-  console.log(formatTable(header, head.map((cells, i) => [String(i), ...cells.map(cellShown)])));
+  console.log(formatTable(header, head.map((cells) => cells.map(cellShown)))); // label first
 }
 
 /** Line breaks and tabs as pandas prints them in a frame: `\n`, `\r`, `\t`. */

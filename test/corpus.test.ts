@@ -38,11 +38,10 @@ function csvFilesUnder(dir: string, found: string[] = []): string[] {
 
 
 /**
- * Where etl.ts knowingly parts from read_csv, and refuses in one line instead: pandas' index
- * from extra first fields (a MultiIndex when there are several, which split JSON cannot carry
- * back to pandas).
+ * Where etl.ts knowingly parts from read_csv, and refuses in one line instead: a MultiIndex of
+ * several extra first fields, which split JSON cannot carry back to pandas.
  */
-const KNOWN_REFUSALS = /row index, which etl\.ts does not keep/;
+const KNOWN_REFUSALS = /MultiIndex, which etl\.ts does not keep/;
 
 /**
  * The pipeline on `file`, with the remedy each refusal names applied, as a user would: a text

@@ -43,6 +43,27 @@ describe("Extract reads what read_csv reads", { skip }, () => {
   test("rows shorter than the header: the missing fields are NaN", () => {
     extractsAsPandas(`a,b,c\n${rows(12, (i) => (i % 3 ? `${i},${i},x` : `${i}`))}\n`);
   });
+  test("a first data row with one field more than the header: pandas' implicit index, written as the split JSON's index", () => {
+    extractsAsPandas("a,b\n1,2,3\n4,5\n7,8,9\n");
+    extractsAsPandas('a,b\n"q,1",2,3\n"r""s",5,6\nt,7,8\n');
+    extractsAsPandas("a,b\n2020-01-01,2,3\n2020-01-02,5,6\n");
+    extractsAsPandas("a,b\n1.5,2,3\n,5,6\n");
+  });
+  test("the pipeline on a CSV with pandas' implicit index: y as scikit-learn splits it, and transform alone reads it back", () => {
+    const dir = tempProject();
+    fs.writeFileSync(path.join(dir, "in.csv"), `x,y\n${rows(30, (i) => `id${i},${i % 7},${i}`)}\n`);
+    assert.equal(runEtl(dir, ["--csv", "in.csv", "--target", "y", "--features", "x"]).status, 0);
+    const yTrain = () => fs.readFileSync(path.join(dir, "artifacts/transform_artifacts/y_train.npy"));
+    const first = yTrain();
+    assert.equal(runEtl(dir, ["transform"]).status, 0);
+    assert.deepEqual(yTrain(), first);
+    const script = `
+import sys, numpy as np, pandas as pd
+from sklearn.model_selection import train_test_split
+train, _ = train_test_split(pd.read_csv(sys.argv[1])["y"].to_numpy(np.float32), test_size=0.2, random_state=42)
+print((np.load(sys.argv[2]) == train).all())`;
+    assert.equal(py(script, path.join(dir, "in.csv"), path.join(dir, "artifacts/transform_artifacts/y_train.npy")).trim(), "True");
+  });
   test("a row longer than the header is refused, as pandas refuses it, in one line", () => {
     const dir = tempProject();
     fs.writeFileSync(path.join(dir, "in.csv"), "a,b\n1,2\n3,4,5\n");
