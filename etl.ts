@@ -242,9 +242,6 @@ export type Arrays = Record<"xTrain" | "xVal" | "yTrain" | "yVal", Float32Array>
   nFeatures: number;
 };
 
-/** An object as a JSON file: indented by 2, a line break at the end. */
-const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n";
-
 /** Splits, imputes, encodes and scales the table; writes the arrays and the fitted state. */
 export function transform(table: Table, config: Config, out: Staging, paths = PATHS): Arrays {
   //     sklearn: train_test_split(X, y, test_size=0.2, random_state=42)
@@ -293,10 +290,9 @@ export function transform(table: Table, config: Config, out: Staging, paths = PA
 }
 
 /**
- * The rows train_test_split(test_size, random_state=seed) picks. Its contract: the validation
- * ("test") rows are the first ceil(testSize * n) of `np.random.RandomState(seed).permutation(n)`,
- * the train rows the rest, each in permutation order. The permutation is NumPy's own, replayed
- * bit for bit in Part II: same seed, same rows, as in Python.
+ * The rows train_test_split(test_size, random_state=seed) picks: the validation ("test") rows are
+ * the first ceil(testSize * n) of `np.random.RandomState(seed).permutation(n)`, the train rows
+ * the rest, in permutation order; the permutation is NumPy's own, replayed bit for bit (Part II).
  */
 export function trainTestSplit(n: number, testSize: number, seed: number) {
   const nTest = Math.ceil(testSize * n);
@@ -425,15 +421,6 @@ export function encodeFeatures(
   return X;
 }
 
-/** Fills each missing (NaN) cell of raw: (n, width)'s `numeric` columns with its statistic. */
-function fillMissing(raw: Float32Array, width: number, numeric: number[], statistics: number[]) {
-  const fill = new Float32Array(width).fill(NaN); // per raw column: what replaces a missing cell
-  numeric.forEach((k, c) => (fill[k] = statistics[c])); // text columns keep NaN: all zeros
-  for (let i = 0; i < raw.length; i += width) {
-    for (let k = 0; k < width; k++) if (Number.isNaN(raw[i + k])) raw[i + k] = fill[k];
-  }
-}
-
 // ### StandardScaler
 //
 // The scaler is ml-matrix's column statistics over a `WrapperMatrix1D`, which wraps the
@@ -462,12 +449,6 @@ export function fitStandardScaler(X: Float32Array, d: number): StandardScaler {
   return { mean_: mean, var_: variance, scale_: scale, n_samples_seen_: n };
 }
 
-/** scikit-learn's `_is_constant_feature`: a variance no bigger than its own rounding error. */
-function isConstant(variance: number, mean: number, n: number): boolean {
-  const eps = 2 ** -52;
-  return variance <= n * eps * variance + (n * mean * eps) ** 2;
-}
-
 /**
  * scaler.transform(X), in place: (X - mean_) / scale_ for X: (n, d) float32, row-major, as
  * scikit-learn 1.8 computes it for float32 input: mean_ and scale_ are rounded to float32
@@ -487,12 +468,7 @@ export function standardize(X: Float32Array, scaler: StandardScaler): void {
 // the batches when a training loop asks (the README has one). The sizes are PyTorch's; the train
 // order is not torch's generator but NumPy's (`epochOrder()`), so that Python can replay it: a new
 // order every epoch when asked with `shuffle: true`, as the train loader's metadata says, and the
-// validation rows always in the split's order, so that an evaluation can be repeated. In PyTorch,
-// with the target as a column, as the original's loader info records it:
-//
-//     train = TensorDataset(torch.from_numpy(X_train), torch.from_numpy(y_train).view(-1, 1))
-//     loader = DataLoader(train, batch_size=32, shuffle=True, num_workers=0)
-//     xb, yb = next(iter(loader))  # xb: (32, d), yb: (32, 1)
+// validation rows always in the split's order, so that an evaluation can be repeated.
 
 /**
  * How batches() cuts: `batchSize` rows at a time; with `shuffle`, in epochOrder(n, seed, epoch),
@@ -583,20 +559,16 @@ export async function apply(config: Config, out: Staging, paths: Paths = PATHS):
   // Every fitted feature must be there; a target the file lacks is a column of zeros, unused.
   const keep = (header: string[]) => [...featuresIn(file, header, features), config.target];
   //     pandas: df = pd.read_csv(NEW_CSV); the text features are read as text, whatever they hold
-  const { target } = config;
-  const categorical = encoder.feature_names_in_;
-  // New rows may hold any number of unseen categories (all zeros): no limit on them.
-  const reading = { target, maxCategories: Infinity, categorical, sep: config.sep };
+  const categorical = encoder.feature_names_in_; // unseen categories: all zeros, no limit on them
+  const reading = { target: config.target, maxCategories: Infinity, categorical, sep: config.sep };
   const { table, input } = await readCsv(file, out, keep, reading);
-  const keptAt = positionsIn(table.kept);
+  const keptAt = positionsIn(table.kept); // a column's place among the kept ones
   const textual = imputer.feature_names_in_.find((name) => table.text[keptAt(name)]);
   if (textual) throw textWhereNumbersWere(file, textual);
-  // The rows stay in file order; rowsInOrder only parts the features from the target.
-  const identity = Uint32Array.from({ length: table.nRows }, (_, i) => i);
+  const identity = Uint32Array.from({ length: table.nRows }, (_, i) => i); // file order
   const { X: raw, y } = rowsInOrder(table, identity); //     raw: (n, width), y: (n,)
   const X = encodeFeatures(table, raw, imputer, encoder); //  X: (n, d) float32
-  //     sklearn: X_new = scaler.transform(X_new)
-  standardize(X, scaler);
+  standardize(X, scaler); // sklearn: X_new = scaler.transform(X_new)
   const d = scaler.mean_.length;
   out.writeArray(paths.xNew, X, [table.nRows, d], encodedColumns(imputer, encoder));
   const hasTarget = table.columns.includes(config.target);
@@ -834,6 +806,12 @@ export const median = (values: Float32Array) => columnMedians(values, 1, [0])[0]
 const orderedBits = (b: number) => (b & 0x80000000 ? ~b : b | 0x80000000) >>> 0;
 const valueOfOrderedBits = (key: number) =>
   new Float32Array(Uint32Array.of(key & 0x80000000 ? key ^ 0x80000000 : ~key).buffer)[0];
+
+/** scikit-learn's `_is_constant_feature`: a variance no bigger than its own rounding error. */
+function isConstant(variance: number, mean: number, n: number): boolean {
+  const eps = 2 ** -52;
+  return variance <= n * eps * variance + (n * mean * eps) ** 2;
+}
 
 // ### Python's order of strings
 //
@@ -1482,6 +1460,15 @@ export function columnMeansAndStds(X: Float32Array, d: number): MeansAndStds {
   // Variance as E[x²] - E[x]², which rounding can take below 0.
   const std = mean.map((m, j) => Math.sqrt(Math.max(squares[j] / n - m ** 2, 0)));
   return { mean, std };
+}
+
+/** Fills each missing (NaN) cell of raw: (n, width)'s `numeric` columns with its statistic. */
+function fillMissing(raw: Float32Array, width: number, numeric: number[], statistics: number[]) {
+  const fill = new Float32Array(width).fill(NaN); // per raw column: what replaces a missing cell
+  numeric.forEach((k, c) => (fill[k] = statistics[c])); // text columns keep NaN: all zeros
+  for (let i = 0; i < raw.length; i += width) {
+    for (let k = 0; k < width; k++) if (Number.isNaN(raw[i + k])) raw[i + k] = fill[k];
+  }
 }
 
 // ### pandas' own reading, replayed: dtypes and numbers
@@ -2659,6 +2646,9 @@ function lineBreaks(bytes: Buffer, end: number): number {
 // has succeeded and every hash is known. rename() within a folder is atomic, and the renames run
 // in one synchronous stretch, which no signal handler can interrupt. A kill (SIGKILL) still can:
 // a journal written just before them lists the renames, and the next run finishes them.
+
+/** An object as a JSON file: indented by 2, a line break at the end. */
+const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n";
 
 /** What a run read, for the manifest: the CSV ("-" for standard input), its sha256 and size. */
 type Input = { file: string; sha256: Promise<string>; bytes: number; rows: number };
