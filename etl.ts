@@ -1224,17 +1224,22 @@ function loneCrsAsLf(text: string, sep: string): string {
   if (!/\r(?!\n)/.test(text)) return text; // no lone CR: nothing to do (LF and CR LF files)
   const chars = text.split("");
   const [quote, separator] = [34, sep.charCodeAt(0)];
-  let [quoted, fieldStart] = [false, true];
+  let [quoted, fieldStart, lineStart] = [false, true, true];
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (quoted) {
       if (c === quote && text.charCodeAt(i + 1) === quote) i++; // "" inside quotes
       else if (c === quote) quoted = false;
     } else if (c === quote && fieldStart) {
-      [quoted, fieldStart] = [true, false];
+      [quoted, fieldStart, lineStart] = [true, false, false];
     } else {
-      if (c === 13 && text.charCodeAt(i + 1) !== 10) chars[i] = "\n";
+      const lone = c === 13 && text.charCodeAt(i + 1) !== 10;
+      if (lone) chars[i] = "\n";
+      // pandas' tokenizer eats a separator right after a lone CR that starts a line (a blank
+      // line): made a line break too, it makes one more blank line, and the row loses it.
+      if (lone && lineStart && text.charCodeAt(i + 1) === separator) chars[++i] = "\n";
       fieldStart = c === separator || c === 10 || c === 13;
+      lineStart = c === 10 || c === 13;
     }
   }
   return chars.join("");

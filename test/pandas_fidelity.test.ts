@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
-import { pandasNames, readNpy } from "../etl.ts";
+import { MT19937, pandasNames, readNpy } from "../etl.ts";
 import { PYTHON_MISSING, REPO, expectRefused, referencePython, runEtl, tempProject } from "./helpers.ts";
 
 const python = referencePython();
@@ -78,6 +78,8 @@ print((np.load(sys.argv[2]) == train).all())`;
   test("a lone CR ends a line anywhere, as LF and CR LF do; inside quotes it is kept", () => {
     extractsAsPandas("t,f,c\n1,2,x\r5\n3,4,y\r\n6,7,\"a\rb\"\r8,9,y\n10,11,x\n");
     extractsAsPandas(`t,f\n${rows(5, (i) => `${i},${i}`)}\n${rows(5, (i) => `${i},${i}`).replace(/\n/g, "\r")}\r`);
+    // A lone CR that starts a line (a blank line) eats the separator after it, in pandas.
+    extractsAsPandas("a,b,c\n1,2,3\n\r,007,1\r\r,8,9\n");
   });
   test("a quote closed before its field ends: the field goes on unquoted, as pandas' tokenizer reads it", () => {
     extractsAsPandas('a,b\n"x"y,2\n"x""y"z,3\n"x"y"z",4\n"x,"y,5\nq"r,6\n"SELVAGEM 1938, Is,"I,7\n');
@@ -174,4 +176,31 @@ print(repr(float(np.float32(df["t"][0]))), repr(float(df[["u"]].to_numpy(np.floa
     expectRefused(dir, ["--csv", "in.csv", "--target", "t", "--features", "u"],
       /in\.csv line 32: column "u" is a number, and 2 of its cells are numbers and 30 text; .*--drop u$/m);
   });
+});
+
+/** A CSV of rows cut short at random, line endings mixed at random (LF, CR LF, a lone CR), and
+ * quoted fields holding separators, line breaks, doubled quotes, or text after their closing
+ * quote: the shapes of file read_csv reads that papaparse alone would read otherwise. */
+function shapesCsv(seed: number): string {
+  const rng = new MT19937(seed);
+  const pick = <T>(list: T[]) => list[rng.nextUint32() % list.length];
+  const cells = ["1", "-2.5", "", "x", "NA", '"q,1"', '"a\nb"', '"c\rd"', '"e""f"', '"g"h', '"i,"j', "True", "007"];
+  const width = 2 + (rng.nextUint32() % 5);
+  const header = Array.from({ length: width }, (_, j) => (rng.nextUint32() % 6 === 0 ? "" : `c${j % 4}`));
+  let text = header.join(",");
+  for (let r = 0; r < 40; r++) {
+    text += pick(["\n", "\r\n", "\r"]);
+    if (rng.nextUint32() % 15 === 0) continue; // a blank line
+    const length = rng.nextUint32() % 4 === 0 ? 1 + (rng.nextUint32() % width) : width;
+    text += Array.from({ length }, () => pick(cells)).join(",");
+  }
+  return text + "\n";
+}
+
+describe("the shapes of file read_csv reads, fuzzed: short rows, mixed endings, quotes", { skip }, () => {
+  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    test(`seed ${seed}`, () => {
+      extractsAsPandas(shapesCsv(seed));
+    });
+  }
 });
