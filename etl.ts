@@ -2617,7 +2617,7 @@ function linesAt(source: CsvSource, at: number[], rowStarts = false): number[] {
   let position = source.start;
   return at.map((target) => {
     while (position < target) {
-      const wanted = Math.min(buffer.length, target - position);
+      const wanted = Math.min(BLOCK_BYTES, target - position); // and one byte more, read below
       const read = fs.readSync(fd, buffer, 0, wanted + 1, position);
       if (read === 0) break;
       line += lineBreaks(buffer.subarray(0, read), Math.min(read, wanted));

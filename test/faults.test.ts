@@ -95,6 +95,12 @@ describe("every refusal is one short line", () => {
     const stderr = expectRefused(dir, ["--csv", "in.csv"], /in\.csv line 1 \(header\): missing column/);
     assert.ok(stderr.length <= 600, `${stderr.length} characters`);
   });
+  test("a bad cell past the first megabyte, in a file of mixed line endings: its line named", () => {
+    const dir = tempProject();
+    const rows = Array.from({ length: 300_000 }, (_, i) => `${i % 97},${i}${i % 2 ? "\r" : "\r\n"}`);
+    fs.writeFileSync(path.join(dir, "in.csv"), `x,y\r${rows.join("")}abc,5\n`); // 2.9 MB
+    expectRefused(dir, ["--csv", "in.csv", "--target", "y", "--features", "x"], /^error: in\.csv line 300002: column "x" is "abc"/);
+  });
   test("a path with a line break in it is quoted, so the error stays one line", () => {
     const dir = tempProject();
     expectRefused(dir, ["--csv", "new\nline.csv"], /^error: "new\\nline\.csv": no such file/);
