@@ -1972,7 +1972,7 @@ class BlockParser {
     [this.spec, this.out, this.scratch] = [spec, out, scratch];
     const { columns, kept, categorical } = spec;
     const keptAt = positionsIn(kept);
-    this.slot = columns.map((name) => keptAt(name) ?? -1);
+    this.slot = columns.map(keptAt);
     const categories = new Set(categorical);
     this.categorical = kept.map((name) => categories.has(name));
     const asNumber = (j: number) => ["int", "float", undefined].includes(spec.encodings?.[j]);
@@ -2103,13 +2103,14 @@ class TableAssembler {
   private readonly cells: ColumnCells[];
   private readonly wrote: Int32Array;
   private readonly blocks: Float32Array[] = [];
-  private columnAt?: (name: string) => number; // a column's index in the header
+  private readonly columnAt: (name: string) => number; // a column's index in the header
   private readonly index: string[] = []; //       the implicit index's cells, as JSON
   private readonly spec: BlockSpec;
   private readonly json: StagedFile | null;
 
   constructor(spec: BlockSpec, json: StagedFile | null, start: number) {
     [this.spec, this.json] = [spec, json];
+    this.columnAt = positionsIn(spec.columns);
     this.cells = spec.columns.map(noCells);
     this.wrote = new Int32Array(spec.columns.length);
     this.facts = spec.kept.map(noFacts);
@@ -2155,9 +2156,8 @@ class TableAssembler {
   }
 
   keptDtype(k: number): Dtype {
-    this.columnAt ??= positionsIn(this.spec.columns);
     const j = this.columnAt(this.spec.kept[k]);
-    return j === undefined ? "float64" : dtypeOf(this.cells[j]); // apply's target may be absent
+    return j < 0 ? "float64" : dtypeOf(this.cells[j]); // apply's target may be absent: zeros
   }
 
   finish(): Table {
@@ -3427,12 +3427,13 @@ export function formatTable(header: string[], rows: string[][]): string {
 }
 
 /**
- * A function from a name to its place in `names` (undefined for none): one Map, made once, so
- * that finding many names among many columns stays linear.
+ * `names.indexOf` as a function, -1 for none, for many lookups: one Map, made once, so that
+ * finding many names among many columns stays linear.
  */
 export function positionsIn(names: string[]): (name: string) => number {
-  const at = new Map(names.map((name, i) => [name, i]));
-  return (name: string) => at.get(name)!;
+  const at = new Map<string, number>();
+  names.forEach((name, i) => at.has(name) || at.set(name, i)); // the first, as indexOf finds it
+  return (name: string) => at.get(name) ?? -1;
 }
 
 /** A name as a remedy gives it, ready to paste into a shell: quoted when it needs to be. */
