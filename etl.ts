@@ -2514,8 +2514,7 @@ type Rules = { target: string; maxCategories: number };
 
 /** How many of a column's cells are numbers and how many text. */
 const counts = (numbers: number, texts: number) =>
-  `${numbers.toLocaleString("en-US")} of its cells are numbers and ` +
-  `${texts.toLocaleString("en-US")} text`;
+  `${thousands(numbers)} of its cells are numbers and ${thousands(texts)} text`;
 
 /** Why a number cannot be kept: float32, which the arrays hold, ends at 3.4028235e38. */
 function unusableNumber(column: string, cell: string): string {
@@ -2758,7 +2757,7 @@ export class Staging {
     await Promise.all(this.pending.map((file) => file.sha256));
     const { paths, pending, input, obsolete } = this;
     const manifest = await buildManifest(paths, config, step, pending, input, obsolete);
-    this.write(this.paths.manifest, JSON.stringify(manifest, null, 2) + "\n");
+    this.write(this.paths.manifest, json(manifest));
     const moves = this.pending.map((file) => [file.temp, file.final]);
     const olds = this.keepOldFiles(moves.map(([, final]) => final));
     const journal = writeJournal(this.paths, moves, this.obsolete);
@@ -3302,7 +3301,7 @@ function settingsProblem(config: unknown): string {
   const checks: [keyof Config, boolean][] = [
     ["csv", typeof c.csv === "string"],
     ["target", typeof c.target === "string" && c.target !== ""],
-    ["features", c.features === "all" || (names(c.features) && (c.features as any[]).length > 0)],
+    ["features", c.features === "all" || (names(c.features) && (c.features as []).length > 0)],
     ["sep", c.sep === undefined || (typeof c.sep === "string" && c.sep.length === 1)],
     ["drop", names(c.drop)],
     ["impute", c.impute === "median" || c.impute === "mean"],
