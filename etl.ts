@@ -1078,7 +1078,7 @@ export function* rowChunks(
       parsed: pending.length,
       endBytes: rowEnds ? kept.map((r) => byteOf(pendingChar + rowsEnds[r])) : undefined,
       error: error && {
-        message: quoteMessage(error.code), byte: byteOf(pendingChar + error.index!),
+        message: UNCLOSED_QUOTE, byte: byteOf(pendingChar + error.index!),
         rowsBefore: kept.filter((r) => r < error.row!).length,
       },
       rest: done ? decoded - Buffer.byteLength(pending.slice(cursor)) : undefined,
@@ -1132,7 +1132,7 @@ function pandasRows(text: string, sep: string, final: boolean) {
   }
   if (!final) return { rows, ends, cursor: rowStart, error: undefined };
   if (state === "quoted") {
-    const error = { code: "MissingQuotes", index: quoteAt, row: rows.length };
+    const error = { index: quoteAt, row: rows.length }; // a quote never closed
     return { rows, ends, cursor: text.length, error };
   }
   if (rowStart < text.length) endRow(text.length);
@@ -1154,7 +1154,7 @@ function tooLong(
 ): RowChunk["error"] {
   const open = parser.parse(pending, pendingChar, false).errors
     .find((e) => e.code === "MissingQuotes");
-  const message = open ? quoteMessage(open.code) : `a row is longer than ${MAX_ROW_CHARS} chars`;
+  const message = open ? UNCLOSED_QUOTE : `a row is longer than ${MAX_ROW_CHARS} chars`;
   return { message, byte: byteOf(pendingChar + (open?.index ?? 0)), rowsBefore: 0 };
 }
 
@@ -1195,9 +1195,8 @@ const notText = (source: CsvSource, line: number) => new EtlError(
     "encoding); save the file as UTF-8 CSV",
 );
 
-const quoteMessage = (code: string) => code === "MissingQuotes"
-  ? `a quoted field is never closed (an opening " has no closing ")`
-  : `a quoted field has text after its closing " (write a quote inside quotes as "")`;
+/** The one quote error left: text after a closing quote is read on, as pandas reads it. */
+const UNCLOSED_QUOTE = `a quoted field is never closed (an opening " has no closing ")`;
 
 /**
  * Which rows to keep: all but blank lines. Each kept row loses the CR that a CR LF line leaves
