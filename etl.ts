@@ -2663,7 +2663,6 @@ export class StagedFile {
   bytes = 0;
   shape?: number[]; // a .npy array's shape
   sha256?: Promise<string>; // once the file is complete
-
   readonly temp: string;
   readonly final: string;
 
@@ -2687,9 +2686,8 @@ export class StagedFile {
     if (this.fd === null) return;
     fs.closeSync(this.fd);
     this.fd = null;
-    if (!complete) return;
-    this.sha256 = sha256File(this.temp);
-    this.sha256.catch(() => {}); // awaited by commit()
+    if (complete) this.sha256 = sha256File(this.temp);
+    this.sha256?.catch(() => {}); // awaited by commit()
   }
 }
 
@@ -2702,22 +2700,19 @@ export class Staging {
   obsolete: string[] = []; //            files this run makes obsolete: commit() removes them
   committing = false; //                 the renames have begun: the run finishes, signal or not
   committed: string[] = []; //           the files commit() put in place
-
   readonly paths: Paths;
 
   constructor(paths: Paths = PATHS) {
     this.paths = paths;
   }
 
-  /** Starts a temporary file that commit() will rename to `final`. */
+  /** Starts a temporary file that commit() will rename to `final`; a first version is dropped. */
   open(final: string): StagedFile {
     this.makeFolder(path.dirname(final));
     const temp = path.join(path.dirname(final), `.${path.basename(final)}.${process.pid}.etl-tmp`);
-    // Written again: the first version is dropped.
     for (const old of this.pending.filter((p) => p.final === final)) old.close(false);
-    this.pending = this.pending.filter((p) => p.final !== final);
     const file = new StagedFile(temp, final);
-    this.pending.push(file);
+    this.pending = [...this.pending.filter((p) => p.final !== final), file];
     return file;
   }
 
@@ -2728,14 +2723,9 @@ export class Staging {
     return file;
   }
 
-  /**
-   * np.save(final, array.reshape(shape)). The last guard of the run: an array that holds a NaN
-   * or an infinity is never put in place, and the run fails naming where it is. `columns` names
-   * a 2-D array's columns for that message.
-   */
+  /** np.save(final, array.reshape(shape)), once checkFinite() has let the array through. */
   writeArray(final: string, array: Float32Array, shape: number[], columns?: string[]): void {
-    const at = firstNonFinite(array);
-    if (at >= 0) throw nonFiniteError(final, array[at], at, shape, columns);
+    checkFinite(final, array, shape, columns);
     this.write(final, ...npyBytes(array, shape)).shape = shape;
   }
 
@@ -2747,11 +2737,7 @@ export class Staging {
     return file;
   }
 
-  /**
-   * Puts every file in place, with the manifest that describes them. Everything that can fail
-   * or wait happens first: closing, hashing, the manifest, the journal. Then the renames run
-   * without a pause, the manifest last.
-   */
+  /** Puts every file in place, the manifest last, once all that can fail or wait is done. */
   async commit(config: Config, step: Step | "all"): Promise<void> {
     for (const file of this.pending) file.close();
     await Promise.all(this.pending.map((file) => file.sha256));
@@ -2788,9 +2774,8 @@ export class Staging {
   }
 
   /**
-   * A second name (a hard link, else a copy) for each of `files` that is there, so that a commit
-   * whose renames fail halfway can put the old files back. Made before any rename: if one cannot
-   * be made, nothing has changed yet. The next run removes any a kill left behind.
+   * A hard link (else a copy) of each of `files` that is there, for a commit whose renames fail
+   * halfway to put back; made before any rename, so that a failure here changes nothing.
    */
   private keepOldFiles(files: string[]): Map<string, string> {
     const olds = new Map<string, string>();
@@ -2831,20 +2816,19 @@ export class Staging {
       try {
         file.close(false);
       } catch {} // closing a file on a full disk may fail too; removing it is what matters
+      fs.rmSync(file.temp, { force: true });
     }
-    for (const file of [...this.pending.map((p) => p.temp), ...this.scratch]) {
-      fs.rmSync(file, { force: true, maxRetries: 0 });
-    }
-    [this.pending, this.scratch] = [[], []];
+    for (const file of this.scratch) fs.rmSync(file, { force: true });
     // The folders this run made, deepest first, if nothing else came into them meanwhile.
-    for (const folder of this.madeFolders.reverse()) removeIfEmpty(folder);
-    this.madeFolders = [];
+    for (const folder of this.madeFolders.reverse()) {
+      try {
+        fs.rmdirSync(folder);
+      } catch {} // not empty (another run's files came in), or gone already: left as it is
+    }
+    [this.pending, this.scratch, this.madeFolders] = [[], [], []];
   }
 
-  /**
-   * mkdir -p, one folder at a time from the deepest one that is there (Node's recursive mkdir
-   * loops for ever under /proc), remembering each folder it made, for discard() to take away.
-   */
+  /** mkdir -p, one folder at a time (Node's recursive mkdir loops for ever under /proc). */
   private makeFolder(dir: string): void {
     const missing: string[] = [];
     for (let at = path.resolve(dir); !fs.existsSync(at); at = path.dirname(at)) {
@@ -2858,27 +2842,16 @@ export class Staging {
   }
 }
 
-/** rmdir, where the folder is empty; a folder with anything in it stays. */
-function removeIfEmpty(folder: string): void {
-  try {
-    fs.rmdirSync(folder);
-  } catch {} // not empty (another run's files came in), or gone already: left as it is
-}
-
-/** Where the first NaN or infinity in `array` is, -1 for none. */
-function firstNonFinite(array: Float32Array): number {
-  for (let i = 0; i < array.length; i++) if (array[i] - array[i] !== 0) return i;
-  return -1;
-}
-
-function nonFiniteError(
-  file: string, value: number, at: number, shape: number[], columns?: string[],
-) {
-  const name = path.basename(file, ".npy");
+/** The run's last guard: an array with a NaN or an infinity is refused, naming where it is. */
+function checkFinite(file: string, array: Float32Array, shape: number[], columns?: string[]) {
+  let at = 0;
+  while (at < array.length && array[at] - array[at] === 0) at++; // x - x is NaN for NaN, +-inf
+  if (at === array.length) return;
+  const [name, value] = [path.basename(file, ".npy"), array[at]];
   const plain = `${name} would hold ${value} at index ${at}; nothing was written`;
-  if (!columns || shape.length < 2) return new EtlError(plain);
+  if (!columns || shape.length < 2) throw new EtlError(plain);
   const [row, column] = [Math.floor(at / shape[1]), columns[at % shape[1]]];
-  return new EtlError(
+  throw new EtlError(
     `column ${quote(column)} of ${name} is ${value} in row ${row} after scaling: ` +
       "(x - mean_) / scale_ overflows float32 when a column's values come near +-3.4e38; " +
       `divide the column by a power of ten first, or leave it out with --drop ${shellWord(column)}`,
@@ -2887,15 +2860,10 @@ function nonFiniteError(
 
 const TEMP_FILE = /^\.(.+)\.(\d+)\.etl-tmp$/; // .X_train.npy.<pid>.etl-tmp
 
-/** The folders a run writes in. */
-const artifactFolders = (paths: Paths) => [
-  path.dirname(paths.raw), paths.transformDir, paths.loaderDir, paths.inferenceDir,
-  path.dirname(paths.manifest),
-];
-
-/** Removes temporary files left by a run that was killed (its process is gone). */
+/** Removes the temporary files a killed run (its process gone) left where a run writes. */
 export function removeStaleTemps(paths: Paths): void {
-  for (const dir of artifactFolders(paths)) {
+  const folders = [paths.transformDir, paths.loaderDir, paths.inferenceDir];
+  for (const dir of [path.dirname(paths.raw), ...folders, path.dirname(paths.manifest)]) {
     for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
       const pid = TEMP_FILE.exec(name)?.[2];
       if (pid && !processIsAlive(Number(pid))) fs.rmSync(path.join(dir, name), { force: true });
@@ -2918,18 +2886,14 @@ const journalPath = (paths: Paths) =>
 function writeJournal(paths: Paths, moves: string[][], removals: string[]): string {
   const journal = journalPath(paths);
   const temp = `${journal}.${process.pid}.etl-tmp`;
-  const relativeTo = (file: string) => path.relative(paths.out, file);
-  const renames = moves.map((move) => move.map(relativeTo));
-  const plan = { renames, removes: removals.map(relativeTo) };
+  const relative = (file: string) => path.relative(paths.out, file);
+  const plan = { renames: moves.map((m) => m.map(relative)), removes: removals.map(relative) };
   fs.writeFileSync(temp, JSON.stringify(plan));
   fs.renameSync(temp, journal);
   return journal;
 }
 
-/**
- * Finishes the commit of a run that was killed in the middle of its renames, as its journal
- * lists them: every file it had finished is put in place. Without a journal, nothing to do.
- */
+/** Finishes the renames of a run killed in the middle of them, as its journal lists them. */
 export function finishInterruptedCommit(paths: Paths): void {
   const journal = journalPath(paths);
   if (!fs.existsSync(journal)) return;
@@ -2961,20 +2925,16 @@ function readJson<T>(file: string, step: Step): T {
   }
 }
 
-type FittedState = { scaler: StandardScaler; imputer: Imputer; encoder: Encoder };
-
 /**
  * The fitted state `apply` uses, read back and checked: every key it needs, of the right type
  * and length, so that a hand-edited or cut file is an error that names the key, not a crash.
  */
-function readFittedState(paths: Paths): FittedState {
+function readFittedState(paths: Paths) {
   const scaler = readJson<StandardScaler>(paths.scaler, "transform");
   const imputer = readJson<Imputer>(paths.imputer, "transform");
   const encoder = readJson<Encoder>(paths.encoder, "transform");
-  const bad = (file: string, key: string, wanted: string) => new EtlError(
-    `${shown(file)}: ${key} is missing or not ${wanted}; ` +
-      "run npx tsx etl.ts transform to write it again",
-  );
+  const bad = (file: string, key: string, wanted: string) => new EtlError(`${shown(file)}: ` +
+    `${key} is missing or not ${wanted}; run npx tsx etl.ts transform to write it again`);
   const numbers = (x: unknown) => Array.isArray(x) && x.every((v) => Number.isFinite(v));
   const strings = (x: unknown) => Array.isArray(x) && x.every((v) => typeof v === "string");
   const categoryList = (x: unknown) => Array.isArray(x) && x.every((v, i) =>
@@ -3066,22 +3026,15 @@ type Helper = { worker: Worker; next: number; waiting: Map<number, Answered> };
 let helper: Helper | null | undefined;
 
 /**
- * Starts the helper for a CSV of `bytes`. Its nursery (V8's young generation, where papaparse's
- * rows die) is small where memory is the tighter bound, bigger for 100 MB or more, where
- * collecting it often would cost time.
+ * Starts the helper for a CSV of `bytes` (a first job starts it too): a worker that runs this
+ * file. Node reads TypeScript itself from 22.18 and 23.6 on (it strips the types: etl.ts uses no
+ * syntax but types that can be erased), and with its compile cache (22.1 on) the helper starts in
+ * about 0.04 s, not 0.12; an older Node loads tsx first, through its documented `register()`:
+ * about 0.25 s. The nursery (V8's young generation, where papaparse's rows die) is small where
+ * memory is the tighter bound, bigger from 100 MB on, where collecting it often costs time.
  */
-function startHelperFor(bytes: number): void {
+function startHelperFor(bytes = HELPER_BYTES): void {
   if (bytes < HELPER_BYTES || helper !== undefined) return;
-  helper = startHelper(bytes >= 100e6 ? 32 : 12);
-}
-
-/**
- * A worker that runs this file. Node reads TypeScript itself from 22.18 and 23.6 on (it strips
- * the types: etl.ts uses no syntax but types that can be erased), and keeps what it compiled in
- * its compile cache (22.1 on), so that the helper starts in about 0.04 s, not 0.12. An older
- * Node loads tsx first, through its documented `register()`, and takes about 0.25 s.
- */
-function startHelper(nurseryMb = 12): Helper | null {
   const typeScript = (process.features as { typescript?: string | false }).typescript;
   const tsx = () => `(await import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}))` +
     ".register();";
@@ -3092,10 +3045,11 @@ function startHelper(nurseryMb = 12): Helper | null {
     worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), {
       workerData: { etlHelper: true },
       execArgv: [], // none of this process's flags: tsx, if it is needed, is loaded above
-      resourceLimits: { maxYoungGenerationSizeMb: nurseryMb },
+      resourceLimits: { maxYoungGenerationSizeMb: bytes >= 100e6 ? 32 : 12 },
     });
   } catch {
-    return null; // no worker can be made here (or no tsx to load): the main thread does it all
+    helper = null; // no worker can be made here (or no tsx to load): the main thread does it all
+    return;
   }
   const started: Helper = { worker, next: 0, waiting: new Map() };
   const stopped = () => {
@@ -3107,7 +3061,7 @@ function startHelper(nurseryMb = 12): Helper | null {
   worker.on("error", stopped);
   worker.on("exit", stopped);
   worker.unref(); // idle: the process may end
-  return started;
+  helper = started;
 }
 
 /**
@@ -3115,7 +3069,7 @@ function startHelper(nurseryMb = 12): Helper | null {
  * helper stops first, and returns true at the last one. False when there is no helper.
  */
 function askHelper(job: object, onAnswer: (answer: HelperAnswer | null) => boolean): boolean {
-  if (helper === undefined) helper = startHelper();
+  startHelperFor();
   if (!helper) return false;
   const { worker, waiting } = helper;
   const id = helper.next++;
@@ -3190,14 +3144,12 @@ function parseOnHelper(
   });
 }
 
-type BlocksJob = { source: CsvSource; spec: BlockSpec; bounds: number[] };
-
 /** The helper thread's side: answers the main thread's jobs. */
 function serveHelper(): void {
   const port = parentPort!;
   port.on("message", (job) => {
     if (job.kind === "blocks") {
-      const { source, spec, bounds } = job as BlocksJob;
+      const { source, spec, bounds } = job;
       const counter = new Int32Array(job.counter);
       const scratch = { values: new Float32Array(0) };
       const take = () => Atomics.add(counter, 0, 1); // the next block no thread has taken
@@ -3273,15 +3225,14 @@ const relativePath = (paths: Paths, file: string) =>
 /** The manifest on disk, or null with the reason it cannot be used (none, or damaged). */
 export function readManifest(paths: Paths): { manifest: Manifest | null; problem?: string } {
   if (!fs.existsSync(paths.manifest)) return { manifest: null };
-  let manifest: unknown;
+  const unusable = (problem: string) => ({ manifest: null, problem });
+  let m: Manifest | null;
   try {
-    manifest = JSON.parse(fs.readFileSync(paths.manifest, "utf8"));
+    m = JSON.parse(fs.readFileSync(paths.manifest, "utf8"));
   } catch (err) {
     if (isSystemError(err)) throw err;
-    return { manifest: null, problem: "it is not valid JSON" };
+    return unusable("it is not valid JSON");
   }
-  const m = manifest as Manifest | null;
-  const unusable = (problem: string) => ({ manifest: null, problem });
   if (typeof m !== "object" || m === null || Array.isArray(m)) {
     return unusable(`it holds ${JSON.stringify(m)}, not a manifest`);
   }
@@ -3331,12 +3282,10 @@ function settingsFromManifest(paths: Paths, stored: Record<string, unknown>): Co
 /** Artifacts that differ from what the manifest lists: they and the rest do not belong together. */
 function changedSinceMade(paths: Paths, files: string[]): EtlError {
   const steps = STEPS.filter((s) => stepArtifacts(paths)[s].some((f) => files.includes(f)));
-  return new EtlError(
-    `${nameList(files.map((f) => relativePath(paths, f)))} differ from what ` +
-      `${shown(paths.manifest)} lists (changed since ${steps.join(" and ")} made them), so the ` +
-      "artifacts do not belong together; run the whole pipeline (npx tsx etl.ts) to make them " +
-      "again",
-  );
+  const names = nameList(files.map((f) => relativePath(paths, f)));
+  return new EtlError(`${names} differ from what ${shown(paths.manifest)} lists (changed since ` +
+    `${steps.join(" and ")} made them), so the artifacts do not belong together; run the whole ` +
+    "pipeline (npx tsx etl.ts) to make them again");
 }
 
 /** A file's entry: from this run's writing when it wrote it, else read back from disk. */
@@ -3389,7 +3338,6 @@ async function buildManifest(
     const { stale: _, apply: __, ...kept } = rest;
     return { ...kept, ...(stale.length > 0 && { stale }), apply: applied };
   }
-  const applied = previous?.apply;
   // A step's artifacts are stale when the ones it read changed, or its settings did, and it did
   // not run again; without a previous manifest, no artifact but this run's can be vouched for.
   const changed = (s: Step) =>
@@ -3409,7 +3357,7 @@ async function buildManifest(
   return {
     input: ran.includes("extract") ? inputEntry : previous?.input, config: settings, artifacts,
     ...(staleFiles.length > 0 && { stale: relative(staleFiles) }),
-    ...(applied && { apply: applied }),
+    ...(previous?.apply && { apply: previous.apply }),
   };
 }
 
