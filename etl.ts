@@ -2331,9 +2331,8 @@ function rawValue(cell: unknown, facts: KeptFacts, row: number, bound: number): 
 // the rule (`if (n - nTest < 1) throw tooFewRows(...)`) and this part as its explanation.
 
 /**
- * The header's names as read_csv gives them: a blank one is `Unnamed: j` (j counts from 0), and a
- * name seen before gets `.1` (`.2`, ... when a column is named so already), as pandas 1.5 names
- * them: the named columns first, so that a given name is kept and an unnamed one renamed.
+ * The header's names as pandas 1.5's read_csv gives them: a blank one is `Unnamed: j` (j from 0),
+ * a repeat gets `.1` (`.2`, ... if taken); named ones first, so that a blank's is the one renamed.
  */
 export function pandasNames(header: string[]): string[] {
   const names = header.map((name, j) => (name === "" ? `Unnamed: ${j}` : name));
@@ -2398,27 +2397,22 @@ function editDistance(a: string, b: string): number {
 
 /** Columns the flags name that the header lacks. */
 function missingColumns(file: string, unknown: string[], header: string[], hint = ""): EtlError {
-  const s = unknown.length > 1 ? "s" : "";
   return new EtlError(
-    `${shown(file)} line 1 (header): missing column${s} ${nameList(unknown)}; ` +
-      `the file has ${nameList(header)}` + unknown.map((name) => nearMiss(name, header)).join("") +
-      otherSeparator(header) + hint,
+    `${shown(file)} line 1 (header): missing column${unknown.length > 1 ? "s" : ""} ` +
+      `${nameList(unknown)}; the file has ${nameList(header)}` +
+      unknown.map((name) => nearMiss(name, header)).join("") + otherSeparator(header) + hint,
   );
 }
 
-/**
- * When the missing columns are CONFIG's defaults, the shipped mock data's columns, and the file
- * is another one (most of them missing, and no near miss), a word on naming its own.
- */
+/** A word on naming one's own columns, when the file lacks most of the mock data's defaults. */
 function defaultsHint(config: Config, unknown: string[], header: string[]): string {
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   const defaults = CONFIG.features as string[];
-  const features = same(config.features, CONFIG.features) &&
+  const features = JSON.stringify(config.features) === JSON.stringify(defaults) &&
     unknown.filter((name) => defaults.includes(name)).length > defaults.length / 2;
   const target = config.target === CONFIG.target && unknown.includes(config.target) &&
     nearMiss(config.target, header) === "";
-  const flags = [target && "--target NAME", features && "--features A,B,... (or all)"];
   if (!features && !target) return "";
+  const flags = [target && "--target NAME", features && "--features A,B,... (or all)"];
   return "; the default target and features are the shipped mock data's columns: name yours " +
     `with ${flags.filter(Boolean).join(" and ")}`;
 }
@@ -2427,9 +2421,8 @@ function defaultsHint(config: Config, unknown: string[], header: string[]): stri
 function otherSeparator(header: string[]): string {
   const sep = header.length === 1 ? [";", "\t", "|"].find((s) => header[0].includes(s)) : undefined;
   if (sep === undefined) return "";
-  const flag = sep === "\t" ? "\\t" : sep;
   return `; the header is one column holding ${JSON.stringify(sep)}: if that separates the ` +
-    `fields, pass --sep '${flag}'`;
+    `fields, pass --sep '${sep === "\t" ? "\\t" : sep}'`;
 }
 
 /** Every column named is the target or dropped. */
@@ -2438,16 +2431,17 @@ const noFeaturesLeft = (file: string) => new EtlError(
 );
 
 /**
- * The kept columns' rules (Step 1), checked once the whole file has been read: the first rule a
- * column breaks throws, naming the first line that breaks it. `where(rows)` names those lines;
- * `dtypeOf(k)`, the dtype pandas gives kept column k.
+ * The kept columns' rules (Step 1), checked once the whole file is read: the first rule broken
+ * throws, naming its first line by `where(rows)`; `dtypeOf(k)` is the dtype pandas gives column k.
  */
 function checkKeptColumns(
-  kept: string[], facts: KeptFacts[], nRows: number, rules: Rules,
-  dtypeOf: (k: number) => Dtype, where: (rows: number[]) => string,
+  kept: string[], facts: KeptFacts[], nRows: number,
+  rules: Pick<Config, "target" | "maxCategories">, dtypeOf: (k: number) => Dtype,
+  where: (rows: number[]) => string,
 ): void {
   kept.forEach((name, k) => {
     const { firstNumber, firstBool, firstText, firstUnusable, missingRows, texts } = facts[k];
+    const { textCells, missing, unusable } = facts[k];
     const isTarget = name === rules.target;
     const numbers = firstNumber >= 0 || firstBool >= 0 || firstUnusable >= 0;
     const mixed = firstText >= 0 && (isTarget || numbers);
@@ -2457,12 +2451,16 @@ function checkKeptColumns(
     const at = (rows: number[]) => `${where(rows)}: column ${quote(name)}`;
     const blank = "the target, is blank or missing; every row needs a target value";
     if (isTarget && missingRows.length > 0) throw new EtlError(`${at(missingRows)}, ${blank}`);
-    if (firstUnusable >= 0 && !textFirst) {
-      throw new EtlError(`${where([firstUnusable])}: ${unusableNumber(name, facts[k].unusable)}`);
+    if (firstUnusable >= 0 && !textFirst) { // float32, which the arrays hold, ends at 3.4028235e38
+      const why = Number.isFinite(Number(unusable.replace(/^\+/, "")))
+        ? "beyond float32's range (its largest value is 3.4028235e38), and the arrays are " +
+          "float32; divide the column by a power of ten first"
+        : "not a finite number";
+      throw new EtlError(`${at([firstUnusable])} is ${JSON.stringify(unusable)}, ${why}`);
     }
-    const { textCells, missing } = facts[k];
     const numberCells = nRows - textCells - missing;
-    const how = counts(numberCells, textCells);
+    const how =
+      `${thousands(numberCells)} of its cells are numbers and ${thousands(textCells)} text`;
     if (mixed && textCells > numberCells && !isTarget) { // the numbers are the odd ones out
       const firstNumeric = Math.min(...[firstNumber, firstBool].filter((row) => row >= 0));
       const remedy = `blank the numbers, or leave the column out with --drop ${shellWord(name)}`;
@@ -2480,14 +2478,25 @@ function checkKeptColumns(
           "text (booleans among numbers, or an integer beyond int64); make them one kind",
       );
     }
+    if (isTarget) return;
     const limit = rules.maxCategories || MAX_CATEGORIES;
-    if (!isTarget && texts.size > limit) {
-      throw tooManyCategories(name, limit, texts.size < textBound(limit), texts.size);
+    if (texts.size > limit) { // one-hot, each distinct value would be a column of X
+      const count = `${texts.size < textBound(limit) ? "" : "at least "}${thousands(texts.size)}`;
+      throw new EtlError(
+        `column ${quote(name)} has ${count} distinct values, and one-hot encoding makes a column ` +
+          `of each (at most --max-categories ${limit}); an id or free text is no feature: ` +
+          `leave it out with --drop ${shellWord(name)}`,
+      );
     }
     // An id or free text: more distinct values than half the cells (when no limit was given).
-    const cells = nRows - facts[k].missing;
-    if (!isTarget && !rules.maxCategories && texts.size > ID_LIKE * cells && texts.size > 20) {
-      throw idLike(name, texts.size, cells);
+    const cells = nRows - missing;
+    if (!rules.maxCategories && texts.size > ID_LIKE * cells && texts.size > 20) {
+      throw new EtlError(
+        `column ${quote(name)} has ${thousands(texts.size)} distinct values in ` +
+          `${thousands(cells)} cells, more than half: an id or free text, no feature (one-hot ` +
+          `encoding would make a column of each); leave it out with --drop ${shellWord(name)}, ` +
+          `or keep it with --max-categories ${texts.size}`,
+      );
     }
   });
 }
@@ -2500,40 +2509,6 @@ const ID_LIKE = 0.5;
 
 /** Distinct texts are counted up to this many, for a limit of `maxCategories` (0: the default). */
 const textBound = (maxCategories: number) => DISTINCT_COUNTED * (maxCategories || MAX_CATEGORIES);
-
-/** A text feature whose values are nearly all distinct: an id, an address, free text. */
-const idLike = (column: string, distinct: number, cells: number) => new EtlError(
-  `column ${quote(column)} has ${thousands(distinct)} distinct values in ${thousands(cells)} ` +
-    `cells, more than half: an id or free text, no feature (one-hot encoding would make a ` +
-    `column of each); leave it out with --drop ${shellWord(column)}, or keep it with ` +
-    `--max-categories ${distinct}`,
-);
-
-/** The rules kept columns are checked by. */
-type Rules = { target: string; maxCategories: number };
-
-/** How many of a column's cells are numbers and how many text. */
-const counts = (numbers: number, texts: number) =>
-  `${thousands(numbers)} of its cells are numbers and ${thousands(texts)} text`;
-
-/** Why a number cannot be kept: float32, which the arrays hold, ends at 3.4028235e38. */
-function unusableNumber(column: string, cell: string): string {
-  const why = Number.isFinite(Number(cell.replace(/^\+/, "")))
-    ? "beyond float32's range (its largest value is 3.4028235e38), and the arrays are float32; " +
-      "divide the column by a power of ten first"
-    : "not a finite number";
-  return `column ${quote(column)} is ${JSON.stringify(cell)}, ${why}`;
-}
-
-/** A text feature with too many distinct values: one-hot, each would be a column of X. */
-function tooManyCategories(column: string, maxCategories: number, exact: boolean, count: number) {
-  const how = `${exact ? "" : "at least "}${count.toLocaleString("en-US")}`;
-  return new EtlError(
-    `column ${quote(column)} has ${how} distinct values, and one-hot encoding makes a column of ` +
-      `each (at most --max-categories ${maxCategories}); an id or free text is no feature: ` +
-      `leave it out with --drop ${shellWord(column)}`,
-  );
-}
 
 /** Too few rows for the split to leave a train row. */
 const tooFewRows = (n: number, testSize: number, nTest: number) => new EtlError(
@@ -2560,10 +2535,9 @@ function featuresIn(file: string, header: string[], features: string[]): string[
   const inHeader = new Set(header);
   const missing = features.filter((name) => !inHeader.has(name));
   if (missing.length === 0) return features;
-  const s = missing.length > 1 ? "s" : "";
   throw new EtlError(
-    `${shown(file)} line 1 (header): missing feature column${s} ${nameList(missing)}, ` +
-      `which the fitted transform needs; the file has ${nameList(header)}`,
+    `${shown(file)} line 1 (header): missing feature column${missing.length > 1 ? "s" : ""} ` +
+      `${nameList(missing)}, which the fitted transform needs; the file has ${nameList(header)}`,
   );
 }
 
@@ -2580,16 +2554,13 @@ const textWhereNumbersWere = (file: string, name: string) => new EtlError(
 // rows (a quoted line break makes a row span lines, blank lines are no rows) and characters of
 // the text; these turn either into the line a text editor shows.
 
-/**
- * "FILE line N" (or "lines N, M") for papaparse rows (the header is row 0), ascending. `starts`
- * says where blocks of rows start: a row is found by parsing from its block's start.
- */
+/** "FILE line N" (or "lines N, M") for papaparse rows (the header is row 0), ascending. */
 function rowWhere(source: CsvSource, starts: BlockStart[], rows: number[]): string {
   const lines = linesAt(source, rows.map((row) => rowStart(source, starts, row)), true);
   return `${shown(source.file)} line${lines.length > 1 ? "s" : ""} ${lines.join(", ")}`;
 }
 
-/** The byte at which row `row` starts: where the row before it ended. */
+/** The byte at which `row` starts (where the row before ended), parsed from its block's start. */
 function rowStart(source: CsvSource, starts: BlockStart[], row: number): number {
   let b = starts.length - 1;
   while (starts[b].row > row) b--; // the last block that starts at or before the row
@@ -2605,25 +2576,22 @@ function rowStart(source: CsvSource, starts: BlockStart[], row: number): number 
 }
 
 /**
- * The 1-based lines of bytes `at` (ascending) of the file, counted in one pass. With
- * `rowStarts`, each is where a row's text starts, and the line breaks and blank lines right after
- * it belong to the lines before the row.
+ * The 1-based lines of bytes `at` (ascending), counted in one pass. With `rowStarts`, each is a
+ * row's start, and the line breaks and blank lines right after it belong to the lines before it.
  */
 function linesAt(source: CsvSource, at: number[], rowStarts = false): number[] {
   const buffer = Buffer.allocUnsafe(BLOCK_BYTES + 1); // one byte more: does an LF follow a CR?
-  const fd = source.fd;
-  let line = 1;
-  let position = source.start;
+  let [line, position] = [1, source.start];
   return at.map((target) => {
     while (position < target) {
       const wanted = Math.min(BLOCK_BYTES, target - position); // and one byte more, read below
-      const read = fs.readSync(fd, buffer, 0, wanted + 1, position);
+      const read = fs.readSync(source.fd, buffer, 0, wanted + 1, position);
       if (read === 0) break;
       line += lineBreaks(buffer.subarray(0, read), Math.min(read, wanted));
       position += Math.min(read, wanted);
     }
     if (!rowStarts) return line;
-    const after = buffer.subarray(0, fs.readSync(fd, buffer, 0, CHUNK_BYTES, target));
+    const after = buffer.subarray(0, fs.readSync(source.fd, buffer, 0, CHUNK_BYTES, target));
     let blank = 0; // the line breaks right after the row's start
     while (blank < after.length && (after[blank] === 10 || after[blank] === 13)) blank++;
     return line + lineBreaks(after, blank);
@@ -3373,10 +3341,7 @@ export function formatTable(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join("\n");
 }
 
-/**
- * `names.indexOf` as a function, -1 for none, for many lookups: one Map, made once, so that
- * finding many names among many columns stays linear.
- */
+/** `names.indexOf` as a function (-1 for none) by one Map, made once: many lookups stay linear. */
 export function positionsIn(names: string[]): (name: string) => number {
   const at = new Map<string, number>();
   names.forEach((name, i) => at.has(name) || at.set(name, i)); // the first, as indexOf finds it
@@ -3395,7 +3360,7 @@ export const quote = (name: string) =>
 export function nameList(names: string[], most = 10): string {
   const shownNames = names.slice(0, most).map(quote).join(", ");
   const more = names.length - most;
-  return more > 0 ? `${shownNames} ... and ${more.toLocaleString("en-US")} more` : shownNames;
+  return more > 0 ? `${shownNames} ... and ${thousands(more)} more` : shownNames;
 }
 
 /** One updating status line on a terminal, 5 times a second; silent into a file or a pipe. */
@@ -3411,10 +3376,9 @@ class Progress {
   update(rows: number, fraction: number): void {
     const now = performance.now();
     if (!process.stderr.isTTY || now - this.last < 200) return;
-    const count = (x: number) => Math.round(x).toLocaleString("en-US");
     this.last = now;
-    const rate = `${count(rows / ((now - this.started) / 1000))} rows/s`;
-    const done = `${count(rows)} rows, ${(100 * fraction).toFixed(0)}%`;
+    const rate = `${thousands(Math.round(rows / ((now - this.started) / 1000)))} rows/s`;
+    const done = `${thousands(rows)} rows, ${(100 * fraction).toFixed(0)}%`;
     process.stderr.write(`\r${this.label}: ${done}, ${rate}\x1b[K`);
   }
 
@@ -3435,7 +3399,7 @@ const escapeBreaks = (text: string) =>
 
 /** A cell as pandas prints it: breaks escaped, cut to 50 characters (display.max_colwidth). */
 function cellShown(cell: string): string {
-  const shownText = escapeBreaks(cell.length > 200 ? cell.slice(0, 200) : cell);
+  const shownText = escapeBreaks(cell.slice(0, 200));
   const chars = Array.from(shownText); // Python counts code points
   return chars.length > 50 ? chars.slice(0, 47).join("") + "..." : shownText;
 }
@@ -3444,8 +3408,7 @@ function cellShown(cell: string): string {
 function printTransform(
   columns: string[], scaler: StandardScaler, arrays: Arrays, after: MeansAndStds,
 ): void {
-  const d = arrays.nFeatures;
-  const [n, nVal] = [arrays.yTrain.length, arrays.yVal.length];
+  const [n, nVal, d] = [arrays.yTrain.length, arrays.yVal.length, arrays.nFeatures];
   const shapes = `X_train (${n}, ${d})  X_val (${nVal}, ${d})  y_train (${n},)  y_val (${nVal},)`;
   console.log(`\nTransform: ${shapes}  float32`);
   const fixed = (x: number) => (Math.abs(x) < 5e-4 ? 0 : x).toFixed(3); // no "-0.000"
@@ -3454,14 +3417,12 @@ function printTransform(
     fixed(after.std[j]),
   ]);
   const header = ["feature", "mean_", "scale_", "train mean after", "train std after"];
-  console.log(formatTable(header, rows.slice(0, SHOWN_COLUMNS)));
-  const more = rows.length - SHOWN_COLUMNS;
+  const most = 20; // the first this many of X's columns are printed
+  console.log(formatTable(header, rows.slice(0, most)));
+  const more = rows.length - most;
   const all = "feature_columns.json names them all";
   if (more > 0) console.log(`  ... and ${counted(more, "more column")} (${all})`);
 }
-
-/** Transform prints the first this many of X's columns. */
-const SHOWN_COLUMNS = 20;
 
 /** A number as people write it: 1,000,000. */
 const thousands = (n: number) => n.toLocaleString("en-US");
@@ -3472,9 +3433,9 @@ const counted = (n: number, one: string, many = `${one}s`) =>
 
 type LoaderInfo = ReturnType<typeof loaderInfo>;
 function printLoad(batchSize: number, train: LoaderInfo, val: LoaderInfo) {
-  const [shape, rows] = [JSON.stringify, (info: LoaderInfo) => info.num_samples];
+  const shape = JSON.stringify;
   const batches = (info: LoaderInfo) =>
-    `${counted(rows(info), "row")} in ${counted(info.num_batches, "batch", "batches")}`;
+    `${counted(info.num_samples, "row")} in ${counted(info.num_batches, "batch", "batches")}`;
   const first = (info: LoaderInfo) =>
     `first batch x ${shape(info.example_batch_X_shape)} y ${shape(info.example_batch_y_shape)}`;
   console.log(`\nLoad: batch size ${batchSize}, drop_last false`);
@@ -3533,7 +3494,6 @@ export const shown = (file: string) => {
 };
 
 export const STEPS = ["extract", "transform", "load", "apply"] as const;
-
 export type Step = (typeof STEPS)[number];
 
 const HELP = `Usage: npx tsx etl.ts [step] [flags]
@@ -3623,10 +3583,7 @@ const FLAGS: Record<string, [keyof Config, FlagReader]> = {
   "batch-size": ["batchSize", integer(1, Number.MAX_SAFE_INTEGER)],
 };
 
-/**
- * Reads argv: the step, and the settings the flags give (the rest come from CONFIG or the
- * manifest). An unknown flag, a bad value or a flag given twice is an error (exit 2).
- */
+/** Reads argv: the step and the flags' settings; an unknown, bad or repeated flag is exit 2. */
 export function parseCommandLine(argv: string[]) {
   const flags = [...Object.keys(FLAGS), "out"];
   const options = Object.fromEntries(flags.map((flag) => [flag, { type: "string" as const }]));
@@ -3689,9 +3646,8 @@ const flagOf = (key: keyof Config) =>
   Object.keys(FLAGS).find((flag) => FLAGS[flag][0] === key) ?? key;
 
 /**
- * The settings of this run. The whole pipeline: CONFIG's, with the flags given. A step alone:
- * the ones the manifest says made the artifacts it reads, with the flags given, and one line
- * that says which were reused. A flag that would change what an earlier step made is refused.
+ * The run's settings: the flags given, over CONFIG's or, for a step alone, over the manifest's
+ * (one line says which it reused); a flag that would change an earlier step's artifacts is refused.
  */
 function settingsForRun(step: Step | "all", given: Partial<Config>, paths: Paths): Config {
   if (step === "all") return { ...CONFIG, ...given };
@@ -3716,10 +3672,9 @@ function settingsForRun(step: Step | "all", given: Partial<Config>, paths: Paths
     }
   }
   if (manifest) {
-    const reused = STEP_READS[step].filter((key) => !(key in given));
-    const differ = reused.filter((key) => !same(base[key], CONFIG[key]));
+    const reused = (key: keyof Config) => !(key in given) && !same(base[key], CONFIG[key]);
     const value = (key: keyof Config) => settingText(key === "csv" ? shown(base.csv) : base[key]);
-    const flags = differ.map((key) => `--${flagOf(key)} ${value(key)}`);
+    const flags = STEP_READS[step].filter(reused).map((key) => `--${flagOf(key)} ${value(key)}`);
     const settings = flags.length > 0 ? flags.join(" ") : "the defaults";
     const from = `Settings from ${shown(paths.manifest)}`;
     console.log(`${from}: ${settings} (a flag overrides any of them)`);
@@ -3736,17 +3691,15 @@ function settingText(value: unknown): string {
 /** The column settings must not contradict each other (exit 2 when they do). */
 function checkColumnSettings({ features: listed, target, drop }: Config): void {
   const features = listed === "all" ? [] : listed;
-  if (features.includes(target)) {
-    throw refuse(`the target ${quote(target)} is also among the features; the model cannot be ` +
-      "given what it predicts: leave it out of --features");
-  }
-  if (drop.includes(target)) {
-    throw refuse(`--drop names the target ${quote(target)}; the target is never a feature anyway`);
-  }
   const both = features.find((name) => drop.includes(name));
-  if (both !== undefined) {
-    throw refuse(`--features and --drop both name ${quote(both)}; name it in one of them`);
-  }
+  const problem = [ // the first that applies
+    features.includes(target) && `the target ${quote(target)} is also among the features; ` +
+      "the model cannot be given what it predicts: leave it out of --features",
+    drop.includes(target) &&
+      `--drop names the target ${quote(target)}; the target is never a feature anyway`,
+    both !== undefined && `--features and --drop both name ${quote(both)}; name it in one of them`,
+  ].find((message) => message);
+  if (problem) throw refuse(problem);
 }
 
 /** Runs etl.ts with `argv`; returns the exit code. */
@@ -3757,8 +3710,8 @@ export async function main(argv: string[], project: Paths = PATHS): Promise<numb
     out.discard();
     process.exit(128 + os.constants.signals[signal]);
   };
-  process.on("SIGINT", interrupted);
-  process.on("SIGTERM", interrupted);
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  for (const signal of signals) process.on(signal, interrupted);
   try {
     const { step, given, out: folder, help } = parseCommandLine(argv);
     if (help) return (process.stdout.write(HELP), 0);
@@ -3774,17 +3727,14 @@ export async function main(argv: string[], project: Paths = PATHS): Promise<numb
     out.discard();
     if (!(err instanceof EtlError) && !isSystemError(err)) throw err;
     const line = err instanceof EtlError ? err.message : systemErrorLine(err);
-    console.error(`error: ${bounded(line)}`);
+    // One line of at most 600 characters: a long one keeps its start and its end (the remedy).
+    const bounded = line.length > 600 ? `${line.slice(0, 400)} ... ${line.slice(-195)}` : line;
+    console.error(`error: ${bounded}`);
     return err instanceof EtlError ? err.exitCode : 1;
   } finally {
-    process.off("SIGINT", interrupted);
-    process.off("SIGTERM", interrupted);
+    for (const signal of signals) process.off(signal, interrupted);
   }
 }
-
-/** One line of at most 600 characters: a long one keeps its start and its end (the remedy). */
-const bounded = (line: string) =>
-  line.length > 600 ? `${line.slice(0, 400)} ... ${line.slice(-195)}` : line;
 
 /** Whether this file is the program being run, through a symbolic link (an npm bin) or not. */
 function isTheProgram(): boolean {
@@ -3797,8 +3747,7 @@ function isTheProgram(): boolean {
 }
 
 if (isMainThread && isTheProgram()) {
-  // `npx tsx etl.ts | head` closes the pipe early: what is left to print is dropped, and the
-  // run goes on.
+  // `etl.ts | head` closes the pipe early: what is left to print is dropped, and the run goes on.
   const closedPipe = (err: NodeJS.ErrnoException) => {
     if (err.code !== "EPIPE") throw err;
   };
