@@ -2668,10 +2668,47 @@ export class Staging {
   obsolete: string[] = []; //            files this run makes obsolete: commit() removes them
   committing = false; //                 the renames have begun: the run finishes, signal or not
   committed: string[] = []; //           the files commit() put in place
+  private janitor?: ChildProcess; //     cleans up after a run that a signal ended (a big input)
   readonly paths: Paths;
 
   constructor(paths: Paths = PATHS) {
     this.paths = paths;
+  }
+
+  /**
+   * SIGINT (Ctrl-C) or SIGTERM: the temporary files go, and the run exits with 128 + the signal's
+   * number, as a shell reports it. Once the renames have begun, the run finishes first.
+   */
+  private readonly interrupted = (signal: NodeJS.Signals) => {
+    if (this.committing) return;
+    this.discard();
+    process.exit(128 + os.constants.signals[signal]);
+  };
+
+  /** Handles SIGINT and SIGTERM, or (`false`) leaves them their default action: the end. */
+  handleSignals(handle = true): void {
+    for (const signal of SIGNALS) {
+      if (!handle) process.off(signal, this.interrupted);
+      else if (!process.listeners(signal).includes(this.interrupted)) {
+        process.on(signal, this.interrupted);
+      }
+    }
+  }
+
+  /**
+   * For a run that may keep the main thread busy for seconds: until the commit, a signal ends it
+   * at once, and a janitor process, which outlives it, removes what it left (Signals, below).
+   */
+  leaveSignalsToJanitor(): void {
+    this.janitor = startJanitor(this.paths);
+    this.janitor.on("error", () => this.handleSignals()); // none started: the handler stays
+    this.handleSignals(false);
+  }
+
+  /** The run is over: no signal handler of its own stays, and no janitor. */
+  close(): void {
+    this.handleSignals(false);
+    this.janitor?.kill();
   }
 
   /** Starts a temporary file that commit() will rename to `final`; a first version is dropped. */
@@ -2707,6 +2744,7 @@ export class Staging {
 
   /** Puts every file in place, the manifest last, once all that can fail or wait is done. */
   async commit(config: Config, step: Step | "all"): Promise<void> {
+    this.handleSignals(); // from here on a signal waits for the renames, if they have begun
     for (const file of this.pending) file.close();
     await Promise.all(this.pending.map((file) => file.sha256));
     const { paths, pending, input, obsolete } = this;
@@ -2828,10 +2866,13 @@ function checkFinite(file: string, array: Float32Array, shape: number[], columns
 
 const TEMP_FILE = /^\.(.+)\.(\d+)\.etl-tmp$/; // .X_train.npy.<pid>.etl-tmp
 
+/** The folders a run writes in: where its temporary files are. */
+const artifactFolders = (paths: Paths) => [path.dirname(paths.raw), paths.transformDir,
+  paths.loaderDir, paths.inferenceDir, path.dirname(paths.manifest)];
+
 /** Removes the temporary files a killed run (its process gone) left where a run writes. */
 export function removeStaleTemps(paths: Paths): void {
-  const folders = [paths.transformDir, paths.loaderDir, paths.inferenceDir];
-  for (const dir of [path.dirname(paths.raw), ...folders, path.dirname(paths.manifest)]) {
+  for (const dir of artifactFolders(paths)) {
     for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
       const pid = TEMP_FILE.exec(name)?.[2];
       if (pid && !processIsAlive(Number(pid))) fs.rmSync(path.join(dir, name), { force: true });
@@ -2966,6 +3007,74 @@ export function systemErrorLine(err: NodeJS.ErrnoException): string {
   const named = (file: string) => shown(file.replace(tempName, "$1$2"));
   const where = err.path ? named(err.path) : err.syscall;
   return `${where}: ${what} (${err.code}); ${todo}`;
+}
+
+// ## Signals: a run ends at once, and leaves nothing behind
+//
+// SIGINT (Ctrl-C) or SIGTERM must end a run within a second, every artifact as it was and no
+// temporary file left. The simple version is a handler that removes the run's temporary files
+// and exits (`Staging`'s). But Node runs a handler only when the main thread is free, and
+// Transform's loops keep it busy for seconds at ten million rows. So a run over a big input gives
+// the signals back their default action, which ends the process at once, and leaves the
+// cleaning to a janitor: a small Node process that waits for the run's process to end, then
+// removes its temporary files and the folders it made. The commit takes the handler back: once
+// its renames have begun, they finish (a fraction of a second) before a signal is heard.
+
+import { type ChildProcess, spawn } from "node:child_process";
+
+const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+
+/** An input from this size up may keep the main thread from a signal for a second or more. */
+const JANITOR_BYTES = 1 << 23;
+
+/** Whether `step` reads an input big enough for the janitor (or standard input, of any size). */
+function mayComputeLong(step: Step | "all", config: Config, paths: Paths): boolean {
+  const input = step === "transform" ? paths.raw : step === "load" ? null : config.csv;
+  if (input === "-") return true;
+  return !!input && (fs.statSync(input, { throwIfNoEntry: false })?.size ?? 0) >= JANITOR_BYTES;
+}
+
+/**
+ * The janitor's code (CommonJS, no TypeScript: it starts in a few milliseconds). Its IPC channel
+ * closes when the run's process ends, whatever ended it; a commit that had begun is left to the
+ * next run, which finishes it from the journal.
+ */
+const JANITOR = `
+const fs = require("node:fs");
+const path = require("node:path");
+const { pid, journal, folders, missing } = JSON.parse(process.argv[1]);
+process.on("disconnect", () => {
+  if (fs.existsSync(journal)) return;
+  for (const folder of folders) {
+    const names = fs.existsSync(folder) ? fs.readdirSync(folder) : [];
+    for (const name of names.filter((n) => n.endsWith("." + pid + ".etl-tmp"))) {
+      fs.rmSync(path.join(folder, name), { force: true });
+    }
+  }
+  for (const folder of missing) try { fs.rmdirSync(folder); } catch {}
+});`;
+
+/**
+ * Starts the janitor for this process's run under `paths`, in a process group of its own (a
+ * terminal's Ctrl-C reaches the run alone). `missing`: the folders the run may make, deepest
+ * first, removed if empty.
+ */
+function startJanitor(paths: Paths): ChildProcess {
+  const missing: string[] = [];
+  for (const folder of artifactFolders(paths)) {
+    for (let dir = folder; !fs.existsSync(dir) && !missing.includes(dir); dir = path.dirname(dir)) {
+      missing.push(dir);
+    }
+  }
+  missing.sort((a, b) => b.length - a.length);
+  const job = { pid: process.pid, journal: journalPath(paths), folders: artifactFolders(paths),
+    missing };
+  const janitor = spawn(process.execPath, ["-e", JANITOR, JSON.stringify(job)], {
+    detached: true, stdio: ["ignore", "ignore", "ignore", "ipc"],
+  });
+  janitor.unref(); // the run's process may end without waiting for it
+  janitor.channel?.unref();
+  return janitor;
 }
 
 // ## The helper thread, on the other core
@@ -3705,21 +3814,16 @@ function checkColumnSettings({ features: listed, target, drop }: Config): void {
 /** Runs etl.ts with `argv`; returns the exit code. */
 export async function main(argv: string[], project: Paths = PATHS): Promise<number> {
   let [paths, out] = [project, new Staging(project)];
-  const interrupted = (signal: NodeJS.Signals) => {
-    if (out.committing) return; // the renames have begun: the run finishes, all of it
-    out.discard();
-    process.exit(128 + os.constants.signals[signal]);
-  };
-  const signals = ["SIGINT", "SIGTERM"] as const;
-  for (const signal of signals) process.on(signal, interrupted);
   try {
     const { step, given, out: folder, help } = parseCommandLine(argv);
     if (help) return (process.stdout.write(HELP), 0);
     if (folder) [paths, out] = [pathsUnder(folder), new Staging(pathsUnder(folder))];
+    out.handleSignals();
     finishInterruptedCommit(paths);
     removeStaleTemps(paths);
     const config = settingsForRun(step, given, paths);
     checkColumnSettings(config);
+    if (mayComputeLong(step, config, paths)) out.leaveSignalsToJanitor();
     await runPipeline(config, paths, step, out);
     printWritten(paths, out.committed);
     return 0;
@@ -3732,7 +3836,7 @@ export async function main(argv: string[], project: Paths = PATHS): Promise<numb
     console.error(`error: ${bounded}`);
     return err instanceof EtlError ? err.exitCode : 1;
   } finally {
-    for (const signal of signals) process.off(signal, interrupted);
+    out.close();
   }
 }
 

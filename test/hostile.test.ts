@@ -242,6 +242,51 @@ describe("4. a run commits all of its files and its manifest, or nothing", () =>
     assert.deepEqual(outcomes.slice(0, 2).map((o) => o.split(": ")[1]), ["143", "130"], outcomes.join(", "));
     assert.ok(outcomes.some((o) => /: 0$/.test(o)), `no run finished once its renames had begun: ${outcomes.join(", ")}`);
   });
+
+  test("over a big input a signal ends the run at once in every phase, and its janitor leaves nothing behind", async () => {
+    const dir = tempProject();
+    const rng = new MT19937(9);
+    // Over 8 MB (JANITOR_BYTES): Transform may keep the main thread from a handler for seconds.
+    const rows = Array.from({ length: 240_000 }, () => mockRow(rng));
+    fs.writeFileSync(path.join(dir, "big.csv"), [HEADER, ...rows].join("\n") + "\n");
+    assert.ok(fs.statSync(path.join(dir, "big.csv")).size > 2 ** 23);
+    assert.equal(runEtl(dir, ["--csv", "big.csv"]).status, 0);
+    const killAt = pathToFileURL(path.join(import.meta.dirname, "kill_at.ts")).href;
+    const run = (point: string, args: string[]) => new Promise<string>((resolve) => {
+      const env = { ...process.env, ETL_KILL_AT: point };
+      const child = spawn(process.execPath, ["--import", "tsx", "--import", killAt, "etl.ts", ...args], { cwd: dir, stdio: "ignore", env });
+      child.on("exit", (status, signal) => resolve(signal ?? String(status)));
+    });
+    const temporaries = () => fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => f.includes("etl-tmp"));
+    const settled = async () => { // the janitor runs once the run's process has ended
+      for (let waited = 0; waited < 5000 && temporaries().length > 0; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    };
+    const points = [
+      "openSync|ccr_raw\\.json\\.\\d+\\.etl-tmp$|after", // Extract under way
+      "stdout|^Extract:|after", //                                 Transform computing
+      "openSync|X_train\\.npy\\.\\d+\\.etl-tmp$|after", //   Transform writing
+    ];
+    for (const [i, point] of points.flatMap((p) => [`${p}|SIGTERM`, `${p}|SIGINT`, `${p}|SIGKILL`]).entries()) {
+      const before = snapshot(dir);
+      const signal = point.split("|")[3];
+      // Ended by the signal itself, not by a handler that ran once Transform was done.
+      assert.equal(await run(point, ["--csv", "big.csv", "--seed", String(5 + i)]), signal, point);
+      await settled();
+      assert.deepEqual(temporaries(), [], point);
+      assert.deepEqual(snapshot(dir), before, `${point} changed files`);
+    }
+    // Into a new --out folder: the folders it made go too.
+    assert.equal(await run("stdout|^Extract:|after|SIGTERM", ["--csv", "big.csv", "--out", "runs/a"]), "SIGTERM");
+    for (let waited = 0; waited < 5000 && fs.existsSync(path.join(dir, "runs")); waited += 50) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(!fs.existsSync(path.join(dir, "runs")), "runs/ left behind");
+    // The commit takes the handler back: from its manifest on nothing waits, so a signal is
+    // heard once the renames are done, and the run ends with every file in place.
+    for (const point of ["openSync|manifest\\.json\\.\\d+\\.etl-tmp$", "renameSync|X_train\\.npy$"]) {
+      assert.equal(await run(`${point}|after|SIGTERM`, ["--csv", "big.csv", "--seed", "11"]), "0", point);
+      assertManifestDescribesFiles(dir);
+      assert.deepEqual(temporaries(), [], point);
+    }
+  });
 });
 
 describe("5. the manifest: rebuilt when damaged, and always the settings that made the files", () => {
