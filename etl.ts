@@ -606,7 +606,6 @@ export class MT19937 {
       const prev = mt[i - 1] ^ (mt[i - 1] >>> 30);
       mt[i] = Math.imul(1812433253, prev) + i;
     }
-    this.index = MT_N;
   }
 
   private seedArray(key: number[]): void {
@@ -650,26 +649,15 @@ export class MT19937 {
   }
 }
 
-/** An integer in [0, max], drawn as NumPy's legacy random_interval: mask, then reject. */
-function boundedInteger(rng: MT19937, max: number): number {
-  let mask = max; // the smallest 2^k - 1 >= max
-  mask |= mask >>> 1;
-  mask |= mask >>> 2;
-  mask |= mask >>> 4;
-  mask |= mask >>> 8;
-  mask |= mask >>> 16;
-  for (;;) {
-    const value = (rng.nextUint32() & mask) >>> 0;
-    if (value <= max) return value;
-  }
-}
-
 /** np.random.RandomState(seed).permutation(n): Fisher-Yates from the last element down. */
 export function permutation(n: number, rng: MT19937): Uint32Array {
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   for (let i = n - 1; i > 0; i--) {
-    const j = boundedInteger(rng, i);
+    // NumPy's legacy random_interval: j masked to the smallest 2^k - 1 >= i, redrawn while past i.
+    const mask = 0xffffffff >>> Math.clz32(i);
+    let j = (rng.nextUint32() & mask) >>> 0;
+    while (j > i) j = (rng.nextUint32() & mask) >>> 0;
     const swap = order[i];
     order[i] = order[j];
     order[j] = swap;
@@ -679,13 +667,12 @@ export function permutation(n: number, rng: MT19937): Uint32Array {
 
 /**
  * np.nanmedian(rows, axis=0) for the `columns` of rows: (n, width) float32, NaN left out (NaN
- * for a column with none); for an even count, the mean of the two middle values in float32, as
- * NumPy takes it of a float32 array (SimpleImputer's statistics_ are float32 then). The
- * simple version sorts each column, and serves a few rows. Past them, a radix select: two
- * counting passes over the rows, for up to eight columns at a time, and no sort or copy. A
- * float32's bits, flipped (all of them for a negative number, the sign bit for any other), order
- * as unsigned integers as the numbers do; counts in 65,536 buckets of the top 16 bits find the
- * two middle values' buckets, and counts by the low 16 bits within those find the values.
+ * for a column with none); for an even count, the float32 mean of the two middle values, as
+ * NumPy takes it of a float32 array (SimpleImputer's statistics_ are float32 then). The simple
+ * version sorts each column; past a few rows, a radix select counts instead, no sort or copy, in
+ * two passes for up to eight columns at a time. A float32's bits, flipped (all for a negative
+ * number, the sign bit for any other), order as unsigned integers as the numbers do: counts of
+ * the top 16 bits find the two middle values' buckets, counts of the low 16 bits the values.
  */
 export function columnMedians(rows: Float32Array, width: number, columns: number[]): number[] {
   if (rows.length / width < 1 << 16) return columns.map((k) => sortedMedian(rows, width, k));
@@ -721,8 +708,7 @@ function radixMedians(bits: Uint32Array, width: number, columns: number[]): numb
       n[c]++;
     }
   }
-  // Per column, the two middle ranks (one rank twice for an odd count), their buckets, and their
-  // ranks within them.
+  // Per column, the two middle ranks (one twice for an odd count), their buckets, ranks in those.
   const ranks = [...n].flatMap((count) => [(count - 1) >> 1, count >> 1]);
   const buckets = ranks.map((_, r) => {
     let b = 0;
@@ -754,9 +740,8 @@ function radixMedians(bits: Uint32Array, width: number, columns: number[]): numb
 
 /**
  * np.ma.mean(rows, axis=0) of the `columns` of rows: (n, width) float32, NaN left out, as
- * SimpleImputer(strategy="mean") takes it of the array pandas' to_numpy() makes (each column
- * contiguous): the column with missing cells as 0, summed by NumPy's float32 sum, then divided
- * by the count of the others in float64.
+ * SimpleImputer(strategy="mean") takes it of pandas' to_numpy() (each column contiguous): missing
+ * cells as 0, summed by NumPy's float32 sum, then divided by the count of the others in float64.
  */
 export function columnMeans(rows: Float32Array, width: number, columns: number[]): number[] {
   const n = rows.length / width;
@@ -768,10 +753,7 @@ export function columnMeans(rows: Float32Array, width: number, columns: number[]
   });
 }
 
-/**
- * np.sum of a contiguous float32 array, in float32 and in NumPy's order: blocks of 8,192 values
- * (its buffer), each summed pairwise, added one after another.
- */
+/** np.sum of a contiguous float32 array, in float32: pairwise sums of 8,192-value buffers. */
 export function numpySum(values: Float32Array): number {
   let sum = 0;
   for (let at = 0; at < values.length; at += 8192) {
@@ -820,8 +802,7 @@ function isConstant(variance: number, mean: number, n: number): boolean {
 // emoji sorts before "～" there, after it in Python); UTF-8 bytes sort as code points do.
 
 /** Compares two strings as Python's sorted() does. */
-export const byCodePoint = (a: string, b: string) =>
-  Buffer.compare(Buffer.from(a), Buffer.from(b));
+export const byCodePoint = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 // ### .npy files
 //
@@ -834,8 +815,7 @@ export function npyHeader(shape: number[]): Buffer {
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText}, }`;
   header += " ".repeat(21 - String(shape[0]).length); // NumPy's room for the first axis to grow
   // A full 64 bytes of padding when the header is already aligned, as NumPy does.
-  const padding = 64 - ((10 + header.length + 1) % 64);
-  header += " ".repeat(padding) + "\n";
+  header += " ".repeat(64 - ((10 + header.length + 1) % 64)) + "\n";
   const prefix = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 0, 0]); // \x93NUMPY 1.0
   prefix.writeUInt16LE(header.length, 8);
   return Buffer.concat([prefix, Buffer.from(header, "latin1")]);
@@ -857,9 +837,8 @@ export function readNpy(file: string): { data: Float32Array; shape: number[] } {
   const magic = bytes.length >= 10 && bytes.toString("latin1", 0, 6) === "\x93NUMPY";
   if (!magic || bytes[6] !== 1) throw damaged();
   const dataStart = 10 + bytes.readUInt16LE(8);
-  const header = bytes.toString("latin1", 10, dataStart);
   const npyShape = /'descr': '<f4', 'fortran_order': False, 'shape': \((\d+),(?: (\d+))?\)/;
-  const match = npyShape.exec(header);
+  const match = npyShape.exec(bytes.toString("latin1", 10, dataStart)); // the header's text
   if (!match) throw damaged();
   const shape = match[2] === undefined ? [Number(match[1])] : [Number(match[1]), Number(match[2])];
   const count = shape.reduce((a, b) => a * b, 1);
@@ -869,21 +848,17 @@ export function readNpy(file: string): { data: Float32Array; shape: number[] } {
   return { data, shape };
 }
 
-/**
- * Reads the arrays Transform wrote in `folder` (X_train.npy, X_val.npy, y_train.npy, y_val.npy):
- * for `etl.ts load` on its own, and for a training loop of your own.
- */
+/** The arrays Transform wrote in `folder`: for `etl.ts load` alone, or a training loop of yours. */
 export function readArrays(folder = PATHS.transformDir): Arrays {
-  const [xTrain, xVal, yTrain, yVal] = ["X_train", "X_val", "y_train", "y_val"].map((name) =>
+  const [X, XVal, y, yVal] = ["X_train", "X_val", "y_train", "y_val"].map((name) =>
     readNpy(path.join(folder, `${name}.npy`)));
-  const [[n, d], [nVal, dVal]] = [xTrain.shape, xVal.shape];
-  const agree = d !== undefined && dVal === d && n === yTrain.shape[0] && nVal === yVal.shape[0];
+  const [[n, d], [nVal, dVal]] = [X.shape, XVal.shape];
+  const agree = d !== undefined && dVal === d && n === y.shape[0] && nVal === yVal.shape[0];
   const damaged = (what: string) =>
     new EtlError(`${shown(folder)}: ${what}; run npx tsx etl.ts transform`);
   if (!agree) throw damaged("the arrays' shapes do not agree");
   if (!n || !nVal || !d) throw damaged("the arrays hold no rows or no columns");
-  const [X, XVal, y, yV] = [xTrain.data, xVal.data, yTrain.data, yVal.data];
-  return { xTrain: X, xVal: XVal, yTrain: y, yVal: yV, nFeatures: d };
+  return { xTrain: X.data, xVal: XVal.data, yTrain: y.data, yVal: yVal.data, nFeatures: d };
 }
 
 // ## Reading a big CSV fast
@@ -906,8 +881,7 @@ export function readArrays(folder = PATHS.transformDir): Arrays {
 // only once its text has doubled: linear, whatever the rows. A pipe (or standard input, `-`) is
 // first copied to a temporary file.
 
-/** Bytes read at a time. */
-const CHUNK_BYTES = 1 << 16;
+const CHUNK_BYTES = 1 << 16; // bytes read at a time
 
 /** A CSV ready to be read. */
 export interface CsvSource {
@@ -937,10 +911,9 @@ export async function openCsv(file: string, out: Staging, sep = ","): Promise<Cs
   } catch {
     throw refuse("cannot be read (permission denied)");
   }
-  let readFrom = file;
   const copy = stdin || !stat!.isFile(); // a pipe, a FIFO, a device: read once, so copied first
+  const readFrom = copy ? out.scratchFile(path.dirname(out.paths.raw), "input") : file;
   if (copy) {
-    readFrom = out.scratchFile(path.dirname(out.paths.raw), "input");
     const input = stdin ? process.stdin : fs.createReadStream(file);
     await pipeline(input, fs.createWriteStream(readFrom));
   }
@@ -987,17 +960,15 @@ interface RowChunk {
 }
 
 /**
- * The rows of bytes [start, end) of the file, a chunk at a time, where `ends` holds the
- * candidate ends, ascending: the reading stops at the first one at which a row ends (a block
- * boundary that falls inside a quoted field is no place to stop), or at the last.
- * Line endings are made one: a CR left at the end of a row's last cell by a CR LF line (or at
- * the start of a row's first cell by a CR-only file) is dropped, so that no cell and no column
- * name ever holds half a line break. Bytes that are not UTF-8 (or a NUL) stop the reading.
+ * The rows of bytes [start, end) of the file, a chunk at a time, where `ends` holds the candidate
+ * ends, ascending: the reading stops at the first one at which a row ends (a block boundary inside
+ * a quoted field is no place to stop), or at the last. Line endings are made one: no cell and no
+ * column name holds half a line break (the CR of a CR LF line, or a CR-only file's CR). Bytes that
+ * are not UTF-8 (or a NUL) stop the reading.
  */
 export function* rowChunks(
   source: CsvSource, start: number, ends: number[], rowEnds = false,
 ): Generator<RowChunk> {
-  const fd = source.fd;
   const stepped: string[][] = []; // with `rowEnds`, the rows papaparse hands over one at a time
   const stepEnds: number[] = [];
   const parser = new Papa.Parser({
@@ -1016,7 +987,7 @@ export function* rowChunks(
   let end = ends.shift()!;
   for (;;) {
     const wanted = Math.min(CHUNK_BYTES, end - position);
-    const read = fs.readSync(fd, buffer, carried, wanted, position);
+    const read = fs.readSync(source.fd, buffer, carried, wanted, position);
     if (read === 0 && wanted > 0) throw inputChanged(source);
     const last = position + read === end; // at a candidate end: parse what is there
     const eof = last && end === source.bytes;
@@ -1044,8 +1015,11 @@ export function* rowChunks(
       known.char = char;
       return known.byte;
     };
-    if (pending.length > MAX_ROW_CHARS) {
-      const error = tooLong(parser, pending, pendingChar, byteOf);
+    if (pending.length > MAX_ROW_CHARS) { // most likely a quote never closed: found where it opens
+      const open = parser.parse(pending, pendingChar, false).errors
+        .find((e) => e.code === "MissingQuotes");
+      const message = open ? UNCLOSED_QUOTE : `a row is longer than ${MAX_ROW_CHARS} chars`;
+      const error = { message, byte: byteOf(pendingChar + (open?.index ?? 0)), rowsBefore: 0 };
       return yield { rows: [], parsed: pending.length, error };
     }
     // A row longer than a chunk is parsed again only once its text has doubled, candidate ends
@@ -1060,15 +1034,13 @@ export function* rowChunks(
     // A quote closed before its field ends ("a"b): pandas reads on, papaparse stops. Such text
     // is read again as pandas' tokenizer reads it (it is rare: no faster way is needed).
     const invalid = result.errors.some((e) => e.code === "InvalidQuotes");
-    const papa = () => ({
+    const { rows, ends: rowsEnds, cursor, error } = !invalid ? {
       rows: rowEnds ? stepped.splice(0) : result.data,
       ends: stepEnds.splice(0).map((end) => end - pendingChar),
       cursor: result.meta.cursor - pendingChar, // the text after it is an unfinished row
       // An error in the unfinished row is no error yet: that row is parsed again with more text.
       error: result.errors.find((e) => e.type === "Quotes" && (eof || e.row! < result.data.length)),
-    });
-    const { rows, ends: rowsEnds, cursor, error } = invalid ? pandasRows(pending, source.sep, eof)
-      : papa();
+    } : pandasRows(pending, source.sep, eof);
     [stepped.length, stepEnds.length] = [0, 0];
     const kept = keepRows(rows);
     const clean = eof || cursor === pending.length;
@@ -1131,12 +1103,10 @@ function pandasRows(text: string, sep: string, final: boolean) {
     }
   }
   if (!final) return { rows, ends, cursor: rowStart, error: undefined };
-  if (state === "quoted") {
-    const error = { index: quoteAt, row: rows.length }; // a quote never closed
-    return { rows, ends, cursor: text.length, error };
-  }
-  if (rowStart < text.length) endRow(text.length);
-  return { rows, ends, cursor: text.length, error: undefined };
+  // At the end, a quote never closed is an error; else the last row ends where the text does.
+  const error = state === "quoted" ? { index: quoteAt, row: rows.length } : undefined;
+  if (!error && rowStart < text.length) endRow(text.length);
+  return { rows, ends, cursor: text.length, error };
 }
 
 /** papaparse's core parser, as etl.ts drives it (its typings describe only Papa.parse). */
@@ -1145,18 +1115,7 @@ interface PapaCoreParser {
 }
 type RowStep = { data: string[][]; meta: { cursor: number } };
 
-/** A row's text is never longer than this: V8's longest string is 2^29 characters. */
-const MAX_ROW_CHARS = 1 << 28;
-
-/** The error for a row too long to hold: most likely a quote never closed, found where it opens. */
-function tooLong(
-  parser: PapaCoreParser, pending: string, pendingChar: number, byteOf: (char: number) => number,
-): RowChunk["error"] {
-  const open = parser.parse(pending, pendingChar, false).errors
-    .find((e) => e.code === "MissingQuotes");
-  const message = open ? UNCLOSED_QUOTE : `a row is longer than ${MAX_ROW_CHARS} chars`;
-  return { message, byte: byteOf(pendingChar + (open?.index ?? 0)), rowsBefore: 0 };
-}
+const MAX_ROW_CHARS = 1 << 28; // a row's text at most: V8's longest string is 2^29 characters
 
 /** How many bytes at the end of buffer[0, end) are the start of a UTF-8 character cut off. */
 function cutCharacter(buffer: Buffer, end: number): number {
@@ -1170,9 +1129,8 @@ function cutCharacter(buffer: Buffer, end: number): number {
 }
 
 /**
- * Where the first byte is that makes `bytes` not UTF-8 text (-1: nowhere): a NUL, or a byte
- * that does not decode. Decided by decoding (buffer.isUtf8), not by looking for U+FFFD, which a
- * valid file may hold.
+ * Where the first byte is that makes `bytes` not UTF-8 text (-1: nowhere): a NUL, or a byte that
+ * does not decode (by buffer.isUtf8, not by looking for U+FFFD, which a valid file may hold).
  */
 function notTextAt(bytes: Buffer): number {
   const nul = bytes.indexOf(0);
@@ -1189,11 +1147,6 @@ function notTextAt(bytes: Buffer): number {
 /** A read came up short: the file was cut while it was being read. */
 const inputChanged = (source: CsvSource) =>
   new EtlError(`${shown(source.file)}: the input changed while it was read; nothing was written`);
-
-const notText = (source: CsvSource, line: number) => new EtlError(
-  `${shown(source.file)} line ${line}: this is not UTF-8 text (binary data or another ` +
-    "encoding); save the file as UTF-8 CSV",
-);
 
 /** The one quote error left: text after a closing quote is read on, as pandas reads it. */
 const UNCLOSED_QUOTE = `a quoted field is never closed (an opening " has no closing ")`;
@@ -1269,7 +1222,7 @@ async function readCsv(
     sha256.catch(() => {});
     const { header, end } = readHeader(source);
     const categorical = reading.categorical ?? [];
-    const index = firstRowLength(source, end) === header.length + 1; // pandas' implicit index
+    const index = firstRow(source, end).row?.length === header.length + 1; // pandas' implicit index
     const spec: BlockSpec = {
       columns: index ? [INDEX_COLUMN, ...header] : header, kept: keep(header), categorical,
       encodings: null, index,
@@ -1281,16 +1234,14 @@ async function readCsv(
       const assembled = await readBlocks(source, spec, end, json);
       checkUnchanged(source);
       const where = (rows: number[]) => rowWhere(source, assembled.starts, rows);
-      const dtypeOfKept = (k: number) => assembled.keptDtype(k);
       const { facts, nRows } = assembled;
-      checkKeptColumns(spec.kept, facts, nRows, reading, dtypeOfKept, where);
+      checkKeptColumns(spec.kept, facts, nRows, reading, (k) => assembled.keptDtype(k), where);
       // A cell's JSON depends on its column's dtype, known only at the end: the rare column
       // whose cells were written before its dtype settled otherwise gets one more pass.
       if (!assembled.needsRewrite()) {
         const table = assembled.finish();
-        const { file, bytes } = source;
         // The hash is awaited only by the manifest: the helper takes it while Transform runs.
-        const input = { file, sha256, bytes, rows: table.nRows };
+        const input = { file, sha256, bytes: source.bytes, rows: table.nRows };
         // Printed as pandas prints the frame: each row's label first, the index's or its number.
         const head = assembled.head.map((cells, i) => (index ? cells : [String(i), ...cells]));
         const dtypes = assembled.dtypes().slice(index ? 1 : 0);
@@ -1306,34 +1257,28 @@ async function readCsv(
   }
 }
 
-/** How many fields the first row from byte `start` has (-1: none, or it cannot be read). */
-function firstRowLength(source: CsvSource, start: number): number {
-  for (const chunk of rowChunks(source, start, [source.bytes])) {
-    if (chunk.rows.length > 0) return chunk.rows[0].length;
-    if (chunk.error) return -1;
+/** The first row from byte `start` that is no blank line (with `rowEnds`, the byte after it). */
+function firstRow(source: CsvSource, start: number, rowEnds = false) {
+  for (const chunk of rowChunks(source, start, [source.bytes], rowEnds)) {
+    if (chunk.rows.length > 0) return { row: chunk.rows[0], end: chunk.endBytes?.[0] };
+    if (chunk.error) return { error: chunk.error };
   }
-  return -1;
+  return {};
 }
 
 /** The header, the file's first row that is no blank line, and the byte after it. */
 function readHeader(source: CsvSource): { header: string[]; end: number } {
-  for (const chunk of rowChunks(source, source.start, [source.bytes], true)) {
-    if (chunk.rows.length > 0) {
-      return { header: pandasNames(chunk.rows[0]), end: chunk.endBytes![0] };
-    }
-    if (chunk.error) throw readError(source, chunk.error.message, chunk.error.byte);
-  }
+  const { row, end, error } = firstRow(source, source.start, true);
+  if (error) throw readError(source, error.message, error.byte);
   const why = "the file is empty; a CSV needs a header line and data rows";
-  throw new EtlError(`${shown(source.file)}: ${why}`);
+  if (!row) throw new EtlError(`${shown(source.file)}: ${why}`);
+  return { header: pandasNames(row), end: end! };
 }
 
 /** Bytes per block: enough that handing one over costs little, few enough not to wait long. */
 const BLOCK_BYTES = 1 << 20;
 
-/**
- * The rows after the header, parsed in blocks of about BLOCK_BYTES by this thread and the helper
- * thread, each taking the next block from a counter they share, and assembled in file order.
- */
+/** The rows after the header, parsed in blocks by both threads, assembled in file order. */
 async function readBlocks(
   source: CsvSource, spec: BlockSpec, start: number, json: StagedFile | null,
 ): Promise<TableAssembler> {
@@ -1346,15 +1291,13 @@ async function readBlocks(
   const took = (i: number, block: BlockResult) => (results[i] = block);
   const helped = blocks > 2 && parseOnHelper(source, spec, bounds, counter, took);
   const progress = new Progress("extract");
-  let next = 0; //           the next block to assemble
-  let expected = start; //   where it must start
+  let [next, expected] = [0, start]; // the next block to assemble, and where it must start
   const assemble = () => {
     while (next < blocks) {
       let block = results[next];
       if (expected !== bounds[next] || block?.rest === expected) {
-        // A row went on past this block's start, or past its end (no row ended in it): parse
-        // from the row's start, and on until a row ends at a block's end; the blocks it covers
-        // were parsed from a wrong start.
+        // A row went on past this block's start, or past its end (no row ended in it): parse from
+        // its start on to where a row ends at a block's end (the blocks it covers started wrong).
         block = parseBlock(source, spec, expected, bounds.slice(next + 1), scratch);
       } else if (!block) {
         return; // not parsed yet
@@ -1383,18 +1326,16 @@ async function readBlocks(
 /** Where the blocks start and end: after the first line break at or past each BLOCK_BYTES. */
 function blockBounds(source: CsvSource, start: number): number[] {
   const bounds = [start];
-  const fd = source.fd;
   const window = Buffer.allocUnsafe(CHUNK_BYTES);
-  const newline = source.newline.charCodeAt(0);
   for (let at = start + BLOCK_BYTES; at < source.bytes; at += BLOCK_BYTES) {
-    let [bound, from] = [-1, Math.max(at, bounds[bounds.length - 1])];
-    for (; bound < 0 && from < source.bytes; from += window.length) {
-      const read = fs.readSync(fd, window, 0, window.length, from);
-      const i = window.subarray(0, read).indexOf(newline);
+    let bound = -1;
+    for (let from = at; bound < 0 && from < source.bytes; from += window.length) {
+      const read = fs.readSync(source.fd, window, 0, window.length, from);
+      const i = window.subarray(0, read).indexOf(source.newline);
       if (i >= 0) bound = from + i + 1;
     }
-    if (bound < 0) bound = source.bytes;
-    if (bound > bounds[bounds.length - 1] && bound < source.bytes) bounds.push(bound);
+    if (bound < 0 || bound === source.bytes) break; // no line break but the last: one more block
+    bounds.push(bound);
     at = Math.max(at, bound - BLOCK_BYTES); // a line longer than a block: the next one after it
   }
   return [...bounds, source.bytes];
@@ -1411,10 +1352,12 @@ function blockError(source: CsvSource, block: BlockResult, table: TableAssembler
   return new EtlError(`${rowWhere(source, starts, [table.nRows + row])}: ${message}${index}`);
 }
 
+/** The error at `byte`, named by its line; message null: bytes that are no UTF-8 text. */
 function readError(source: CsvSource, message: string | null, byte: number) {
   const [line] = linesAt(source, [byte]);
-  if (message === null) return notText(source, line);
-  return new EtlError(`${shown(source.file)} line ${line}: ${message}`);
+  const why = message ??
+    "this is not UTF-8 text (binary data or another encoding); save the file as UTF-8 CSV";
+  return new EtlError(`${shown(source.file)} line ${line}: ${why}`);
 }
 
 // ### Rows into the split's order
@@ -1432,12 +1375,10 @@ function readError(source: CsvSource, message: string | null, byte: number) {
 
 /** The table's rows in `order`, parted: X: (n, width) float32, row-major; y: (n,) float32. */
 export function rowsInOrder(table: Table, order: Uint32Array) {
-  const [n, width] = [table.nRows, table.kept.length]; // the features, then the target
-  const k = width - 1;
+  const [n, k] = [table.nRows, table.kept.length - 1]; // kept: the k features, then the target
   const place = new Uint32Array(n); // place[row]: where row goes
   for (let i = 0; i < n; i++) place[order[i]] = i;
-  const X = float32Array(k * n, "X"); // X: (n, k) float32
-  const y = float32Array(n, "y"); //     y: (n,) float32
+  const [X, y] = [float32Array(k * n, "X"), float32Array(n, "y")]; // X: (n, k), y: (n,) float32
   let row = 0;
   for (const values of table.blocks) {
     for (let from = 0; from < values.length; row++) {
@@ -1463,8 +1404,7 @@ export function columnMeansAndStds(X: Float32Array, d: number): MeansAndStds {
   }
   const mean = [...sum].map((s) => s / n);
   // Variance as E[x²] - E[x]², which rounding can take below 0.
-  const std = mean.map((m, j) => Math.sqrt(Math.max(squares[j] / n - m ** 2, 0)));
-  return { mean, std };
+  return { mean, std: mean.map((m, j) => Math.sqrt(Math.max(squares[j] / n - m ** 2, 0))) };
 }
 
 /** Fills each missing (NaN) cell of raw: (n, width)'s `numeric` columns with its statistic. */
