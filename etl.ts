@@ -1453,12 +1453,11 @@ const MISSING_CELL: Cell = { missing: true, int: "no", uint: "no", float: NaN, b
 /** One cell, as read_csv reads it (Step 1 says what each kind is). */
 export function readCell(text: string): Cell {
   if (NA_STRINGS.has(text)) return MISSING_CELL;
-  const infinity = INFINITY.test(text) ? (text[0] === "-" ? -Infinity : Infinity) : NaN;
   return {
     missing: false,
-    int: asInt64(text), //                                        str_to_int64
-    uint: asUint64(text), //                                      str_to_uint64
-    float: Number.isNaN(infinity) ? pandasFloat(text) : infinity, // precise_xstrtod
+    int: asInt64(text), //   str_to_int64
+    uint: asUint64(text), // str_to_uint64
+    float: INFINITY.test(text) ? (text[0] === "-" ? -Infinity : Infinity) : pandasFloat(text),
     bool: BOOLEAN.test(text),
   };
 }
@@ -1578,9 +1577,8 @@ export function asInt64(text: string): Cell["int"] {
 }
 
 /**
- * How `text` reads in read_csv's uint64 try (str_to_uint64): an integer up to 2^64 - 1 ("big"
- * past int64's range), "negative" for a minus sign (it notes it and reads no further), or
- * "overflows" as soon as the digits pass 2^64 - 1.
+ * How `text` reads in read_csv's uint64 try (str_to_uint64): up to 2^64 - 1 ("big" past int64),
+ * "negative" at a minus sign (noted, read no further), "overflows" once the digits pass 2^64 - 1.
  */
 export function asUint64(text: string): Cell["uint"] {
   const [sign, digits, rest] = integerParts(text);
@@ -1598,10 +1596,7 @@ function canonicalInteger(text: string): string {
   return trimmed.length > 15 ? BigInt(trimmed).toString() : String(Number(trimmed));
 }
 
-/**
- * An integer as float32, rounded once from its exact value, as NumPy casts an int64 column to
- * float32 (Math.fround(Number(text)) would round twice past 2^53).
- */
+/** An integer as float32, rounded once as NumPy does (fround(Number()) rounds twice past 2^53). */
 function integerToFloat32(text: string): number {
   const exact = BigInt(text.trim().replace(/^\+/, ""));
   const magnitude = exact < 0n ? -exact : exact;
@@ -1686,10 +1681,9 @@ const MAX_PLAIN_BYTES = 17; // "-", 15 digits, "."
 
 /**
  * Reads a cell that is a plain decimal (-?digits[.digits], at most 15 digits, valid JSON) and
- * copies its characters to `bytes` at `pos`; NaN, and nothing copied, for anything else. Such a
- * number is m / 10^k with m < 2^53 and k <= 15, both exact doubles, and IEEE division rounds the
- * quotient correctly: the result is exactly Number(cell), and what pandas reads (pandasFloat
- * above does the same single division). The simple version: `readCell(cell).float`.
+ * copies its characters to `bytes` at `pos`; NaN for anything else. Such a number is m / 10^k,
+ * both exact doubles (m < 2^53, k <= 15), and IEEE division rounds correctly: exactly Number(cell),
+ * what pandas reads too (pandasFloat divides once). The simple version: `readCell(cell).float`.
  */
 function scanPlainNumber(cell: string, bytes: Uint8Array, pos: number): number {
   let i = 0;
@@ -1723,10 +1717,7 @@ function scanPlainNumber(cell: string, bytes: Uint8Array, pos: number): number {
   return negative ? -value : value;
 }
 
-/**
- * readCell()'s answer for a plain decimal, which depends only on its point and its minus:
- * PLAIN_CELLS[2 * point + minus], so that no Cell is made for each of millions of cells.
- */
+/** readCell() of a plain decimal: PLAIN_CELLS[2 * point + minus], made once, not per cell. */
 const PLAIN_CELLS: Cell[] = [false, true].flatMap((point) => [false, true].map((minus) => ({
   missing: false, float: 0, bool: false, //              a number, and no boolean
   int: point ? "no" : "fits", //                          15 digits at most: it fits
@@ -1812,12 +1803,8 @@ function mergeFacts(facts: KeptFacts, block: KeptFacts, rowsBefore: number, boun
   for (let i = 0; i < block.viaFloat64.length; i += 2) {
     facts.viaFloat64.push(later(block.viaFloat64[i]), block.viaFloat64[i + 1]);
   }
-  if (block.texts.size === 0) return NO_CODES;
   return Float32Array.from(block.texts.keys(), (text) => indexOfText(facts.texts, text, bound));
 }
-
-/** A block without text: no codes to map. */
-const NO_CODES = new Float32Array(0);
 
 /** The distinct texts of a kept column are counted up to this many times --max-categories. */
 const DISTINCT_COUNTED = 100;
@@ -1833,9 +1820,8 @@ interface BlockSpec {
 }
 
 /**
- * The name the implicit index goes by while it is read as a column: the first field of each row
- * when the first data row has one field more than the header, which pandas makes the frame's
- * index. (A CSV holds no NUL: no header name can be this one.)
+ * The implicit index's name as a column: pandas makes each row's first field the frame's index
+ * when the first data row has one field more than the header (no header name holds a NUL).
  */
 const INDEX_COLUMN = "\u0000index";
 
@@ -1857,10 +1843,7 @@ interface BlockResult {
 /** Memory a thread parses its blocks' values in, one block after another. */
 type Scratch = { values: Float32Array };
 
-/**
- * Parses the rows of bytes [start, end of the first candidate at which a row ends), the values
- * first into `scratch`, which the thread keeps for its next block.
- */
+/** Parses bytes [start, the first of `ends` where a row ends), the values first into `scratch`. */
 export function parseBlock(
   source: CsvSource, spec: BlockSpec, start: number, ends: number[],
   scratch: Scratch = { values: new Float32Array(0) },
@@ -1911,10 +1894,8 @@ class BlockParser {
   constructor(spec: BlockSpec, out: ByteWriter, scratch: Scratch) {
     [this.spec, this.out, this.scratch] = [spec, out, scratch];
     const { columns, kept, categorical } = spec;
-    const keptAt = positionsIn(kept);
-    this.slot = columns.map(keptAt);
-    const categories = new Set(categorical);
-    this.categorical = kept.map((name) => categories.has(name));
+    this.slot = columns.map(positionsIn(kept));
+    this.categorical = kept.map((name) => categorical.includes(name));
     const asNumber = (j: number) => ["int", "float", undefined].includes(spec.encodings?.[j]);
     this.plain = Uint8Array.from(columns, (_, j) =>
       asNumber(j) && !this.categorical[this.slot[j]] ? 1 : 0);
@@ -1951,24 +1932,21 @@ class BlockParser {
         value = this.writeOtherCell(j, cell); // all but plain numbers: the slow path, readCell
         out.reserve((cells.length - j) * (MAX_PLAIN_BYTES + 1) + 4); // for the rest of the row
         bytes = out.bytes;
-        if (k >= 0 && value === value && !categorical[k] && !fitsFloat32(value)) {
-          noteUnusable(this.facts[k], this.nRows + 1, cell);
-          continue;
-        }
       }
       if (k < 0) continue;
-      // A plain number of 15 digits always fits float32; anything else is missing or text (or a
-      // category, for apply).
-      values[base + k] = value === value && !categorical[k] ? value : this.keepOther(k, cell);
+      // A plain number of 15 digits always fits float32 (writeOtherCell checks the others); any
+      // other cell is missing (NaN) or text (its index in the texts), as is a category for apply.
+      values[base + k] = value === value && !categorical[k] ? value
+        : NA_STRINGS.has(cell) ? noteMissing(this.facts[k], this.nRows + 1)
+        : textCode(this.facts[k], cell, this.nRows + 1, this.spec.textBound);
     }
     bytes[out.pos++] = 93; // ]
     this.nRows++;
   }
 
   /**
-   * A plain decimal, seen by its column's tries. seeCell() learns nothing from a cell it has seen
-   * before, so each of the four shapes is seen once; once the int64 and uint64 tries are over,
-   * none tells the column anything new (settled).
+   * A plain decimal, seen by its column's tries: each of the four shapes once (seeCell() learns
+   * nothing from one seen before), and none once the int64 and uint64 tries are over (settled).
    */
   private seePlainNumber(j: number, cell: string): void {
     const shape = (cell.includes(".") ? 2 : 0) + (cell.charCodeAt(0) === 45 ? 1 : 0);
@@ -2003,20 +1981,13 @@ class BlockParser {
     if (k >= 0 && !this.categorical[k] && number === number) {
       const facts = this.facts[k];
       const row = this.nRows + 1;
+      if (!fitsFloat32(number)) noteUnusable(facts, row, text);
       if (cell.bool) facts.firstBool = first(facts.firstBool, row);
       else facts.firstNumber = first(facts.firstNumber, row);
       const viaFloat64 = Math.fround(cell.float); // pandas' float64, then NumPy's float32
       if (cell.int !== "no" && viaFloat64 !== number) facts.viaFloat64.push(row, viaFloat64);
     }
     return number;
-  }
-
-  /** A kept cell that is not a number: missing (NaN), or text (its index in the texts). */
-  private keepOther(k: number, cell: string): number {
-    const facts = this.facts[k];
-    const row = this.nRows + 1;
-    return NA_STRINGS.has(cell) ? noteMissing(facts, row)
-      : textCode(facts, cell, row, this.spec.textBound);
   }
 
   /** Room for twice as many rows (the scratch memory grows for the next blocks too). */
@@ -2030,10 +2001,9 @@ class BlockParser {
 type BlockStart = { row: number; byte: number };
 
 /**
- * The table, assembled from its blocks in file order: each column's dtype follows the cells of
- * all the blocks, a text keeps one index across them, and the JSON goes to the file in order.
- * `facts` is what checkKeptColumns() asks; `starts`, where each block's rows begin, for an
- * error's line (the header's row 0 first).
+ * The table, assembled from its blocks in file order: each column's dtype follows all the blocks'
+ * cells, a text keeps one index across them, the JSON goes to the file in order. `facts` is what
+ * checkKeptColumns() asks; `starts`, where each block's rows begin, for an error's line.
  */
 class TableAssembler {
   nRows = 0;
@@ -2043,14 +2013,12 @@ class TableAssembler {
   private readonly cells: ColumnCells[];
   private readonly wrote: Int32Array;
   private readonly blocks: Float32Array[] = [];
-  private readonly columnAt: (name: string) => number; // a column's index in the header
   private readonly index: string[] = []; //       the implicit index's cells, as JSON
   private readonly spec: BlockSpec;
   private readonly json: StagedFile | null;
 
   constructor(spec: BlockSpec, json: StagedFile | null, start: number) {
     [this.spec, this.json] = [spec, json];
-    this.columnAt = positionsIn(spec.columns);
     this.cells = spec.columns.map(noCells);
     this.wrote = new Int32Array(spec.columns.length);
     this.facts = spec.kept.map(noFacts);
@@ -2085,18 +2053,8 @@ class TableAssembler {
   columnEncodings = () => this.cells.map(encodingOf);
   dtypes = () => this.cells.map(dtypeOf);
 
-  /** Sets kept column k's value in rows (papaparse's count) to values: row, value, ... */
-  private setRows(k: number, rowsAndValues: number[]): void {
-    const width = this.spec.kept.length;
-    for (let i = 0, b = 0; i < rowsAndValues.length; i += 2) {
-      const row = rowsAndValues[i];
-      while (this.starts[b + 2]?.row <= row) b++; // starts[b + 1]: block b's first row
-      this.blocks[b][(row - this.starts[b + 1].row) * width + k] = rowsAndValues[i + 1];
-    }
-  }
-
   keptDtype(k: number): Dtype {
-    const j = this.columnAt(this.spec.kept[k]);
+    const j = this.spec.columns.indexOf(this.spec.kept[k]);
     return j < 0 ? "float64" : dtypeOf(this.cells[j]); // apply's target may be absent: zeros
   }
 
@@ -2104,8 +2062,14 @@ class TableAssembler {
     if (this.spec.index) this.json?.write(`\n],"index":[\n${this.index.join(",\n")}`);
     this.json?.write("\n]}\n");
     this.json?.close(); // complete: its hash is taken now, while Transform runs
-    this.facts.forEach((facts, k) => {
-      if (this.keptDtype(k) === "float64") this.setRows(k, facts.viaFloat64);
+    // A float64 column's integers take the value pandas reads via float64 (row, value, ...).
+    const width = this.spec.kept.length;
+    this.facts.forEach(({ viaFloat64: rows }, k) => {
+      if (this.keptDtype(k) !== "float64") return;
+      for (let i = 0, b = 0; i < rows.length; i += 2) {
+        while (this.starts[b + 2]?.row <= rows[i]) b++; // starts[b + 1]: block b's first row
+        this.blocks[b][(rows[i] - this.starts[b + 1].row) * width + k] = rows[i + 1];
+      }
     });
     const columns = this.spec.index ? this.spec.columns.slice(1) : this.spec.columns;
     return tableOf(columns, this.spec.kept, this.facts, this.blocks, this.nRows);
@@ -2161,7 +2125,7 @@ function mergeCells(column: ColumnCells, next: ColumnCells): void {
 
 /** How a cell is written in a first pass, when its column's dtype is not known yet: as itself. */
 function ownEncoding(cell: Cell): Encoding {
-  if (cell.int === "fits" || (cell.int === "overflows" && cell.uint === "big")) return "int";
+  if (cell.int === "fits" || cell.uint === "big") return "int"; // "big" overflows int64
   return cell.float === cell.float ? "float" : cell.bool ? "bool" : "text";
 }
 
@@ -2187,9 +2151,8 @@ function roomForMoreRows(values: Float32Array, rows: number, width: number): Flo
 const fitsFloat32 = (value: number) => Math.abs(Math.fround(value)) !== Infinity;
 
 /**
- * A Float32Array of `length` zeros, or, when this machine could not hold it, an error that says
- * so before anything is allocated (`new Float32Array(length)` would crash, or leave the machine
- * swapping). `what` names the array in the message.
+ * A Float32Array of `length` zeros; when this machine could not hold it, an error naming it as
+ * `what`, before anything is allocated (`new Float32Array(length)` would crash, or swap).
  */
 function float32Array(length: number, what: string): Float32Array {
   const gb = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GB`;
@@ -2236,9 +2199,8 @@ export async function readRawTable(file: string, config: Config): Promise<Table>
     } catch {
       throw damaged(`line ${nRows + 2} is not valid JSON`);
     }
-    const cell = (j: number) => (row![j] === null ? "null" : typeof row![j]);
-    const isRow = Array.isArray(row) && row.length === columns.length &&
-      slots.every((j) => ["null", "number", "boolean", "string"].includes(cell(j)));
+    const isRow = Array.isArray(row) && row.length === columns.length && slots.every((j) =>
+      row![j] === null || ["number", "boolean", "string"].includes(typeof row![j]));
     if (closed || !isRow) throw damaged(`line ${nRows + 2} is not a row of the table`);
     if ((nRows + 1) * kept.length > values.length) {
       values = roomForMoreRows(values, nRows, kept.length);
