@@ -1895,7 +1895,8 @@ class BlockParser {
     [this.spec, this.out, this.scratch] = [spec, out, scratch];
     const { columns, kept, categorical } = spec;
     this.slot = columns.map(positionsIn(kept));
-    this.categorical = kept.map((name) => categorical.includes(name));
+    const categories = new Set(categorical); // a Set: linear in columns, however many
+    this.categorical = kept.map((name) => categories.has(name));
     const asNumber = (j: number) => ["int", "float", undefined].includes(spec.encodings?.[j]);
     this.plain = Uint8Array.from(columns, (_, j) =>
       asNumber(j) && !this.categorical[this.slot[j]] ? 1 : 0);
@@ -2014,11 +2015,13 @@ class TableAssembler {
   private readonly wrote: Int32Array;
   private readonly blocks: Float32Array[] = [];
   private readonly index: string[] = []; //       the implicit index's cells, as JSON
+  private readonly columnAt: (name: string) => number; // one Map: linear in columns, not square
   private readonly spec: BlockSpec;
   private readonly json: StagedFile | null;
 
   constructor(spec: BlockSpec, json: StagedFile | null, start: number) {
     [this.spec, this.json] = [spec, json];
+    this.columnAt = positionsIn(spec.columns);
     this.cells = spec.columns.map(noCells);
     this.wrote = new Int32Array(spec.columns.length);
     this.facts = spec.kept.map(noFacts);
@@ -2054,7 +2057,7 @@ class TableAssembler {
   dtypes = () => this.cells.map(dtypeOf);
 
   keptDtype(k: number): Dtype {
-    const j = this.spec.columns.indexOf(this.spec.kept[k]);
+    const j = this.columnAt(this.spec.kept[k]);
     return j < 0 ? "float64" : dtypeOf(this.cells[j]); // apply's target may be absent: zeros
   }
 
