@@ -2610,8 +2610,13 @@ export class Staging {
     this.handleSignals(false);
   }
 
-  /** The run is over: no signal handler of its own stays, and no janitor. */
+  /**
+   * The run is over, its files in place or none: no janitor, and no handler of its own. In the
+   * program, a signal from now on would only hide the exit code: it is ignored, with no moment
+   * between the two handlers when its default action would end the process.
+   */
   close(): void {
+    if (isTheProgram()) for (const signal of SIGNALS) process.on(signal, () => {});
     this.handleSignals(false);
     this.janitor?.kill();
   }
@@ -3762,8 +3767,6 @@ if (isMainThread && isTheProgram()) {
   };
   for (const stream of [process.stdout, process.stderr]) stream.on("error", closedPipe);
   process.exitCode = await main(process.argv.slice(2));
-  // The run is over, its files in place or none: a signal now would only hide its exit code.
-  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => {});
   await stopHelper(); // now, not in Node's exit, when the signal handlers are already gone
 }
 

@@ -281,7 +281,8 @@ describe("4. a run commits all of its files and its manifest, or nothing", () =>
     assert.ok(!fs.existsSync(path.join(dir, "runs")), "runs/ left behind");
     // The commit takes the handler back: from its manifest on nothing waits, so a signal is
     // heard once the renames are done, and the run ends with every file in place.
-    for (const point of ["openSync|manifest\\.json\\.\\d+\\.etl-tmp$", "renameSync|X_train\\.npy$"]) {
+    const commitPoints = ["openSync|manifest\\.json\\.\\d+\\.etl-tmp$", "renameSync|X_train\\.npy$", "stdout|^Wrote "];
+    for (const point of commitPoints) {
       assert.equal(await run(`${point}|after|SIGTERM`, ["--csv", "big.csv", "--seed", "11"]), "0", point);
       assertManifestDescribesFiles(dir);
       assert.deepEqual(temporaries(), [], point);
