@@ -32,9 +32,9 @@
 //
 // **Contents.** Part I, the pipeline: `PATHS`, `CONFIG`; `runPipeline()`; Steps 1 to 4. Part II,
 // how it is made exact, fast and safe: exact NumPy; reading a big CSV fast, as pandas reads it;
-// the errors and their lines; files that are never torn; when the system says no; the second
-// core; the manifest; printing; the command line and `main()`. Part II can be skipped on a
-// first reading.
+// the errors and their lines; files that are never torn; when the system says no; signals; the
+// second core; the manifest; printing; the command line and `main()`. Part II can be skipped on
+// a first reading.
 
 import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
